@@ -1,0 +1,53 @@
+# Two commands: `make run` sets everything up and serves the app; `make test` sets up and runs every test.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test setup setup-dev vendor db clean
+
+run: setup db
+	@echo "Serving Reciprocate on http://$(HOST):$(PORT)  (Ctrl+C stops it)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: setup-dev
+	bash scripts/test.sh $(ARGS)
+
+setup: $(VENV)/.runtime vendor
+
+setup-dev: setup $(VENV)/.dev
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt requirements.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Front-end packages are served from our own static folder: no CDN at run time.
+vendor: node_modules/.installed
+	@mkdir -p static/vendor
+	@cp node_modules/chart.js/dist/chart.umd.min.js static/vendor/chart.umd.min.js
+	@cp node_modules/chartjs-chart-funnel/build/index.umd.min.js static/vendor/chartjs-chart-funnel.umd.min.js
+	@cp node_modules/barcode-detector/dist/iife/index.js static/vendor/barcode-detector.js
+	@cp node_modules/zxing-wasm/dist/reader/zxing_reader.wasm static/vendor/zxing_reader.wasm
+
+# Schema, and demo data on the first run only; prints the demo log-ins every time.
+db:
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo --if-empty
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor .pytest_cache

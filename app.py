@@ -1,0 +1,35 @@
+"""Reciprocate's application factory: `flask --app app …` finds create_app here."""
+import os
+
+from flask import Flask
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: load config, bind extensions, register blueprints, CLI and error handlers."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from campaigns.config import load_config
+
+    app.config.update(load_config(app.instance_path, config))
+
+    from campaigns import access, cli, models  # noqa: F401  (models registers the tables)
+    from campaigns.extensions import csrf, db, limiter, login_manager, migrate
+    from campaigns.web import errors, register_blueprints
+    from campaigns.web.api import bp as api_bp
+    from campaigns.web.layout import init_app as init_layout
+    from campaigns.web.security import init_app as init_security
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
+    login_manager.init_app(app)
+    init_security(app)
+    access.init_app(app)  # before CSRF, so a role that may not post gets 403 whatever it sent
+    csrf.init_app(app)
+    csrf.exempt(api_bp)
+    limiter.init_app(app)
+    register_blueprints(app)
+    init_layout(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,1 @@
+"""Reciprocate: free-sample campaigns measured from voucher to paying customer."""

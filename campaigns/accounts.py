@@ -1,0 +1,103 @@
+"""Users: create, authenticate, change role, deactivate."""
+from datetime import datetime
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .errors import AccountError, ValidationError
+from .extensions import db
+from .models import ROLES, User, utcnow
+
+MIN_PASSWORD_LENGTH = 10
+# Compared against when the e-mail is unknown, so a wrong e-mail costs as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def normalise_email(email: str, field: str = "email") -> str:
+    """Return the e-mail address lower-cased and checked, or raise ValidationError."""
+    try:
+        return validate_email((email or "").strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise ValidationError({field: str(exc)}) from None
+
+
+def _check_role(role: str) -> str:
+    if role not in ROLES:
+        raise ValidationError({"role": f"Role must be one of {', '.join(ROLES)}."})
+    return role
+
+
+def _check_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise ValidationError({"password": f"Use at least {MIN_PASSWORD_LENGTH} characters."})
+
+
+def user_count() -> int:
+    """Return how many user accounts exist."""
+    return db.session.scalar(select(func.count()).select_from(User))
+
+
+def create_user(email: str, name: str, role: str, password: str) -> User:
+    """Create a user with a hashed password; raise if the e-mail is taken or input is wrong."""
+    email = normalise_email(email)
+    _check_role(role)
+    _check_password(password)
+    name = (name or "").strip() or email.split("@")[0]
+    if db.session.scalar(select(User.id).where(User.email == email)):
+        raise AccountError("email_taken", f"There is already a user with the e-mail {email}.",
+                           {"fields": {"email": "already in use"}}, status=409)
+    user = User(email=email, name=name[:120], role=role, password_hash=generate_password_hash(password))
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def create_first_owner(email: str, name: str, password: str) -> User:
+    """Create the owner account on first run; refuse once any user exists."""
+    if user_count() > 0:
+        raise AccountError("already_set_up", "This installation already has an owner.", status=409)
+    return create_user(email, name, "owner", password)
+
+
+def authenticate(email: str, password: str, now: datetime | None = None) -> User | None:
+    """Return the active user with these credentials, or None."""
+    try:
+        email = normalise_email(email)
+    except ValidationError:
+        return None
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not check_password_hash(user.password_hash, password or "") or not user.active:
+        return None
+    user.last_login_at = now or utcnow()
+    return user
+
+
+def _active_owners_besides(user: User) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(User).where(User.role == "owner", User.active.is_(True), User.id != user.id)
+    )
+
+
+def update_user(user: User, *, role: str, active: bool, name: str | None = None) -> User:
+    """Change a user's role, name or active flag, keeping at least one active owner."""
+    _check_role(role)
+    losing_owner = user.role == "owner" and (role != "owner" or not active)
+    if losing_owner and _active_owners_besides(user) == 0:
+        raise AccountError("last_owner", "Keep at least one active owner: make another user owner first.")
+    user.role = role
+    user.active = active
+    if name is not None and name.strip():
+        user.name = name.strip()[:120]
+    db.session.flush()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Replace a user's password."""
+    _check_password(password)
+    user.password_hash = generate_password_hash(password)
+    db.session.flush()

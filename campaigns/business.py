@@ -1,0 +1,103 @@
+"""The business's settings and its locations."""
+from zoneinfo import ZoneInfo, available_timezones
+
+import phonenumbers
+from sqlalchemy import func, select
+
+from .errors import AccountError, NotFound, ValidationError
+from .extensions import db
+from .models import BusinessSettings, Location
+
+COMMON_CURRENCIES = ("USD", "EUR", "GBP", "CAD", "AUD", "NZD", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK",
+                     "JPY", "SGD", "HKD", "INR", "BRL", "MXN", "ZAR")
+
+
+def get_settings() -> BusinessSettings:
+    """Return the installation's settings, creating the defaults on first use."""
+    settings = db.session.get(BusinessSettings, 1)
+    if settings is None:
+        settings = BusinessSettings(id=1, business_name="My business", currency="USD", time_zone="UTC",
+                                    default_gross_margin_bp=10000, default_phone_region="US")
+        db.session.add(settings)
+        db.session.flush()
+    return settings
+
+
+def update_settings(*, business_name: str, currency: str, time_zone: str, default_gross_margin_bp: int,
+                    default_phone_region: str) -> BusinessSettings:
+    """Check and store new settings; nothing changes when any field is wrong."""
+    errors = {}
+    business_name = (business_name or "").strip()
+    currency = (currency or "").strip().upper()
+    default_phone_region = (default_phone_region or "").strip().upper()
+    if not 1 <= len(business_name) <= 120:
+        errors["business_name"] = "Give a name of 1 to 120 characters."
+    if len(currency) != 3 or not currency.isalpha():
+        errors["currency"] = "Use a three-letter ISO 4217 code such as USD or EUR."
+    if time_zone not in available_timezones():
+        errors["time_zone"] = f"{time_zone!r} is not a known time zone (e.g. Europe/Lisbon)."
+    if not isinstance(default_gross_margin_bp, int) or not 0 <= default_gross_margin_bp <= 10000:
+        errors["default_gross_margin_pct"] = "Margin must be between 0 and 100 percent."
+    if default_phone_region not in phonenumbers.SUPPORTED_REGIONS:
+        errors["default_phone_region"] = "Use a two-letter country code such as US or PT."
+    if errors:
+        raise ValidationError(errors)
+    settings = get_settings()
+    settings.business_name = business_name
+    settings.currency = currency
+    settings.time_zone = time_zone
+    settings.default_gross_margin_bp = default_gross_margin_bp
+    settings.default_phone_region = default_phone_region
+    db.session.flush()
+    return settings
+
+
+def business_zone() -> ZoneInfo:
+    """Return the business time zone, which decides what a day is."""
+    return ZoneInfo(get_settings().time_zone)
+
+
+def list_locations(include_inactive: bool = True) -> list[Location]:
+    """Return locations by name."""
+    query = select(Location).order_by(Location.name)
+    if not include_inactive:
+        query = query.where(Location.active.is_(True))
+    return list(db.session.scalars(query))
+
+
+def _check_location_name(name: str, exclude_id: int | None = None) -> str:
+    name = (name or "").strip()
+    if not 1 <= len(name) <= 120:
+        raise ValidationError({"name": "Give the location a name of 1 to 120 characters."})
+    clash = select(Location.id).where(func.lower(Location.name) == name.lower())
+    if exclude_id is not None:
+        clash = clash.where(Location.id != exclude_id)
+    if db.session.scalar(clash):
+        raise AccountError("location_exists", f"There is already a location called {name}.",
+                           {"fields": {"name": "already in use"}}, status=409)
+    return name
+
+
+def create_location(name: str, address: str = "") -> Location:
+    """Add a location with a unique name."""
+    location = Location(name=_check_location_name(name), address=(address or "").strip()[:255])
+    db.session.add(location)
+    db.session.flush()
+    return location
+
+
+def update_location(location_id: int, *, name: str, address: str, active: bool) -> Location:
+    """Rename, re-address, deactivate or reactivate a location."""
+    location = db.session.get(Location, location_id)
+    if location is None:
+        raise NotFound("unknown_location", "There is no such location.")
+    location.name = _check_location_name(name, exclude_id=location_id)
+    location.address = (address or "").strip()[:255]
+    location.active = active
+    db.session.flush()
+    return location
+
+
+def find_location(name: str) -> Location | None:
+    """Return the location with this name (any case), or None."""
+    return db.session.scalar(select(Location).where(func.lower(Location.name) == (name or "").strip().lower()))

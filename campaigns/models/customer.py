@@ -1,0 +1,71 @@
+"""Who receives: customers, audience assignments for holdout tests, and their feedback."""
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+
+class Customer(db.Model):
+    __tablename__ = "customer"
+    __table_args__ = (
+        CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="contact"),
+        CheckConstraint("email IS NULL OR email = lower(email)", name="email_lowercase"),
+        Index("uq_customer_email", "email", unique=True),
+        Index("uq_customer_phone", "phone", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    # E.164, e.g. +14155550123
+    phone: Mapped[str | None] = mapped_column(String(20))
+    name: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Customer {self.id} {self.email or self.phone}>"
+
+
+class AudienceAssignment(db.Model):
+    """A customer's group in a campaign's holdout test, drawn once and kept for good."""
+
+    __tablename__ = "audience_assignment"
+    __table_args__ = (
+        CheckConstraint("group_name IN ('treatment', 'control')", name="group_name"),
+        CheckConstraint("group_name = 'treatment' OR voucher_id IS NULL", name="control_no_voucher"),
+        CheckConstraint("holdout_pct BETWEEN 0 AND 90", name="holdout_pct"),
+        UniqueConstraint("campaign_id", "customer_id", name="uq_audience_member"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    group_name: Mapped[str] = mapped_column(String(16))
+    holdout_pct: Mapped[int] = mapped_column(Integer)
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    voucher_id: Mapped[int | None] = mapped_column(ForeignKey("voucher.id"), unique=True)
+
+    customer = relationship("Customer")
+
+    def __repr__(self) -> str:
+        return f"<AudienceAssignment campaign={self.campaign_id} customer={self.customer_id} {self.group_name}>"
+
+
+class Feedback(db.Model):
+    """What a customer said they valued, once per redeemed voucher."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    voucher_id: Mapped[int] = mapped_column(ForeignKey("voucher.id"), unique=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    answer: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
+    would_buy: Mapped[bool | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Feedback voucher={self.voucher_id} rating={self.rating}>"

@@ -1,0 +1,130 @@
+"""Owner pages: business settings, users, locations and API tokens."""
+from decimal import Decimal
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from .. import accounts, business, tokens
+from ..access import requires
+from ..errors import DomainError
+from ..extensions import db
+from ..models import Location, User
+from .forms import LocationForm, SettingsForm, TokenForm, UserCreateForm, UserEditForm
+
+bp = Blueprint("settings", __name__, url_prefix="/settings")
+
+
+def _apply(action, success: str, form=None) -> bool:
+    """Run a service call in one transaction; flash the outcome; tell whether it worked."""
+    try:
+        action()
+    except DomainError as error:
+        db.session.rollback()
+        for field, problem in error.details.get("fields", {}).items():
+            if form is not None and field in form:
+                form[field].errors = list(form[field].errors) + [problem]
+        flash(error.message, "error")
+        return False
+    db.session.commit()
+    flash(success, "success")
+    return True
+
+
+@bp.route("/", methods=["GET", "POST"])
+@requires("owner")
+def index():
+    """Show and change the business settings."""
+    settings = business.get_settings()
+    form = SettingsForm(obj=settings)
+    if not form.is_submitted():
+        form.default_gross_margin_pct.data = Decimal(settings.default_gross_margin_bp) / 100
+    if form.validate_on_submit():
+        saved = _apply(lambda: business.update_settings(
+            business_name=form.business_name.data, currency=form.currency.data, time_zone=form.time_zone.data,
+            default_gross_margin_bp=int(form.default_gross_margin_pct.data * 100),
+            default_phone_region=form.default_phone_region.data), "Settings saved.", form)
+        if saved:
+            return redirect(url_for("settings.index"))
+    return render_template("settings/index.html", form=form)
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@requires("owner")
+def users():
+    """List users and add one."""
+    form = UserCreateForm()
+    if form.validate_on_submit():
+        added = _apply(lambda: accounts.create_user(form.email.data, form.name.data, form.role.data,
+                                                    form.password.data), f"{form.name.data} can now log in.", form)
+        if added:
+            return redirect(url_for("settings.users"))
+    people = db.session.scalars(db.select(User).order_by(User.active.desc(), User.name)).all()
+    return render_template("settings/users.html", form=form, people=people)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@requires("owner")
+def user(user_id: int):
+    """Change a user's name, role, password or active flag."""
+    person = db.get_or_404(User, user_id)
+    form = UserEditForm(obj=person)
+    if form.validate_on_submit():
+        def save():
+            accounts.update_user(person, role=form.role.data, active=form.active.data, name=form.name.data)
+            if form.password.data:
+                accounts.set_password(person, form.password.data)
+
+        if _apply(save, f"{person.name} saved.", form):
+            return redirect(url_for("settings.users"))
+    return render_template("settings/user.html", form=form, person=person, is_me=person.id == current_user.id)
+
+
+@bp.route("/locations", methods=["GET", "POST"])
+@requires("owner")
+def locations():
+    """List locations and add one."""
+    form = LocationForm()
+    if form.validate_on_submit():
+        if _apply(lambda: business.create_location(form.name.data, form.address.data),
+                  f"Location {form.name.data} added.", form):
+            return redirect(url_for("settings.locations"))
+    return render_template("settings/locations.html", form=form, locations=business.list_locations())
+
+
+@bp.route("/locations/<int:location_id>", methods=["GET", "POST"])
+@requires("owner")
+def location(location_id: int):
+    """Rename or deactivate a location."""
+    place = db.get_or_404(Location, location_id)
+    form = LocationForm(obj=place)
+    if form.validate_on_submit():
+        if _apply(lambda: business.update_location(location_id, name=form.name.data, address=form.address.data,
+                                                   active=form.active.data), "Location saved.", form):
+            return redirect(url_for("settings.locations"))
+    return render_template("settings/location.html", form=form, place=place)
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+@requires("owner")
+def api_tokens():
+    """List API tokens and make one; its secret is shown once."""
+    form = TokenForm()
+    secret = None
+    if form.validate_on_submit():
+        made = {}
+
+        def create():
+            made["token"], made["secret"] = tokens.create_token(form.name.data, form.role.data, current_user.id)
+
+        if _apply(create, f"Token {form.name.data} created. Copy it now: it is not shown again.", form):
+            secret = made["secret"]
+            form = TokenForm(formdata=None)
+    return render_template("settings/tokens.html", form=form, tokens=tokens.list_tokens(), secret=secret)
+
+
+@bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+@requires("owner")
+def revoke_token(token_id: int):
+    """Revoke a token."""
+    _apply(lambda: tokens.revoke_token(token_id), "Token revoked: it no longer works.")
+    return redirect(url_for("settings.api_tokens"))
