@@ -17,6 +17,7 @@ def create_app(config: dict | None = None) -> Flask:
     from campaigns.extensions import csrf, db, limiter, login_manager, migrate
     from campaigns.web import errors, register_blueprints
     from campaigns.web.api import bp as api_bp
+    from campaigns.web.auth import redirect_to_setup
     from campaigns.web.layout import init_app as init_layout
     from campaigns.web.security import init_app as init_security
 
@@ -24,6 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
     login_manager.init_app(app)
     init_security(app)
+    app.before_request(redirect_to_setup)  # first run: every page leads to creating the owner
     access.init_app(app)  # before CSRF, so a role that may not post gets 403 whatever it sent
     csrf.init_app(app)
     csrf.exempt(api_bp)

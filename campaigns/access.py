@@ -6,7 +6,7 @@ Roles are ranked: an owner may do all a marketer may, a marketer all that staff 
 """
 from dataclasses import dataclass
 
-from flask import Flask, abort, current_app, g, redirect, request, url_for
+from flask import Flask, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError as CSRFInvalid
@@ -16,6 +16,7 @@ from .tokens import find_token
 ROLE_RANK = {"staff": 1, "marketer": 2, "owner": 3}
 PUBLIC = "public"
 _EXEMPT_ENDPOINTS = {"static"}
+_IDENTITY_KEY = "reciprocate.identity"
 
 
 @dataclass(frozen=True)
@@ -66,9 +67,10 @@ def is_api_request() -> bool:
 
 def current_identity() -> Identity | None:
     """Return who is making this request (cached for the request), or None."""
-    if "identity" not in g:
-        g.identity = _api_identity() if is_api_request() else _session_identity()
-    return g.identity
+    # Cached on the request, not on g: g lives as long as the app context, which may span requests.
+    if _IDENTITY_KEY not in request.environ:
+        request.environ[_IDENTITY_KEY] = _api_identity() if is_api_request() else _session_identity()
+    return request.environ[_IDENTITY_KEY]
 
 
 def _session_identity() -> Identity | None:

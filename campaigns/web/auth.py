@@ -1,7 +1,7 @@
 """Log-in, log-out, the first-run owner set-up, and the home page that routes by role."""
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_user, logout_user
 
 from .. import accounts, business
@@ -18,7 +18,7 @@ def _login_limit() -> str:
 
 
 def _failed_login(response) -> bool:
-    return bool(g.get("login_failed"))
+    return bool(request.environ.get("reciprocate.login_failed"))
 
 
 def _email_key() -> str:
@@ -48,7 +48,7 @@ def login():
             db.session.commit()
             login_user(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
-        g.login_failed = True
+        request.environ["reciprocate.login_failed"] = True
         flash("That e-mail and password do not match an active account.", "error")
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form)
@@ -108,7 +108,3 @@ def redirect_to_setup():
         return None
     return redirect(url_for("auth.setup"))
 
-
-@bp.record_once
-def _register(state):
-    state.app.before_request(redirect_to_setup)

@@ -1,0 +1,200 @@
+"""Test harness: a fresh database per test on SQLite and on PostgreSQL, factories, a live server."""
+import os
+import shutil
+import threading
+import uuid
+from dataclasses import dataclass
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, make_url, text
+from werkzeug.serving import make_server
+
+from app import create_app
+from campaigns import accounts, tokens
+from campaigns.extensions import db
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+PG_TEMPLATE = "reciprocate_test_template"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+PASSWORD = "correct horse battery"
+
+
+def missing(what: str, flag: str):
+    """Skip a test for want of `what`, or fail it when the flag says `what` is required."""
+    if os.environ.get(flag) == "1":
+        pytest.fail(f"{what} is required here ({flag}=1) but is not available")
+    pytest.skip(f"{what} is not available (set {flag}=1 to make this a failure)")
+
+
+def app_config(database_url: str, **overrides) -> dict:
+    """Return the configuration every test app starts from."""
+    config = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret",
+              "BASE_URL": "http://testserver", "RATELIMIT_STORAGE_URI": "memory://", "ENV_NAME": "test"}
+    config.update(overrides)
+    return config
+
+
+def _migrate(url: str) -> None:
+    app = create_app(app_config(url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    """A SQLite file built by the migrations once, copied for each test."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    _migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """An admin engine on the test PostgreSQL server and a template database built by the migrations."""
+    if not PG_URL:
+        missing("PostgreSQL (TEST_DATABASE_URL)", "REQUIRE_POSTGRES")
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {PG_TEMPLATE} WITH (FORCE)"))
+            conn.execute(text(f"CREATE DATABASE {PG_TEMPLATE}"))
+    except Exception as exc:  # the server is not there: same as not configured
+        missing(f"PostgreSQL at {PG_URL} ({exc.__class__.__name__})", "REQUIRE_POSTGRES")
+    _migrate(_pg_url(PG_TEMPLATE))
+    yield admin
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {PG_TEMPLATE} WITH (FORCE)"))
+    admin.dispose()
+
+
+def _pg_url(name: str) -> str:
+    return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """A fresh, migrated database for one test, on each backend in turn."""
+    if request.param == "sqlite":
+        target = tmp_path / "test.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), target)
+        yield f"sqlite:///{target}"
+        return
+    admin = request.getfixturevalue("postgres")
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {PG_TEMPLATE}"))
+    yield _pg_url(name)
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture
+def backend(database_url) -> str:
+    """The name of the database backend under test."""
+    return make_url(database_url).get_backend_name()
+
+
+@pytest.fixture
+def app(database_url):
+    """The app on a fresh database. No app context is pushed: use `ctx` for service-level tests."""
+    app = create_app(app_config(database_url))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context for calling services directly."""
+    with app.app_context():
+        yield app
+        db.session.rollback()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@dataclass
+class Person:
+    id: int
+    email: str
+    role: str
+    name: str
+    password: str = PASSWORD
+
+
+@pytest.fixture
+def make_user(app):
+    """Create and commit a user: make_user(role="staff", email=None, name=None, password=PASSWORD)."""
+    def make(role: str = "staff", email: str | None = None, name: str | None = None, password: str = PASSWORD):
+        email = email or f"{role}-{uuid.uuid4().hex[:8]}@example.com"
+        with app.app_context():
+            user = accounts.create_user(email, name or f"{role.title()} Person", role, password)
+            db.session.commit()
+            return Person(user.id, user.email, user.role, user.name, password)
+
+    return make
+
+
+@pytest.fixture
+def make_token(app):
+    """Create and commit an API token; return its secret."""
+    def make(role: str = "staff", name: str = "test token") -> str:
+        with app.app_context():
+            _, secret = tokens.create_token(name, role)
+            db.session.commit()
+            return secret
+
+    return make
+
+
+def log_in(client, person: Person):
+    """Log a test client in (CSRF is on, so read the token off the form first)."""
+    page = client.get("/login")
+    token = csrf_from(page.get_data(as_text=True))
+    return client.post("/login", data={"email": person.email, "password": person.password, "csrf_token": token})
+
+
+def csrf_from(html: str) -> str:
+    """Pull the CSRF token out of a rendered form."""
+    marker = 'name="csrf_token" type="hidden" value="'
+    start = html.find(marker)
+    if start < 0:
+        marker = 'name="csrf_token" value="'
+        start = html.find(marker)
+    assert start >= 0, "no CSRF token on the page"
+    start += len(marker)
+    return html[start : html.index('"', start)]
+
+
+@pytest.fixture
+def live_server(app):
+    """Serve the app on a free loopback port in a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    """Launch Debian's Chromium (never a downloaded one) with the flags this closed network needs."""
+    if not os.path.exists(CHROMIUM):
+        missing(f"Chromium at {CHROMIUM}", "REQUIRE_BROWSER")
+    return {
+        "executable_path": CHROMIUM,
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"],
+    }
