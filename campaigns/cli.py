@@ -1,6 +1,7 @@
 """`flask --app app …` commands: tokens, users and demo data."""
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 from . import accounts, demo, tokens
 from .errors import DomainError
@@ -15,6 +16,7 @@ def _fail(error: DomainError):
 
 
 @click.command("create-token")
+@with_appcontext
 @click.argument("name")
 @click.option("--role", type=click.Choice(ROLES), required=True, help="What the token may do.")
 def create_token_command(name: str, role: str):
@@ -29,6 +31,7 @@ def create_token_command(name: str, role: str):
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("email")
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--name", default="", help="Display name (default: the part of the e-mail before @).")
@@ -44,6 +47,7 @@ def create_user_command(email: str, role: str, name: str, password: str):
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
 @click.option("--seed", default=7, show_default=True, help="Random seed, for the same demo every time.")
 def seed_demo_command(if_empty: bool, seed: int):

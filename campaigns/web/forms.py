@@ -1,11 +1,12 @@
 """WTForms for the pages: they check shape; services check the rules that need the database."""
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, NumberRange, Optional
 
 from ..models import ROLES
 
-ROLE_CHOICES = [(role, role.capitalize()) for role in reversed(ROLES)]
+ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in reversed(ROLES)]
 
 
 class LoginForm(FlaskForm):
