@@ -129,6 +129,7 @@ def _campaign_vouchers(rng, campaign, spec, now, pool, staff_ids, locations):
     if not rows:
         return 0, []
     db.session.execute(insert(Voucher), rows)
+    campaign.vouchers_issued = len(rows)
     vouchers = db.session.execute(
         select(Voucher.id, Voucher.customer_id).where(Voucher.campaign_id == campaign.id).order_by(Voucher.id)).all()
     _link_audience_vouchers(campaign.id)

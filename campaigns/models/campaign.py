@@ -26,6 +26,8 @@ class Campaign(db.Model):
         CheckConstraint("voucher_limit IS NULL OR voucher_limit >= 1", name="voucher_limit"),
         CheckConstraint("per_customer_limit >= 1", name="per_customer_limit"),
         CheckConstraint("attribution_window_days BETWEEN 1 AND 730", name="window"),
+        # voucher_limit holds under concurrency: issuing bumps this counter in one conditional UPDATE.
+        CheckConstraint("voucher_limit IS NULL OR vouchers_issued <= voucher_limit", name="within_voucher_limit"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,6 +45,9 @@ class Campaign(db.Model):
     per_customer_limit: Mapped[int] = mapped_column(Integer, default=1)
     attribution_window_days: Mapped[int] = mapped_column(Integer, default=90)
     status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    vouchers_issued: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Set while the public claim page is open; unguessable, so only the poster leads to it.
+    claim_slug: Mapped[str | None] = mapped_column(String(16), unique=True)
     feedback_question: Mapped[str] = mapped_column(Text, default="What did you value most about it?")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

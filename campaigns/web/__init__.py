@@ -4,7 +4,7 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint to the app."""
-    from . import api, auth, dashboard, desk, marketing, settings
+    from . import api, api_campaigns, auth, dashboard, desk, marketing, public, settings  # noqa: F401
 
-    for module in (auth, dashboard, marketing, desk, settings, api):
+    for module in (auth, dashboard, marketing, desk, settings, public, api):
         app.register_blueprint(module.bp)

@@ -1,9 +1,10 @@
 """The JSON API, version 1 (API.md): token-authenticated, CSRF-exempt, JSON errors."""
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 from sqlalchemy import text
 
 from .. import openapi
 from ..access import public, requires
+from ..errors import DomainError
 from ..extensions import db
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -19,6 +20,20 @@ def operation(path: str, method: str, role: str, summary: str, responses: dict, 
         return view
 
     return register
+
+
+def json_body() -> dict:
+    """Return the request's JSON object, or raise a 400 that says the body is not one."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise DomainError("invalid_json", "Send a JSON object with Content-Type: application/json.", status=400)
+    return body
+
+
+def respond(data: dict, status: int = 200):
+    """Commit the request's one transaction and answer with JSON."""
+    db.session.commit()
+    return jsonify(data), status
 
 
 HEALTH_SCHEMA = {"type": "object", "properties": {"status": {"type": "string"}, "database": {"type": "string"}}}

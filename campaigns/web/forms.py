@@ -1,6 +1,7 @@
 """WTForms for the pages: they check shape; services check the rules that need the database."""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DecimalField, EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import (BooleanField, DateField, DecimalField, EmailField, IntegerField, PasswordField, SelectField,
+                     StringField, SubmitField, TextAreaField, ValidationError)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, NumberRange, Optional
 
@@ -62,3 +63,50 @@ class TokenForm(FlaskForm):
     name = StringField("Token name", validators=[DataRequired(), Length(max=120)])
     role = SelectField("Acts as", choices=ROLE_CHOICES, default="staff")
     submit = SubmitField("Create token")
+
+
+class CampaignForm(FlaskForm):
+    """The campaign design form; campaign.parse_fields has the final word on every rule."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    kind = SelectField("Kind", choices=[SelectChoice("sample", "Free sample"), SelectChoice("service", "Free service")])
+    offer = TextAreaField("Offer (printed on the voucher)", validators=[Optional(), Length(max=500)])
+    unit_cost = StringField("Unit cost (one item or service)", validators=[DataRequired()])
+    retail_value = StringField("Retail value", validators=[Optional()])
+    fixed_cost = StringField("Fixed costs (printing, staff time)", default="0", validators=[Optional()])
+    gross_margin_pct = DecimalField("Gross margin on later purchases (%)", places=2,
+                                    validators=[InputRequired(), NumberRange(min=0, max=100)])
+    starts_on = DateField("Starts on", validators=[Optional()])
+    ends_on = DateField("Ends on (vouchers expire at the end of this day)", validators=[Optional()])
+    voucher_limit = IntegerField("Most vouchers in all", validators=[Optional(), NumberRange(min=1)])
+    per_customer_limit = IntegerField("Most vouchers per customer", default=1,
+                                      validators=[InputRequired(), NumberRange(min=1)])
+    attribution_window_days = IntegerField("Attribution window (days)", default=90,
+                                           validators=[InputRequired(), NumberRange(min=1, max=730)])
+    feedback_question = StringField("Feedback question", default="What did you value most about it?",
+                                    validators=[Optional(), Length(max=500)])
+    claim_page = BooleanField("Open a public claim page (customers get a personal voucher)")
+    submit = SubmitField("Save campaign")
+
+    def validate_ends_on(self, field):
+        if field.data and self.starts_on.data and field.data < self.starts_on.data:
+            raise ValidationError("The end date cannot be before the start date.")
+
+    def payload(self) -> dict:
+        """Return the fields as the campaign service takes them."""
+        return {
+            "name": self.name.data, "kind": self.kind.data, "offer": self.offer.data or "",
+            "unit_cost": self.unit_cost.data, "retail_value": self.retail_value.data or None,
+            "fixed_cost": self.fixed_cost.data or "0", "gross_margin_pct": str(self.gross_margin_pct.data),
+            "starts_on": self.starts_on.data, "ends_on": self.ends_on.data, "voucher_limit": self.voucher_limit.data,
+            "per_customer_limit": self.per_customer_limit.data,
+            "attribution_window_days": self.attribution_window_days.data,
+            "feedback_question": self.feedback_question.data or "", "claim_page": bool(self.claim_page.data),
+        }
+
+
+class BatchForm(FlaskForm):
+    count = IntegerField("How many vouchers", default=100, validators=[InputRequired(), NumberRange(min=1, max=100_000)])
+    batch_label = StringField("Batch label (channel)", validators=[DataRequired(), Length(max=120)],
+                              description="e.g. 'flyer A', 'market stall': compare channels later.")
+    submit = SubmitField("Make vouchers")

@@ -1,10 +1,24 @@
-"""The marketer's pages: campaigns and their vouchers."""
-from flask import Blueprint, render_template
+"""The marketer's pages: design campaigns, move their status, make and print vouchers."""
+import json
+from decimal import Decimal
 
-from .. import metrics
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
+                   stream_with_context, url_for)
+from flask_login import current_user
+
+from .. import campaign as campaigns
+from .. import metrics, sheets, vouchers
+from ..money import to_json
 from ..access import requires
+from ..business import business_zone, get_settings
+from ..errors import DomainError
+from ..extensions import db
+from ..models import Campaign
+from .forms import BatchForm, CampaignForm
 
 bp = Blueprint("marketing", __name__, url_prefix="/campaigns")
+PDF_PART = 5000  # cards per PDF download: a 100,000-voucher batch prints as 20 files
+STATUS_ACTIONS = {"activate": "active", "pause": "paused", "resume": "active", "end": "ended"}
 
 
 @bp.route("/")
@@ -12,3 +26,194 @@ bp = Blueprint("marketing", __name__, url_prefix="/campaigns")
 def campaigns():
     """List campaigns with their status and voucher counts."""
     return render_template("marketing/campaigns.html", rows=metrics.voucher_counts())
+
+
+def _save(form: CampaignForm, action) -> Campaign | None:
+    try:
+        saved = action(form.payload())
+    except DomainError as error:
+        db.session.rollback()
+        for field, problem in error.details.get("fields", {}).items():
+            if field in form:
+                form[field].errors = list(form[field].errors) + [problem]
+        flash(error.message, "error")
+        return None
+    db.session.commit()
+    return saved
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires("marketer")
+def new():
+    """Design a new campaign (it starts as a draft)."""
+    form = CampaignForm()
+    if not form.is_submitted():
+        form.gross_margin_pct.data = Decimal(get_settings().default_gross_margin_bp) / 100
+    if form.validate_on_submit():
+        made = _save(form, lambda payload: campaigns.create_campaign(payload, current_user.id))
+        if made is not None:
+            flash(f"{made.name} saved as a draft. Make vouchers, then activate it.", "success")
+            return redirect(url_for("marketing.detail", campaign_id=made.id))
+    return render_template("marketing/form.html", form=form, campaign=None, currency=get_settings().currency)
+
+
+@bp.route("/<int:campaign_id>/edit", methods=["GET", "POST"])
+@requires("marketer")
+def edit(campaign_id: int):
+    """Change a campaign's design."""
+    campaign = db.get_or_404(Campaign, campaign_id)
+    form = CampaignForm(obj=campaign)
+    if not form.is_submitted():
+        _fill(form, campaign)
+    if form.validate_on_submit():
+        if _save(form, lambda payload: campaigns.update_campaign(campaign, payload)) is not None:
+            flash("Campaign saved.", "success")
+            return redirect(url_for("marketing.detail", campaign_id=campaign.id))
+    return render_template("marketing/form.html", form=form, campaign=campaign, currency=get_settings().currency)
+
+
+def _fill(form: CampaignForm, campaign: Campaign) -> None:
+    currency = get_settings().currency
+    form.unit_cost.data = to_json(campaign.unit_cost_cents, currency)
+    form.retail_value.data = to_json(campaign.retail_value_cents, currency) or ""
+    form.fixed_cost.data = to_json(campaign.fixed_cost_cents, currency)
+    form.gross_margin_pct.data = Decimal(campaign.gross_margin_bp) / 100
+    form.claim_page.data = campaign.claim_slug is not None
+
+
+@bp.route("/<int:campaign_id>")
+@requires("marketer")
+def detail(campaign_id: int):
+    """Show a campaign: its design, budget, status actions, batches and claim page."""
+    campaign = db.get_or_404(Campaign, campaign_id)
+    zone = business_zone()
+    return render_template(
+        "marketing/detail.html", campaign=campaign, budget=campaigns.budget(campaign),
+        batches=vouchers.batches(campaign.id), form=BatchForm(formdata=None), state=vouchers.campaign_state(campaign),
+        expires=vouchers.expires_at(campaign, zone), currency=get_settings().currency, part_size=PDF_PART,
+        claim_url=url_for("public.claim_page", slug=campaign.claim_slug, _external=False) if campaign.claim_slug else None,
+        actions=[a for a, to in STATUS_ACTIONS.items() if to in campaigns.TRANSITIONS[campaign.status]
+                 and (a != "resume" or campaign.status == "paused") and (a != "activate" or campaign.status == "draft")],
+    )
+
+
+@bp.route("/<int:campaign_id>/status", methods=["POST"])
+@requires("marketer")
+def change_status(campaign_id: int):
+    """Activate, pause, resume or end a campaign."""
+    campaign = db.get_or_404(Campaign, campaign_id)
+    target = STATUS_ACTIONS.get(request.form.get("action", ""))
+    if target is None:
+        abort(400)
+    try:
+        campaigns.set_status(campaign, target)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(f"{campaign.name} is now {campaign.status}.", "success")
+    return redirect(url_for("marketing.detail", campaign_id=campaign_id))
+
+
+@bp.route("/<int:campaign_id>/duplicate", methods=["POST"])
+@requires("marketer")
+def duplicate(campaign_id: int):
+    """Copy a campaign's design into a new draft."""
+    copy = campaigns.duplicate_campaign(db.get_or_404(Campaign, campaign_id), current_user.id)
+    db.session.commit()
+    flash(f"Copied into the draft {copy.name}. Adjust it and make its vouchers.", "success")
+    return redirect(url_for("marketing.edit", campaign_id=copy.id))
+
+
+@bp.route("/<int:campaign_id>/batches", methods=["POST"])
+@requires("marketer")
+def make_batch(campaign_id: int):
+    """Make a batch of anonymous vouchers; streams progress as NDJSON when the page asks for it."""
+    campaign = db.get_or_404(Campaign, campaign_id)
+    form = BatchForm()
+    streaming = "application/x-ndjson" in request.headers.get("Accept", "")
+    if not form.validate():
+        message = "; ".join(f"{form[name].label.text}: {' '.join(errs)}" for name, errs in form.errors.items())
+        if streaming:
+            return Response(json.dumps({"error": message}) + "\n", status=422, mimetype="application/x-ndjson")
+        flash(message, "error")
+        return redirect(url_for("marketing.detail", campaign_id=campaign_id))
+    count, label = form.count.data, form.batch_label.data
+    if streaming:
+        return Response(stream_with_context(_stream_batch(campaign, count, label)), mimetype="application/x-ndjson")
+    try:
+        vouchers.issue_batch(campaign, count, label)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(f"Made {count:,} vouchers in the batch {label}.", "success")
+    return redirect(url_for("marketing.detail", campaign_id=campaign_id))
+
+
+def _stream_batch(campaign: Campaign, count: int, label: str):
+    """Yield a progress line per chunk while the batch is made in one transaction; commit at the end."""
+    yield json.dumps({"done": 0, "total": count}) + "\n"
+    try:
+        for done, total, _ in vouchers.issue_batch_steps(campaign, count, label):
+            yield json.dumps({"done": done, "total": total}) + "\n"
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        yield json.dumps({"error": error.message}) + "\n"
+        return
+    yield json.dumps({"finished": True, "redirect": url_for("marketing.detail", campaign_id=campaign.id)}) + "\n"
+
+
+def _batch_vouchers(campaign: Campaign):
+    label = request.args.get("batch")
+    chosen = vouchers.vouchers_of(campaign.id, vouchers.ALL_BATCHES if label is None else label)
+    return chosen, label
+
+
+@bp.route("/<int:campaign_id>/vouchers.pdf")
+@requires("marketer")
+def sheet_pdf(campaign_id: int):
+    """Download printable cut-out cards of a batch (A4 or US Letter), in parts of 5,000 cards."""
+    campaign = db.get_or_404(Campaign, campaign_id)
+    page = request.args.get("page", "a4")
+    part = request.args.get("part", 1, type=int)
+    if page not in sheets.PAGE_SIZES or part < 1:
+        abort(404)
+    chosen, label = _batch_vouchers(campaign)
+    chosen = chosen[(part - 1) * PDF_PART: part * PDF_PART]
+    expiry = f"Valid until {campaign.ends_on:%-d %b %Y}" if campaign.ends_on else "No expiry date"
+    pdf = sheets.voucher_sheet(campaign, chosen, vouchers.voucher_url, page, expiry, get_settings().business_name)
+    name = f"vouchers-{campaign.id}-{(label or 'all').replace(' ', '-')}-{part}-{page}.pdf"
+    return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.route("/<int:campaign_id>/vouchers.csv")
+@requires("marketer")
+def codes_csv(campaign_id: int):
+    """Download the codes and URLs of a batch (or of the whole campaign) as CSV."""
+    campaign = db.get_or_404(Campaign, campaign_id)
+    chosen, label = _batch_vouchers(campaign)
+    zone = business_zone()
+    body = sheets.codes_csv(chosen, vouchers.voucher_url, lambda v: vouchers.voucher_state(v, zone=zone))
+    name = f"vouchers-{campaign.id}-{(label or 'all').replace(' ', '-')}.csv"
+    return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.route("/<int:campaign_id>/poster.pdf")
+@requires("marketer")
+def poster_pdf(campaign_id: int):
+    """Download the claim page's printable poster with its QR code."""
+    campaign = db.get_or_404(Campaign, campaign_id)
+    if campaign.claim_slug is None:
+        abort(404)
+    page = request.args.get("page", "a4")
+    if page not in sheets.PAGE_SIZES:
+        abort(404)
+    url = current_app.config["BASE_URL"] + url_for("public.claim_page", slug=campaign.claim_slug)
+    expiry = f"Until {campaign.ends_on:%-d %b %Y}" if campaign.ends_on else ""
+    pdf = sheets.claim_poster(campaign, url, page, expiry, get_settings().business_name)
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="poster-{campaign.id}-{page}.pdf"'})

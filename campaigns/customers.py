@@ -1,0 +1,122 @@
+"""Customers: read an e-mail or phone as people type them, and find or create the one person behind them."""
+from dataclasses import dataclass
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .business import get_settings
+from .errors import ValidationError
+from .extensions import db
+from .models import Customer
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A checked, normalised way to reach a customer: e-mail lower-cased, phone in E.164."""
+
+    email: str | None
+    phone: str | None
+    name: str | None = None
+
+
+def normalise_phone(raw: str, region: str | None = None) -> str:
+    """Return a phone number in E.164, reading it in the default region when it has no +country."""
+    region = region or get_settings().default_phone_region
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        raise ValidationError({"phone": f"{raw!r} is not a phone number."}) from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError({"phone": f"{raw!r} is not a valid phone number for {region} (add +country)."})
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_email_address(raw: str) -> str:
+    """Return an e-mail address checked and lower-cased (no DNS look-up)."""
+    try:
+        return validate_email(raw.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise ValidationError({"email": str(exc)}) from None
+
+
+def parse_contact(payload, region: str | None = None) -> Contact:
+    """Check a `customer` object of API.md ({email?, phone?, name?}, at least one of email and phone)."""
+    if not isinstance(payload, dict):
+        raise ValidationError({"customer": "Give an object with an email and/or a phone."})
+    errors, email, phone = {}, None, None
+    raw_email, raw_phone = payload.get("email"), payload.get("phone")
+    name = payload.get("name")
+    if raw_email not in (None, ""):
+        try:
+            email = normalise_email_address(str(raw_email))
+        except ValidationError as error:
+            errors.update(error.details["fields"])
+    if raw_phone not in (None, ""):
+        try:
+            phone = normalise_phone(str(raw_phone), region)
+        except ValidationError as error:
+            errors.update(error.details["fields"])
+    if not errors and email is None and phone is None:
+        errors["customer"] = "Give an e-mail address or a phone number."
+    if name is not None and (not isinstance(name, str) or len(name) > 120):
+        errors["name"] = "A name is text of at most 120 characters."
+    if errors:
+        raise ValidationError(errors)
+    return Contact(email, phone, (name or "").strip() or None)
+
+
+def find_customer(contact: Contact) -> Customer | None:
+    """Return the customer with this e-mail, else with this phone, else None."""
+    if contact.email:
+        found = db.session.scalar(select(Customer).where(Customer.email == contact.email))
+        if found is not None:
+            return found
+    if contact.phone:
+        return db.session.scalar(select(Customer).where(Customer.phone == contact.phone))
+    return None
+
+
+def find_or_create(contact: Contact) -> Customer:
+    """Return the matching customer (filling in what was missing), creating one when there is none.
+
+    Matching is by e-mail first, then phone (API.md). A concurrent creation of the same person is
+    settled by the unique indexes: the loser reads the winner's row.
+    """
+    for _ in range(3):
+        customer = find_customer(contact)
+        if customer is not None:
+            _fill_in(customer, contact)
+            return customer
+        savepoint = db.session.begin_nested()
+        try:
+            customer = Customer(email=contact.email, phone=contact.phone, name=contact.name)
+            db.session.add(customer)
+            db.session.flush()
+        except IntegrityError:
+            savepoint.rollback()
+            continue
+        savepoint.commit()
+        return customer
+    raise RuntimeError("could not create or find the customer")
+
+
+def _fill_in(customer: Customer, contact: Contact) -> None:
+    """Add a phone, e-mail or name the customer did not have yet, unless another customer holds it."""
+    if contact.name and not customer.name:
+        customer.name = contact.name
+    for field in ("email", "phone"):
+        value = getattr(contact, field)
+        if value and getattr(customer, field) is None:
+            taken = db.session.scalar(select(Customer.id).where(getattr(Customer, field) == value))
+            if taken is None:
+                setattr(customer, field, value)
+    db.session.flush()
+
+
+def to_json(customer: Customer | None) -> dict | None:
+    """Return a customer as the API shows it."""
+    if customer is None:
+        return None
+    return {"id": customer.id, "email": customer.email, "phone": customer.phone, "name": customer.name}

@@ -1,0 +1,233 @@
+"""Issuing vouchers (anonymous batches and personal ones), reading their state, and the public claim."""
+from collections.abc import Iterator
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from . import codes
+from .business import business_zone
+from .customers import Contact, find_or_create
+from .errors import DomainError, NotFound, ValidationError
+from .extensions import db
+from .models import Campaign, Customer, Voucher, utcnow
+
+MAX_BATCH = 100_000
+CHUNK = 5_000
+
+
+class VoucherError(DomainError):
+    """A voucher cannot be issued or found as asked."""
+
+    status = 409
+
+
+def voucher_url(code: str) -> str:
+    """Return the absolute URL a voucher's QR code holds: {BASE_URL}/v/{CODE}."""
+    return f"{current_app.config['BASE_URL']}/v/{code}"
+
+
+def qr_svg_url(code: str) -> str:
+    """Return the absolute URL of a voucher's QR code as SVG."""
+    return f"{current_app.config['BASE_URL']}/v/{code}.svg"
+
+
+def _reserve(campaign: Campaign, count: int) -> None:
+    """Count `count` more vouchers against the campaign's limit in one conditional UPDATE.
+
+    Concurrent issuers queue on the campaign row, and a CHECK constraint backs the limit.
+    """
+    if campaign.status == "ended":
+        raise VoucherError("campaign_ended", "This campaign has ended: it issues no more vouchers.", status=422)
+    result = db.session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign.id,
+               or_(Campaign.voucher_limit.is_(None), Campaign.vouchers_issued + count <= Campaign.voucher_limit))
+        .values(vouchers_issued=Campaign.vouchers_issued + count)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.refresh(campaign)
+        left = max(0, (campaign.voucher_limit or 0) - campaign.vouchers_issued)
+        raise VoucherError("voucher_limit_reached",
+                           f"This campaign allows {campaign.voucher_limit} vouchers; {left} are left.",
+                           {"voucher_limit": campaign.voucher_limit, "left": left})
+    db.session.refresh(campaign, ["vouchers_issued"])
+
+
+def issue_batch_steps(campaign: Campaign, count: int, batch_label: str | None = None, channel: str = "batch",
+                      now: datetime | None = None) -> Iterator[tuple[int, int, list[str]]]:
+    """Make `count` anonymous vouchers with set-based inserts, yielding (done, total, codes) after each chunk.
+
+    Everything happens in the caller's transaction: a progress bar can follow it, and nothing is
+    committed unless the caller commits after the last step.
+    """
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_BATCH:
+        raise ValidationError({"count": f"Make from 1 to {MAX_BATCH:,} vouchers at a time."})
+    label = (batch_label or "").strip()[:120] or None
+    _reserve(campaign, count)
+    now = now or utcnow()
+    table = Voucher.__table__
+    done = 0
+    while done < count:
+        chunk = codes.generate_many(min(CHUNK, count - done))
+        rows = [{"campaign_id": campaign.id, "code": code, "channel": channel, "batch_label": label,
+                 "issued_at": now} for code in chunk]
+        savepoint = db.session.begin_nested()
+        try:
+            db.session.execute(insert(table), rows)
+        except IntegrityError:  # a code collision (about 1 in 10^9 per batch): draw this chunk again
+            savepoint.rollback()
+            continue
+        savepoint.commit()
+        done += len(chunk)
+        yield done, count, chunk
+
+
+def issue_batch(campaign: Campaign, count: int, batch_label: str | None = None, channel: str = "batch",
+                now: datetime | None = None) -> list[str]:
+    """Make `count` anonymous vouchers with set-based inserts; return their codes."""
+    made: list[str] = []
+    for _, _, chunk in issue_batch_steps(campaign, count, batch_label, channel, now):
+        made.extend(chunk)
+    return made
+
+
+def issue_personal(campaign: Campaign, customer: Customer, channel: str = "api", batch_label: str | None = None,
+                   now: datetime | None = None) -> Voucher:
+    """Issue one voucher to a customer, within per_customer_limit and voucher_limit.
+
+    The customer's vouchers of a campaign take numbered slots 1..per_customer_limit under a unique index,
+    so two concurrent issues cannot both take the last slot.
+    """
+    for _ in range(5):
+        held = db.session.scalars(select(Voucher.customer_slot).where(
+            Voucher.campaign_id == campaign.id, Voucher.customer_id == customer.id,
+            Voucher.customer_slot.is_not(None))).all()
+        free = [slot for slot in range(1, campaign.per_customer_limit + 1) if slot not in set(held)]
+        if not free:
+            raise VoucherError("customer_limit_reached",
+                               f"This customer already holds {len(held)} voucher(s) of this campaign, the most "
+                               f"it allows.", {"per_customer_limit": campaign.per_customer_limit})
+        savepoint = db.session.begin_nested()
+        try:
+            _reserve(campaign, 1)
+            voucher = Voucher(campaign_id=campaign.id, code=codes.generate(), channel=channel, batch_label=batch_label,
+                              customer_id=customer.id, customer_slot=free[0], issued_at=now or utcnow())
+            db.session.add(voucher)
+            db.session.flush()
+        except IntegrityError:  # another request took that slot first: look again
+            savepoint.rollback()
+            continue
+        except VoucherError:
+            savepoint.rollback()
+            raise
+        savepoint.commit()
+        return voucher
+    raise VoucherError("busy", "Too many simultaneous requests for this customer; try again.", status=503)
+
+
+def claim(slug: str, contact: Contact, now: datetime | None = None) -> tuple[Voucher, bool]:
+    """Give a customer their voucher from a public claim page: the one they hold, or a new one.
+
+    Returns the voucher and whether it is new.
+    """
+    campaign = db.session.scalar(select(Campaign).where(Campaign.claim_slug == slug))
+    if campaign is None:
+        raise NotFound("unknown_claim_page", "This claim page does not exist or has been closed.")
+    now = now or utcnow()
+    state = campaign_state(campaign, now)
+    if state != "active":
+        raise VoucherError("campaign_not_active", _CLOSED[state], status=422)
+    customer = find_or_create(contact)
+    held = db.session.scalar(select(Voucher).where(
+        Voucher.campaign_id == campaign.id, Voucher.customer_id == customer.id, Voucher.redeemed_at.is_(None),
+        Voucher.void_at.is_(None)).order_by(Voucher.id).limit(1))
+    if held is not None:
+        return held, False
+    return issue_personal(campaign, customer, channel="claim", batch_label="claim page", now=now), True
+
+
+_CLOSED = {
+    "draft": "This giveaway has not started yet.",
+    "paused": "This giveaway is paused for now. Please try again later.",
+    "ended": "This giveaway has ended.",
+    "not_started": "This giveaway has not started yet.",
+    "expired": "This giveaway has ended.",
+}
+
+
+def day_start(day, zone: ZoneInfo) -> datetime:
+    """Return the moment a local calendar day starts."""
+    return datetime.combine(day, time.min, tzinfo=zone)
+
+
+def expires_at(campaign: Campaign, zone: ZoneInfo | None = None) -> datetime | None:
+    """Return when the campaign's vouchers expire: the end of `ends_on`, local time."""
+    if campaign.ends_on is None:
+        return None
+    return day_start(campaign.ends_on + timedelta(days=1), zone or business_zone())
+
+
+def campaign_state(campaign: Campaign, now: datetime | None = None, zone: ZoneInfo | None = None) -> str:
+    """Return active, draft, paused, ended, not_started or expired, for redeeming and claiming."""
+    now = now or utcnow()
+    zone = zone or business_zone()
+    if campaign.status != "active":
+        return campaign.status
+    if campaign.starts_on and now < day_start(campaign.starts_on, zone):
+        return "not_started"
+    ends = expires_at(campaign, zone)
+    if ends is not None and now >= ends:
+        return "expired"
+    return "active"
+
+
+def voucher_state(voucher: Voucher, now: datetime | None = None, zone: ZoneInfo | None = None) -> str:
+    """Return valid, redeemed, void, expired, or why the campaign does not redeem yet (draft, paused, …)."""
+    if voucher.void_at is not None:
+        return "void"
+    if voucher.redeemed_at is not None:
+        return "redeemed"
+    state = campaign_state(voucher.campaign, now, zone)
+    return "valid" if state == "active" else state
+
+
+def find_voucher(text: str) -> Voucher:
+    """Return the voucher a typed or scanned code names; raise invalid_code or unknown_code."""
+    try:
+        code = codes.normalise(text)
+    except codes.CodeError as error:
+        raise VoucherError("invalid_code", str(error), status=422) from None
+    voucher = db.session.scalar(select(Voucher).where(Voucher.code == code))
+    if voucher is None:
+        raise VoucherError("unknown_code", "No voucher has this code. Check it was typed right.", status=404)
+    return voucher
+
+
+def batches(campaign_id: int) -> list[dict]:
+    """Return the campaign's vouchers grouped by batch label and channel, with counts."""
+    rows = db.session.execute(
+        select(Voucher.batch_label, Voucher.channel, func.count(), func.count(Voucher.redeemed_at),
+               func.min(Voucher.issued_at))
+        .where(Voucher.campaign_id == campaign_id)
+        .group_by(Voucher.batch_label, Voucher.channel)
+        .order_by(func.min(Voucher.issued_at).desc())
+    ).all()
+    return [{"label": label, "channel": channel, "count": count, "redeemed": redeemed, "issued_at": issued}
+            for label, channel, count, redeemed, issued in rows]
+
+
+ALL_BATCHES = object()
+
+
+def vouchers_of(campaign_id: int, batch_label=ALL_BATCHES, limit: int | None = None) -> list[Voucher]:
+    """Return a campaign's vouchers in issue order: all, or one batch (None or "" for the unlabelled ones)."""
+    query = select(Voucher).where(Voucher.campaign_id == campaign_id).order_by(Voucher.id)
+    if batch_label is not ALL_BATCHES:
+        query = query.where(Voucher.batch_label == batch_label if batch_label else Voucher.batch_label.is_(None))
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
