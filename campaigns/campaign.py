@@ -117,11 +117,14 @@ def _date(field, value, errors) -> date | None:
         return None
 
 
-def _check_whole(campaign: Campaign) -> None:
-    """Rules across fields, checked on the campaign as it would be saved."""
-    if campaign.starts_on and campaign.ends_on and campaign.ends_on < campaign.starts_on:
+def _check_whole(campaign: Campaign, values: dict) -> None:
+    """Rules across fields, checked on the campaign as it would be saved, before anything changes."""
+    starts = values.get("starts_on", campaign.starts_on)
+    ends = values.get("ends_on", campaign.ends_on)
+    limit = values.get("voucher_limit", campaign.voucher_limit)
+    if starts and ends and ends < starts:
         raise ValidationError({"ends_on": "The end date cannot be before the start date."})
-    if campaign.voucher_limit is not None and campaign.voucher_limit < (campaign.vouchers_issued or 0):
+    if limit is not None and limit < (campaign.vouchers_issued or 0):
         raise ValidationError({"voucher_limit": f"{campaign.vouchers_issued} vouchers exist already; "
                                                 f"the limit cannot be lower."})
 
@@ -143,8 +146,8 @@ def create_campaign(payload: dict, created_by_id: int | None = None) -> Campaign
         raise ValidationError({"status": "New campaigns start as draft; activate them once they are ready."})
     campaign = Campaign(kind="sample", offer="", fixed_cost_cents=0, gross_margin_bp=10000, per_customer_limit=1,
                         attribution_window_days=90, status="draft", vouchers_issued=0, created_by_id=created_by_id)
+    _check_whole(campaign, values)
     _apply(campaign, values)
-    _check_whole(campaign)
     db.session.add(campaign)
     db.session.flush()
     return campaign
@@ -154,8 +157,8 @@ def update_campaign(campaign: Campaign, payload: dict) -> Campaign:
     """Change some fields of a campaign, including its status."""
     values = parse_fields(payload, partial=True)
     status = values.pop("status", None)
+    _check_whole(campaign, values)
     _apply(campaign, values)
-    _check_whole(campaign)
     if status is not None and status != campaign.status:
         set_status(campaign, status)
     db.session.flush()

@@ -198,3 +198,25 @@ def browser_type_launch_args():
         "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"],
     }
+
+
+@pytest.fixture
+def make_campaign(app):
+    """Create and commit a campaign through the service: make_campaign(**fields) returns its id."""
+    from campaigns import campaign as campaigns
+
+    def make(**fields) -> int:
+        payload = {"name": "Free latte", "offer": "One free latte", "unit_cost": "0.85"}
+        payload.update(fields)
+        status = payload.pop("status", None)
+        with app.app_context():
+            made = campaigns.create_campaign(payload)
+            if status == "active":
+                campaigns.set_status(made, "active")
+            elif status in ("paused", "ended"):
+                campaigns.set_status(made, "active")
+                campaigns.set_status(made, status)
+            db.session.commit()
+            return made.id
+
+    return make
