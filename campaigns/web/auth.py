@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import login_user, logout_user
 
 from .. import accounts, business
-from ..access import allows, current_identity, public, required_role, requires
+from ..access import PUBLIC, allows, current_identity, public, required_role, requires
 from ..errors import DomainError
 from ..extensions import db, limiter
 from .forms import LoginForm, SetupForm
@@ -101,7 +101,9 @@ def redirect_to_setup():
     """Before each request: while no user exists, every page leads to the set-up page."""
     if current_app.extensions.get("reciprocate_has_users"):
         return None
-    if request.endpoint in (None, "static", "auth.setup") or request.path.startswith("/api/"):
+    if request.endpoint in (None, "static") or request.path.startswith("/api/"):
+        return None
+    if required_role(request.endpoint) == PUBLIC:  # customers' pages; the log-in page leads to set-up itself
         return None
     if accounts.user_count() > 0:
         current_app.extensions["reciprocate_has_users"] = True

@@ -6,7 +6,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
                    stream_with_context, url_for)
 from flask_login import current_user
 
-from .. import campaign as campaigns
+from .. import campaign as designs
 from .. import metrics, sheets, vouchers
 from ..money import to_json
 from ..access import requires
@@ -50,7 +50,7 @@ def new():
     if not form.is_submitted():
         form.gross_margin_pct.data = Decimal(get_settings().default_gross_margin_bp) / 100
     if form.validate_on_submit():
-        made = _save(form, lambda payload: campaigns.create_campaign(payload, current_user.id))
+        made = _save(form, lambda payload: designs.create_campaign(payload, current_user.id))
         if made is not None:
             flash(f"{made.name} saved as a draft. Make vouchers, then activate it.", "success")
             return redirect(url_for("marketing.detail", campaign_id=made.id))
@@ -66,7 +66,7 @@ def edit(campaign_id: int):
     if not form.is_submitted():
         _fill(form, campaign)
     if form.validate_on_submit():
-        if _save(form, lambda payload: campaigns.update_campaign(campaign, payload)) is not None:
+        if _save(form, lambda payload: designs.update_campaign(campaign, payload)) is not None:
             flash("Campaign saved.", "success")
             return redirect(url_for("marketing.detail", campaign_id=campaign.id))
     return render_template("marketing/form.html", form=form, campaign=campaign, currency=get_settings().currency)
@@ -88,11 +88,11 @@ def detail(campaign_id: int):
     campaign = db.get_or_404(Campaign, campaign_id)
     zone = business_zone()
     return render_template(
-        "marketing/detail.html", campaign=campaign, budget=campaigns.budget(campaign),
+        "marketing/detail.html", campaign=campaign, budget=designs.budget(campaign),
         batches=vouchers.batches(campaign.id), form=BatchForm(formdata=None), state=vouchers.campaign_state(campaign),
         expires=vouchers.expires_at(campaign, zone), currency=get_settings().currency, part_size=PDF_PART,
         claim_url=url_for("public.claim_page", slug=campaign.claim_slug, _external=False) if campaign.claim_slug else None,
-        actions=[a for a, to in STATUS_ACTIONS.items() if to in campaigns.TRANSITIONS[campaign.status]
+        actions=[a for a, to in STATUS_ACTIONS.items() if to in designs.TRANSITIONS[campaign.status]
                  and (a != "resume" or campaign.status == "paused") and (a != "activate" or campaign.status == "draft")],
     )
 
@@ -106,7 +106,7 @@ def change_status(campaign_id: int):
     if target is None:
         abort(400)
     try:
-        campaigns.set_status(campaign, target)
+        designs.set_status(campaign, target)
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -120,7 +120,7 @@ def change_status(campaign_id: int):
 @requires("marketer")
 def duplicate(campaign_id: int):
     """Copy a campaign's design into a new draft."""
-    copy = campaigns.duplicate_campaign(db.get_or_404(Campaign, campaign_id), current_user.id)
+    copy = designs.duplicate_campaign(db.get_or_404(Campaign, campaign_id), current_user.id)
     db.session.commit()
     flash(f"Copied into the draft {copy.name}. Adjust it and make its vouchers.", "success")
     return redirect(url_for("marketing.edit", campaign_id=copy.id))
@@ -141,7 +141,7 @@ def make_batch(campaign_id: int):
         return redirect(url_for("marketing.detail", campaign_id=campaign_id))
     count, label = form.count.data, form.batch_label.data
     if streaming:
-        return Response(stream_with_context(_stream_batch(campaign, count, label)), mimetype="application/x-ndjson")
+        return Response(stream_with_context(_stream_batch(campaign.id, count, label)), mimetype="application/x-ndjson")
     try:
         vouchers.issue_batch(campaign, count, label)
     except DomainError as error:
@@ -153,9 +153,11 @@ def make_batch(campaign_id: int):
     return redirect(url_for("marketing.detail", campaign_id=campaign_id))
 
 
-def _stream_batch(campaign: Campaign, count: int, label: str):
+def _stream_batch(campaign_id: int, count: int, label: str):
     """Yield a progress line per chunk while the batch is made in one transaction; commit at the end."""
     yield json.dumps({"done": 0, "total": count}) + "\n"
+    # The stream runs in a fresh app context, so its own session: load the campaign there.
+    campaign = db.session.get(Campaign, campaign_id)
     try:
         for done, total, _ in vouchers.issue_batch_steps(campaign, count, label):
             yield json.dumps({"done": done, "total": total}) + "\n"
