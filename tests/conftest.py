@@ -91,6 +91,18 @@ def database_url(request, tmp_path):
 
 
 @pytest.fixture
+def pg_database_url(request):
+    """A fresh, migrated PostgreSQL database, for tests that only PostgreSQL can run (many processes)."""
+    admin = request.getfixturevalue("postgres")
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {PG_TEMPLATE}"))
+    yield _pg_url(name)
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture
 def backend(database_url) -> str:
     """The name of the database backend under test."""
     return make_url(database_url).get_backend_name()

@@ -1,0 +1,57 @@
+"""Work run in separate processes by the concurrency tests (importable, so `spawn` can start it)."""
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+
+def run_in_threads(database_url: str, start_at: float, threads: int, job: str, args_list: list) -> list:
+    """Start an app in this process, wait for the common start time, run `job` once per args in threads."""
+    from app import create_app
+    from campaigns.extensions import db
+    from tests.conftest import app_config
+
+    app = create_app(app_config(database_url))
+    jobs = {"claim": _claim, "personal": _personal, "batch": _batch}
+
+    def one(args):
+        with app.app_context():
+            try:
+                result = jobs[job](*args)
+                db.session.commit()
+                return ("ok", result)
+            except Exception as error:  # report the domain code, or the exception's name
+                db.session.rollback()
+                return ("error", getattr(error, "code", type(error).__name__))
+
+    time.sleep(max(0.0, start_at - time.time()))
+    with ThreadPoolExecutor(threads) as pool:
+        results = list(pool.map(one, args_list))
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    return results
+
+
+def _claim(slug: str, email: str):
+    from campaigns.customers import parse_contact
+    from campaigns.vouchers import claim
+
+    voucher, _ = claim(slug, parse_contact({"email": email}))
+    return voucher.code
+
+
+def _personal(campaign_id: int, email: str):
+    from campaigns.customers import find_or_create, parse_contact
+    from campaigns.extensions import db
+    from campaigns.models import Campaign
+    from campaigns.vouchers import issue_personal
+
+    customer = find_or_create(parse_contact({"email": email}))
+    return issue_personal(db.session.get(Campaign, campaign_id), customer).code
+
+
+def _batch(campaign_id: int, count: int):
+    from campaigns.extensions import db
+    from campaigns.models import Campaign
+    from campaigns.vouchers import issue_batch
+
+    return len(issue_batch(db.session.get(Campaign, campaign_id), count))
