@@ -77,7 +77,7 @@ def _card(pdf, campaign: Campaign, code: str, url: str, x: float, y: float, expi
     pdf.drawString(x + pad, y + pad + 10, codes.format_code(code))
     pdf.setFont("Helvetica", 7.5)
     pdf.setFillColorRGB(*MUTED)
-    pdf.drawString(x + pad, y + pad, f"{expiry} · One per customer · Show or scan at the counter")
+    pdf.drawString(x + pad, y + pad, f"{expiry} · Show or scan at the counter")
 
 
 def voucher_sheet(campaign: Campaign, vouchers: list[Voucher], url_for_code, page: str = "a4",
