@@ -41,7 +41,7 @@ vendor: node_modules/.installed
 	@mkdir -p static/vendor
 	@cp node_modules/chart.js/dist/chart.umd.min.js static/vendor/chart.umd.min.js
 	@cp node_modules/chartjs-chart-funnel/build/index.umd.min.js static/vendor/chartjs-chart-funnel.umd.min.js
-	@cp node_modules/barcode-detector/dist/iife/index.js static/vendor/barcode-detector.js
+	@cp node_modules/barcode-detector/dist/iife/ponyfill.js static/vendor/barcode-detector.js
 	@cp node_modules/zxing-wasm/dist/reader/zxing_reader.wasm static/vendor/zxing_reader.wasm
 
 # Schema, and demo data on the first run only; prints the demo log-ins every time.

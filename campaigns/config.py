@@ -23,6 +23,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "5 per minute;30 per hour"),
+        "REDEEM_FAILURE_LIMIT": env.get("REDEEM_FAILURE_LIMIT", "30 per minute;300 per hour"),
         "CLAIM_RATE_LIMIT": env.get("CLAIM_RATE_LIMIT", "10 per minute;50 per hour"),
         "MAIL_SERVER": env.get("MAIL_SERVER", "127.0.0.1"),
         "MAIL_PORT": int(env.get("MAIL_PORT", "25")),

@@ -12,7 +12,7 @@ from .business import business_zone
 from .customers import Contact, find_or_create
 from .errors import DomainError, NotFound, ValidationError
 from .extensions import db
-from .models import Campaign, Customer, Voucher, utcnow
+from .models import Campaign, Customer, Redemption, Voucher, utcnow
 
 MAX_BATCH = 100_000
 CHUNK = 5_000
@@ -103,14 +103,11 @@ def issue_personal(campaign: Campaign, customer: Customer, channel: str = "api",
     so two concurrent issues cannot both take the last slot.
     """
     for _ in range(5):
-        held = db.session.scalars(select(Voucher.customer_slot).where(
-            Voucher.campaign_id == campaign.id, Voucher.customer_id == customer.id,
-            Voucher.customer_slot.is_not(None))).all()
-        free = [slot for slot in range(1, campaign.per_customer_limit + 1) if slot not in set(held)]
+        free = _free_slots(campaign, customer.id)
         if not free:
             raise VoucherError("customer_limit_reached",
-                               f"This customer already holds {len(held)} voucher(s) of this campaign, the most "
-                               f"it allows.", {"per_customer_limit": campaign.per_customer_limit})
+                               f"This customer already holds {campaign.per_customer_limit} voucher(s) of this "
+                               f"campaign, the most it allows.", {"per_customer_limit": campaign.per_customer_limit})
         savepoint = db.session.begin_nested()
         try:
             _reserve(campaign, 1)
@@ -231,3 +228,42 @@ def vouchers_of(campaign_id: int, batch_label=ALL_BATCHES, limit: int | None = N
     if limit is not None:
         query = query.limit(limit)
     return list(db.session.scalars(query))
+
+
+def _free_slots(campaign: Campaign, customer_id: int) -> list[int]:
+    held = set(db.session.scalars(select(Voucher.customer_slot).where(
+        Voucher.campaign_id == campaign.id, Voucher.customer_id == customer_id, Voucher.customer_slot.is_not(None))))
+    return [slot for slot in range(1, campaign.per_customer_limit + 1) if slot not in held]
+
+
+def attach_customer(voucher: Voucher, customer: Customer) -> Voucher:
+    """Give an anonymous voucher its customer, so later purchases count; within per_customer_limit."""
+    if voucher.customer_id == customer.id:
+        return voucher
+    if voucher.customer_id is not None:
+        raise VoucherError("voucher_has_customer", "This voucher already belongs to another customer.")
+    campaign = voucher.campaign
+    for _ in range(5):
+        free = _free_slots(campaign, customer.id)
+        if not free:
+            raise VoucherError("customer_limit_reached",
+                               f"This customer already holds {campaign.per_customer_limit} voucher(s) of this "
+                               f"campaign, the most it allows.", {"per_customer_limit": campaign.per_customer_limit})
+        savepoint = db.session.begin_nested()
+        try:
+            changed = db.session.execute(
+                update(Voucher).where(Voucher.id == voucher.id, Voucher.customer_id.is_(None))
+                .values(customer_id=customer.id, customer_slot=free[0]).execution_options(synchronize_session=False)
+            ).rowcount
+        except IntegrityError:  # that slot was taken a moment ago: look again
+            savepoint.rollback()
+            continue
+        savepoint.commit()
+        db.session.refresh(voucher)
+        if not changed and voucher.customer_id != customer.id:
+            raise VoucherError("voucher_has_customer", "This voucher already belongs to another customer.")
+        db.session.execute(update(Redemption).where(Redemption.voucher_id == voucher.id,
+                                                    Redemption.undone_at.is_(None))
+                           .values(customer_id=customer.id).execution_options(synchronize_session=False))
+        return voucher
+    raise VoucherError("busy", "Too many simultaneous requests for this customer; try again.", status=503)

@@ -1,17 +1,161 @@
-"""The front desk, used by staff at the counter."""
-from flask import Blueprint, render_template
-from flask_login import current_user
+"""The front desk, used by staff at the counter: scan, see yes or no, attach the customer, record a sale.
 
-from .. import business, metrics
+Scanning itself goes through the JSON API (POST /api/v1/redemptions) with the page's session; the
+actions after a scan are here, answering JSON to the page's script and redirects to plain forms.
+"""
+import uuid
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+from .. import business, codes, metrics, redemption
 from ..access import requires
+from ..customers import find_customer, find_or_create, parse_contact, to_json as customer_json
+from ..errors import DomainError, ValidationError
+from ..extensions import db
+from ..models import utcnow
+from ..money import MoneyError, to_cents, to_json as money_json
+from ..purchases import record_purchase
+from ..vouchers import attach_customer, find_voucher, voucher_state
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
+
+
+def _answer(result: dict | None, error: DomainError | None, back: str, success: str = ""):
+    """Commit or roll back once, then answer the script with JSON or the plain form with a redirect."""
+    if error is not None:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    if request.is_json or request.accept_mimetypes.best == "application/json":
+        if error is not None:
+            return jsonify(error.to_json()), error.status
+        return jsonify(result)
+    flash(error.message if error else success, "error" if error else "success")
+    return redirect(back)
+
+
+def _fields() -> dict:
+    return request.get_json(silent=True) or request.form.to_dict()
 
 
 @bp.route("/")
 @requires("staff")
 def index():
-    """Show the desk with today's redemption counts."""
+    """Show the scanner: one input for scanners and typing, a camera button, today's counts."""
     zone = business.business_zone()
-    return render_template("desk/index.html", mine=metrics.redemptions_today(zone, current_user.id),
+    data = {"locations": [place.name for place in business.list_locations(include_inactive=False)],
+            "redeemUrl": url_for("api.create_redemption"), "attachUrl": url_for("desk.attach"),
+            "undoUrl": url_for("desk.undo"), "purchaseUrl": url_for("desk.purchase"),
+            "todayUrl": url_for("desk.today"), "voucherUrl": url_for("desk.voucher", code_text="CODE"),
+            "wasmUrl": url_for("static", filename="vendor/zxing_reader.wasm"),
+            "scannerScript": url_for("static", filename="vendor/barcode-detector.js"),
+            "currency": business.get_settings().currency, "csrf": generate_csrf()}
+    return render_template("desk/index.html", data=data, mine=metrics.redemptions_today(zone, current_user.id),
                            everyone=metrics.redemptions_today(zone))
+
+
+@bp.route("/lookup")
+@requires("staff")
+def lookup():
+    """Open the voucher a typed code names (the scan form, when the page's script is not running)."""
+    typed = (request.args.get("code") or "").strip()
+    try:
+        typed = codes.normalise(typed)
+    except codes.CodeError:
+        typed = typed.replace("/", " ").strip() or "-"
+    return redirect(url_for("desk.voucher", code_text=typed))
+
+
+@bp.route("/today")
+@requires("staff")
+def today():
+    """Today's redemption counts, for the desk to refresh after each scan."""
+    zone = business.business_zone()
+    return jsonify(mine=metrics.redemptions_today(zone, current_user.id), everyone=metrics.redemptions_today(zone))
+
+
+@bp.route("/v/<code_text>")
+@requires("staff")
+def voucher(code_text: str):
+    """A voucher as the desk sees it: its state, its redemption, and forms to attach, undo and record a sale."""
+    try:
+        found = find_voucher(code_text)
+    except DomainError as error:
+        return render_template("desk/voucher.html", error=error, voucher=None), error.status
+    zone = business.business_zone()
+    state = voucher_state(found, zone=zone)
+    first = redemption.first_redemption(found, zone) if state == "redeemed" else None
+    return render_template("desk/voucher.html", error=None, voucher=found, state=state, first=first,
+                           formatted=codes.format_code(found.code), purchase_id=f"desk-{uuid.uuid4()}")
+
+
+@bp.route("/attach", methods=["POST"])
+@requires("staff")
+def attach():
+    """Attach a customer (e-mail or phone) to a voucher, so later purchases count."""
+    fields = _fields()
+    code = str(fields.get("code", ""))
+    try:
+        found = find_voucher(code)
+        attach_customer(found, find_or_create(parse_contact({k: fields.get(k) for k in ("email", "phone", "name")})))
+        result = {"code": found.code, "customer": customer_json(found.customer)}
+    except DomainError as error:
+        return _answer(None, error, url_for("desk.voucher", code_text=code or "-"))
+    return _answer(result, None, url_for("desk.voucher", code_text=found.code), "Customer attached.")
+
+
+@bp.route("/undo", methods=["POST"])
+@requires("staff")
+def undo():
+    """Undo a redemption, with a reason (the audit log keeps both)."""
+    fields = _fields()
+    back = url_for("desk.voucher", code_text=str(fields.get("code") or "-"))
+    try:
+        if not str(fields.get("redemption_id", "")).isdigit():
+            raise ValidationError({"redemption_id": "Which redemption to undo."})
+        undone = redemption.undo(int(fields["redemption_id"]), current_user._get_current_object(),
+                                 str(fields.get("reason", "")))
+        result = {"redemption_id": undone.id, "undone_at": undone.undone_at.isoformat()}
+    except DomainError as error:
+        return _answer(None, error, back)
+    return _answer(result, None, back, "Redemption undone: the voucher can be used again.")
+
+
+@bp.route("/purchases", methods=["POST"])
+@requires("staff")
+def purchase():
+    """Record a purchase for a customer found by voucher code or by e-mail/phone."""
+    fields = _fields()
+    code = str(fields.get("code") or "")
+    back = url_for("desk.voucher", code_text=code) if code else url_for("desk.index")
+    try:
+        customer_id, voucher_id = _purchase_customer(fields, code)
+        try:
+            cents = to_cents(fields.get("amount"), business.get_settings().currency)
+        except MoneyError as error:
+            raise ValidationError({"amount": str(error)}) from None
+        place = business.find_location(str(fields.get("location") or ""))
+        made, new = record_purchase(str(fields.get("external_id") or f"desk-{uuid.uuid4()}"), cents, utcnow(),
+                                    customer_id=customer_id, voucher_id=voucher_id,
+                                    location_id=place.id if place else None)
+        result = {"id": made.id, "created": new, "amount": money_json(made.amount_cents)}
+    except DomainError as error:
+        return _answer(None, error, back)
+    return _answer(result, None, back, "Purchase recorded." if new else "That purchase was already recorded.")
+
+
+def _purchase_customer(fields: dict, code: str) -> tuple[int, int | None]:
+    """Find whom a desk purchase belongs to: the voucher's customer, or the one with this e-mail/phone."""
+    if code:
+        found = find_voucher(code)
+        if found.customer_id is None:
+            raise ValidationError({"email": "Attach the customer to this voucher first."})
+        return found.customer_id, found.id
+    customer = find_customer(parse_contact({"email": fields.get("email"), "phone": fields.get("phone")}))
+    if customer is None:
+        raise ValidationError({"email": "No customer has this e-mail or phone yet."})
+    return customer.id, None
+
+

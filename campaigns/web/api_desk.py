@@ -1,0 +1,130 @@
+"""API: redeeming vouchers and looking them up (API.md: redemptions, vouchers)."""
+from datetime import datetime
+
+from flask import current_app, jsonify, request
+
+from .. import codes, redemption
+from ..access import current_identity
+from ..business import business_zone
+from ..customers import parse_contact, to_json as customer_json
+from ..errors import DomainError, ValidationError
+from ..extensions import db, limiter
+from ..vouchers import find_voucher, voucher_state, voucher_url
+from .api import json_body, operation, respond
+
+ERROR = {"schema": {"$ref": "#/components/schemas/Error"}}
+REDEMPTION_SCHEMA = {"type": "object", "properties": {
+    "code": {"type": "string"}, "redeemed_at": {"type": "string", "format": "date-time"},
+    "campaign": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
+                                                  "offer": {"type": "string"}}},
+    "customer": {"type": "object", "nullable": True}, "redemption_id": {"type": "integer"},
+    "give": {"type": "string"}}}
+
+
+def _failed(response) -> bool:
+    return response.status_code >= 400
+
+
+def _identity_key() -> str:
+    identity = current_identity()
+    if identity is None:
+        return "anonymous:" + (request.remote_addr or "")
+    return f"user:{identity.user_id}" if identity.user_id else f"token:{identity.token_id}"
+
+
+def _failure_limit() -> str:
+    return current_app.config["REDEEM_FAILURE_LIMIT"]
+
+
+def _parse_time(value, field: str) -> datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError({field: "ISO 8601 with an offset, e.g. 2026-11-23T14:02:00+01:00"}) from None
+    if moment.tzinfo is None:
+        raise ValidationError({field: "Add the time zone offset, e.g. +01:00 or Z."})
+    return moment
+
+
+def _attempt(body: dict) -> redemption.Attempt:
+    unknown = {k: "Not a field here." for k in body if k not in ("code", "customer", "location", "scanned_at",
+                                                                    "device_time")}
+    if unknown:
+        raise ValidationError(unknown)
+    if not isinstance(body.get("code"), str):
+        raise ValidationError({"code": "Send the voucher code (or the scanned URL) as text."})
+    if body.get("location") is not None and not isinstance(body["location"], str):
+        raise ValidationError({"location": "The location's name, as text."})
+    identity = current_identity()
+    device_time = _parse_time(body.get("device_time"), "device_time")
+    return redemption.Attempt(
+        user_id=identity.user_id, token_id=identity.token_id, location=body.get("location"),
+        scanned_at=_parse_time(body.get("scanned_at"), "scanned_at"), ip_address=request.remote_addr,
+        customer=parse_contact(body["customer"]) if body.get("customer") is not None else None,
+        details={"device_time": device_time.isoformat()} if device_time else {},
+    )
+
+
+def redemption_json(made) -> dict:
+    """Return a redemption as the API answers it."""
+    voucher, campaign = made.voucher, made.voucher.campaign
+    return {"code": voucher.code, "formatted": codes.format_code(voucher.code),
+            "redeemed_at": made.redeemed_at.isoformat(), "redemption_id": made.id,
+            "campaign": {"id": campaign.id, "name": campaign.name, "offer": campaign.offer},
+            "give": f"Give: {campaign.offer or campaign.name}",
+            "customer": customer_json(voucher.customer), "location": made.location.name if made.location else None}
+
+
+@operation("/redemptions", "POST", "staff",
+           "Redeem a voucher ({code, customer?, location?, scanned_at?}); exactly one attempt per voucher wins.",
+           {"201": {"description": "Redeemed: hand it over", "schema": REDEMPTION_SCHEMA},
+            "404": {"description": "unknown_code", **ERROR}, "409": {"description": "already_redeemed or void", **ERROR},
+            "410": {"description": "expired", **ERROR},
+            "422": {"description": "invalid_code, campaign_not_active or bad input", **ERROR},
+            "429": {"description": "Too many failed attempts", **ERROR}},
+           request_schema={"type": "object", "required": ["code"], "properties": {
+               "code": {"type": "string"}, "location": {"type": "string"},
+               "scanned_at": {"type": "string", "format": "date-time"},
+               "device_time": {"type": "string", "format": "date-time"},
+               "customer": {"type": "object", "properties": {"email": {"type": "string"},
+                                                              "phone": {"type": "string"},
+                                                              "name": {"type": "string"}}}}})
+@limiter.limit(_failure_limit, key_func=_identity_key, deduct_when=_failed)
+@limiter.limit(_failure_limit, deduct_when=_failed)
+def create_redemption():
+    """Redeem a voucher; every attempt, failed ones included, goes to the audit log."""
+    try:
+        body = json_body()
+        made = redemption.redeem(body["code"], _attempt(body))
+    except DomainError as error:
+        if not isinstance(error, redemption.RedemptionError):  # refused before it reached the service
+            identity = current_identity()
+            sent = request.get_json(silent=True)
+            code = sent.get("code") if isinstance(sent, dict) and isinstance(sent.get("code"), str) else ""
+            redemption.audit_attempt(redemption.Attempt(user_id=identity.user_id, token_id=identity.token_id,
+                                                        ip_address=request.remote_addr),
+                                     None, code, error.code, {"message": error.message, **error.details})
+        db.session.commit()  # keeps the audit entry of the failed attempt
+        return jsonify(error.to_json()), error.status
+    return respond(redemption_json(made), 201)
+
+
+@operation("/vouchers/<code>", "GET", "staff", "A voucher's state, campaign, customer and redemption.",
+           {"200": {"description": "The voucher", "schema": {"type": "object"}},
+            "404": {"description": "unknown_code", **ERROR}, "422": {"description": "invalid_code", **ERROR}})
+def get_voucher(code: str):
+    """Look a voucher up without redeeming it."""
+    voucher = find_voucher(code)
+    zone = business_zone()
+    campaign = voucher.campaign
+    state = voucher_state(voucher, zone=zone)
+    return jsonify({
+        "code": voucher.code, "formatted": codes.format_code(voucher.code), "url": voucher_url(voucher.code),
+        "state": state, "issued_at": voucher.issued_at.isoformat(), "batch_label": voucher.batch_label,
+        "campaign": {"id": campaign.id, "name": campaign.name, "offer": campaign.offer, "status": campaign.status,
+                     "ends_on": campaign.ends_on.isoformat() if campaign.ends_on else None},
+        "customer": customer_json(voucher.customer),
+        "redemption": redemption.first_redemption(voucher, zone) if state == "redeemed" else None,
+    })
