@@ -97,7 +97,8 @@ def create_redemption():
     """Redeem a voucher; every attempt, failed ones included, goes to the audit log."""
     try:
         body = json_body()
-        made = redemption.redeem(body["code"], _attempt(body))
+        attempt = _attempt(body)  # checks the fields, code first
+        made = redemption.redeem(body["code"], attempt)
     except DomainError as error:
         if not isinstance(error, redemption.RedemptionError):  # refused before it reached the service
             identity = current_identity()

@@ -4,6 +4,7 @@ Scanning itself goes through the JSON API (POST /api/v1/redemptions) with the pa
 actions after a scan are here, answering JSON to the page's script and redirects to plain forms.
 """
 import uuid
+from datetime import datetime, timedelta
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -88,7 +89,8 @@ def voucher(code_text: str):
     state = voucher_state(found, zone=zone)
     first = redemption.first_redemption(found, zone) if state == "redeemed" else None
     return render_template("desk/voucher.html", error=None, voucher=found, state=state, first=first,
-                           formatted=codes.format_code(found.code), purchase_id=f"desk-{uuid.uuid4()}")
+                           formatted=codes.format_code(found.code), purchase_id=f"desk-{uuid.uuid4()}",
+                           purchase_time=utcnow().isoformat())
 
 
 @bp.route("/attach", methods=["POST"])
@@ -137,13 +139,27 @@ def purchase():
         except MoneyError as error:
             raise ValidationError({"amount": str(error)}) from None
         place = business.find_location(str(fields.get("location") or ""))
-        made, new = record_purchase(str(fields.get("external_id") or f"desk-{uuid.uuid4()}"), cents, utcnow(),
+        # The page fixes the id and the time when the sale is typed, so a retry is the same purchase.
+        made, new = record_purchase(str(fields.get("external_id") or f"desk-{uuid.uuid4()}"), cents,
+                                    _sale_time(fields.get("occurred_at")),
                                     customer_id=customer_id, voucher_id=voucher_id,
                                     location_id=place.id if place else None)
         result = {"id": made.id, "created": new, "amount": money_json(made.amount_cents)}
     except DomainError as error:
         return _answer(None, error, back)
     return _answer(result, None, back, "Purchase recorded." if new else "That purchase was already recorded.")
+
+
+def _sale_time(value) -> datetime:
+    if not value:
+        return utcnow()
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError({"occurred_at": "ISO 8601 with an offset."}) from None
+    if moment.tzinfo is None or moment > utcnow() + timedelta(minutes=5):
+        raise ValidationError({"occurred_at": "With an offset, and not in the future."})
+    return moment
 
 
 def _purchase_customer(fields: dict, code: str) -> tuple[int, int | None]:

@@ -141,22 +141,23 @@
     }
   });
 
-  let purchaseId = null;
+  let purchaseId = null, purchaseTime = null;
   $("purchase-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     if (!current) return;
     // One id per purchase typed: a retry after a lost answer is recognised, not counted twice.
     purchaseId = purchaseId || ("desk-" + (crypto.randomUUID ? crypto.randomUUID() : Date.now() + "-" + Math.random()));
+    purchaseTime = purchaseTime || new Date().toISOString();
     const body = {code: current.code, amount: $("purchase-amount").value.trim(), external_id: purchaseId,
-                  location: locationSelect.value};
+                  occurred_at: purchaseTime, location: locationSelect.value};
     const {ok, payload} = await call(data.purchaseUrl, body);
     if (ok) {
       $("purchase-note").textContent = "Recorded " + data.currency + " " + payload.amount + ".";
       $("purchase-amount").value = "";
-      purchaseId = null;
+      purchaseId = purchaseTime = null;
     } else {
       $("purchase-note").textContent = (payload.error && payload.error.message) || "Could not record it.";
-      if (payload.error && payload.error.code === "invalid_input") purchaseId = null;
+      if (payload.error && payload.error.code === "invalid_input") purchaseId = purchaseTime = null;
     }
   });
 

@@ -1,0 +1,146 @@
+"""Redemption rules at the service level: one outcome code per rule, and an audit entry for every attempt."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from campaigns import business, codes, redemption
+from campaigns import campaign as campaigns
+from campaigns.accounts import create_user
+from campaigns.customers import parse_contact
+from campaigns.extensions import db
+from campaigns.models import AuditEntry, Redemption, Voucher, utcnow
+from campaigns.vouchers import issue_batch
+
+
+@pytest.fixture
+def desk(ctx):
+    """An active campaign with vouchers, a location and a staff member."""
+    made = campaigns.create_campaign({"name": "Free latte", "unit_cost": "0.85", "offer": "One free latte"})
+    campaigns.set_status(made, "active")
+    vouchers = issue_batch(made, 5, "flyer")
+    place = business.create_location("Main St")
+    ana = create_user("ana@example.com", "Ana", "staff", "long enough pw")
+    db.session.commit()
+    return {"campaign": made, "codes": vouchers, "location": place, "staff": ana}
+
+
+def _attempt(desk, **extra):
+    return redemption.Attempt(user_id=desk["staff"].id, location="Main St", ip_address="127.0.0.1", **extra)
+
+
+def _audit():
+    return [(entry.action, entry.outcome) for entry in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+
+
+def test_redeem_marks_the_voucher_and_records_who_where_when(desk):
+    made = redemption.redeem(codes.format_code(desk["codes"][0]).lower(), _attempt(desk))
+    assert made.voucher.redeemed_at == made.redeemed_at and made.location_id == desk["location"].id
+    assert made.user_id == desk["staff"].id
+    assert _audit() == [("redeem", "redeemed")]
+
+
+def test_second_attempt_is_already_redeemed_with_when_where_and_who(desk):
+    redemption.redeem(desk["codes"][0], _attempt(desk))
+    with pytest.raises(redemption.RedemptionError) as error:
+        redemption.redeem(desk["codes"][0], _attempt(desk))
+    assert (error.value.code, error.value.status) == ("already_redeemed", 409)
+    assert error.value.details["location"] == "Main St" and error.value.details["by"] == "Ana"
+    assert error.value.message.startswith("Already redeemed today") and "at Main St by Ana" in error.value.message
+    assert _audit() == [("redeem", "redeemed"), ("redeem", "already_redeemed")]
+
+
+@pytest.mark.parametrize("status, code, http", [("paused", "campaign_not_active", 422),
+                                                 ("ended", "campaign_not_active", 422)])
+def test_inactive_campaigns_do_not_redeem(desk, status, code, http):
+    campaigns.set_status(desk["campaign"], status)
+    with pytest.raises(redemption.RedemptionError) as error:
+        redemption.redeem(desk["codes"][0], _attempt(desk))
+    assert (error.value.code, error.value.status) == (code, http)
+    assert db.session.scalar(select(Voucher.redeemed_at).where(Voucher.code == desk["codes"][0])) is None
+
+
+def test_expired_and_not_yet_valid(desk):
+    today = utcnow().date()
+    campaigns.update_campaign(desk["campaign"], {"ends_on": (today - timedelta(days=3)).isoformat(),
+                                                 "starts_on": (today - timedelta(days=10)).isoformat()})
+    with pytest.raises(redemption.RedemptionError) as error:
+        redemption.redeem(desk["codes"][0], _attempt(desk))
+    assert (error.value.code, error.value.status) == ("expired", 410) and "Expired on" in error.value.message
+    campaigns.update_campaign(desk["campaign"], {"starts_on": (today + timedelta(days=3)).isoformat(),
+                                                 "ends_on": (today + timedelta(days=9)).isoformat()})
+    with pytest.raises(redemption.RedemptionError) as error:
+        redemption.redeem(desk["codes"][0], _attempt(desk))
+    assert error.value.code == "campaign_not_active" and "Not valid until" in error.value.message
+
+
+def test_typos_unknown_codes_and_void_vouchers(desk):
+    code = desk["codes"][0]
+    swapped = code[1] + code[0] + code[2:] if code[0] != code[1] else code[:-1] + ("0" if code[-1] != "0" else "1")
+    outcomes = []
+    for text in (swapped, codes.generate()):
+        with pytest.raises(redemption.RedemptionError) as error:
+            redemption.redeem(text, _attempt(desk))
+        outcomes.append((error.value.code, error.value.status))
+    db.session.execute(Voucher.__table__.update().where(Voucher.code == code).values(void_at=utcnow()))
+    with pytest.raises(redemption.RedemptionError) as error:
+        redemption.redeem(code, _attempt(desk))
+    outcomes.append((error.value.code, error.value.status))
+    assert outcomes == [("invalid_code", 422), ("unknown_code", 404), ("void", 409)]
+    assert [outcome for _, outcome in _audit()] == ["invalid_code", "unknown_code", "void"]
+
+
+def test_scanned_at_becomes_the_redemption_time_within_seven_days(desk):
+    now = utcnow()
+    made = redemption.redeem(desk["codes"][0], _attempt(desk, scanned_at=now - timedelta(days=6)), now=now)
+    assert made.redeemed_at == now - timedelta(days=6) and made.recorded_at == now
+    for bad in (now - timedelta(days=8), now + timedelta(hours=1)):
+        with pytest.raises(redemption.RedemptionError) as error:
+            redemption.redeem(desk["codes"][1], _attempt(desk, scanned_at=bad), now=now)
+        assert "scanned_at" in error.value.details["fields"]
+
+
+def test_unknown_location_is_named(desk):
+    with pytest.raises(redemption.RedemptionError) as error:
+        redemption.redeem(desk["codes"][0], redemption.Attempt(user_id=desk["staff"].id, location="Moon base"))
+    assert error.value.code == "unknown_location" and _audit() == [("redeem", "unknown_location")]
+
+
+def test_attaching_a_customer_at_the_limit_redeems_nothing(desk):
+    contact = parse_contact({"email": "rui@example.com"})
+    first = redemption.redeem(desk["codes"][0], _attempt(desk, customer=contact))
+    assert first.customer_id is not None and first.voucher.customer_slot == 1
+    with pytest.raises(redemption.RedemptionError) as error:
+        redemption.redeem(desk["codes"][1], _attempt(desk, customer=contact))
+    assert (error.value.code, error.value.status) == ("customer_limit_reached", 409)
+    assert db.session.scalar(select(Voucher.redeemed_at).where(Voucher.code == desk["codes"][1])) is None
+    assert _audit()[-1] == ("redeem", "customer_limit_reached")
+
+
+def test_undo_by_the_same_staff_within_fifteen_minutes(desk):
+    made = redemption.redeem(desk["codes"][0], _attempt(desk))
+    ben = create_user("ben@example.com", "Ben", "staff", "long enough pw")
+    with pytest.raises(redemption.RedemptionError) as error:
+        redemption.undo(made.id, ben, "mistake")
+    assert error.value.code == "undo_not_allowed"
+    with pytest.raises(redemption.RedemptionError) as error:
+        redemption.undo(made.id, desk["staff"], "mistake", now=made.recorded_at + timedelta(minutes=16))
+    assert error.value.code == "undo_not_allowed"
+    with pytest.raises(redemption.RedemptionError) as error:
+        redemption.undo(made.id, desk["staff"], "  ")
+    assert error.value.code == "invalid_input"
+    undone = redemption.undo(made.id, desk["staff"], "scanned the wrong card")
+    assert undone.undone_at is not None and undone.voucher.redeemed_at is None
+    again = redemption.redeem(desk["codes"][0], _attempt(desk))
+    assert again.id != made.id
+    assert ("undo_redemption", "undone") in _audit()
+
+
+def test_marketer_undoes_at_any_time(desk):
+    made = redemption.redeem(desk["codes"][0], _attempt(desk))
+    marco = create_user("marco@example.com", "Marco", "marketer", "long enough pw")
+    redemption.undo(made.id, marco, "customer changed their mind", now=made.recorded_at + timedelta(days=2))
+    with pytest.raises(redemption.RedemptionError) as error:
+        redemption.undo(made.id, marco, "twice")
+    assert error.value.code == "already_undone"
+    assert db.session.scalar(select(Redemption.undo_reason)) == "customer changed their mind"
