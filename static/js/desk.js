@@ -9,6 +9,7 @@
   const locationSelect = $("desk-location");
   const LOCATION_KEY = "reciprocate.desk.location";
   const CODE_CHARS = /[0-9A-HJKMNP-TV-Z]/g;
+  const RESULT_CLASSES = ["has-result-ok", "has-result-bad", "has-result-neutral"];
   let current = null;       // the last successful redemption, for attach / purchase / undo
   let busy = false;
   let autoTimer = null;
@@ -48,12 +49,13 @@
     $("attach-note").textContent = "";
     $("purchase-note").textContent = "";
     $("purchase-form").hidden = true;
-    document.body.classList.toggle("has-result", true);
+    document.body.classList.remove(...RESULT_CLASSES);
+    document.body.classList.add("has-result-" + kind);
   }
 
   function clearResult() {
     result.hidden = true;
-    document.body.classList.remove("has-result");
+    document.body.classList.remove(...RESULT_CLASSES);
     focusInput();
   }
 
@@ -112,7 +114,7 @@
   // Scanners that send no Enter: submit once a whole code has arrived and the keystrokes stop.
   input.addEventListener("input", () => {
     clearTimeout(autoTimer);
-    if (!result.hidden) { result.hidden = true; document.body.classList.remove("has-result"); }
+    if (!result.hidden) { result.hidden = true; document.body.classList.remove(...RESULT_CLASSES); }
     autoTimer = setTimeout(() => { if (codeOf(input.value).length === 13) redeem(input.value); }, 300);
   });
 
