@@ -2,21 +2,19 @@
 from datetime import datetime
 
 from .extensions import db
-from .models import AuditEntry
+from sqlalchemy import insert
+
+from .models import AuditEntry, utcnow
 
 
 def record(action: str, outcome: str, *, user_id: int | None = None, token_id: int | None = None,
            location_id: int | None = None, ip_address: str | None = None,
            device_time: datetime | None = None, subject: tuple[str, object] | None = None,
-           details: dict | None = None) -> AuditEntry:
-    """Add one audit entry to the current transaction and return it."""
-    entry = AuditEntry(
-        action=action, outcome=outcome, user_id=user_id, token_id=token_id, location_id=location_id,
-        ip_address=ip_address, device_time=device_time,
-        subject_type=subject[0] if subject else None,
-        subject_id=str(subject[1]) if subject else None,
+           details: dict | None = None) -> None:
+    """Write one audit entry in the current transaction (a plain INSERT: it sits on hot paths)."""
+    db.session.execute(insert(AuditEntry.__table__).values(
+        occurred_at=utcnow(), action=action, outcome=outcome, user_id=user_id, token_id=token_id,
+        location_id=location_id, ip_address=ip_address, device_time=device_time,
+        subject_type=subject[0] if subject else None, subject_id=str(subject[1]) if subject else None,
         details=details or {},
-    )
-    db.session.add(entry)
-    db.session.flush()
-    return entry
+    ))

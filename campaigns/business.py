@@ -1,5 +1,8 @@
 """The business's settings and its locations."""
+from time import monotonic
 from zoneinfo import ZoneInfo, available_timezones
+
+from flask import current_app
 
 import phonenumbers
 from sqlalchemy import func, select
@@ -49,12 +52,25 @@ def update_settings(*, business_name: str, currency: str, time_zone: str, defaul
     settings.default_gross_margin_bp = default_gross_margin_bp
     settings.default_phone_region = default_phone_region
     db.session.flush()
+    current_app.extensions.pop("reciprocate.zone", None)
     return settings
 
 
+ZONE_CACHE_SECONDS = 10.0
+
+
 def business_zone() -> ZoneInfo:
-    """Return the business time zone, which decides what a day is."""
-    return ZoneInfo(get_settings().time_zone)
+    """Return the business time zone, which decides what a day is.
+
+    Read on every redemption, so each process keeps it for a few seconds; saving the settings here
+    forgets it at once, and other processes pick a change up within ZONE_CACHE_SECONDS.
+    """
+    cached = current_app.extensions.get("reciprocate.zone")
+    if cached is not None and monotonic() - cached[1] < ZONE_CACHE_SECONDS:
+        return cached[0]
+    zone = ZoneInfo(get_settings().time_zone)
+    current_app.extensions["reciprocate.zone"] = (zone, monotonic())
+    return zone
 
 
 def list_locations(include_inactive: bool = True) -> list[Location]:

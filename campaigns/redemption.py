@@ -1,16 +1,18 @@
 """Redeeming vouchers at the counter: exactly one success per voucher, every attempt in the audit log."""
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
+from sqlalchemy import text as sql_text
 
 from . import audit, codes
 from .business import business_zone, find_location
 from .customers import Contact, find_or_create
 from .errors import DomainError
 from .extensions import db
-from .models import Location, Redemption, User, Voucher, utcnow
+from .models import Campaign, Location, Redemption, User, Voucher, utcnow
 from .vouchers import attach_customer, campaign_state
 
 OFFLINE_LIMIT = timedelta(days=7)
@@ -35,62 +37,142 @@ class Attempt:
     details: dict = field(default_factory=dict)
 
 
-def redeem(text: str, attempt: Attempt, now: datetime | None = None) -> Redemption:
+@dataclass(frozen=True)
+class Redeemed:
+    """A redemption that happened: what the counter needs to show and act on."""
+
+    id: int
+    code: str
+    redeemed_at: datetime
+    recorded_at: datetime
+    campaign_id: int
+    campaign_name: str
+    offer: str
+    customer_id: int | None
+    location_name: str | None
+
+
+def redeem(text: str, attempt: Attempt, now: datetime | None = None) -> Redeemed:
     """Redeem the voucher a typed or scanned code names, or raise RedemptionError.
 
-    The work runs in a savepoint: a failure leaves nothing behind but its audit entry, which stays in
-    the caller's transaction either way.
+    A failure leaves nothing behind but its audit entry, which stays in the caller's transaction. The
+    happy path is four plain statements (read, conditional UPDATE, two INSERTs): it runs at every scan.
     """
     now = now or utcnow()
+    location = None
     try:
         location = _location(attempt.location)
+        made = _redeem_in_one_statement(text, attempt, location, now)
+        if made is not None:  # the statement wrote the redemption and its audit entry
+            return made
+        # Only attaching a customer writes before it can still fail, so only that path needs a savepoint.
+        savepoint = db.session.begin_nested() if attempt.customer is not None else None
+        try:
+            made = _redeem(text, attempt, location, now)
+        except RedemptionError:
+            if savepoint is not None:
+                savepoint.rollback()
+            raise
+        if savepoint is not None:
+            savepoint.commit()
     except RedemptionError as error:
-        audit_attempt(attempt, None, text, error.code, {"message": error.message, **error.details})
-        raise
-    savepoint = db.session.begin_nested()
-    try:
-        redemption = _redeem(text, attempt, location, now)
-    except RedemptionError as error:
-        savepoint.rollback()
         audit_attempt(attempt, location, text, error.code, {"message": error.message, **error.details})
         raise
-    savepoint.commit()
-    audit_attempt(attempt, location, redemption.voucher.code, "redeemed", {"redemption_id": redemption.id})
-    return redemption
+    audit_attempt(attempt, location, made.code, "redeemed", {"redemption_id": made.id})
+    return made
 
 
-def _redeem(text: str, attempt: Attempt, location: Location | None, now: datetime) -> Redemption:
+# PostgreSQL: the whole happy path in one round trip. The conditional UPDATE decides (of simultaneous
+# attempts one finds redeemed_at empty; the others wait on the row lock and then find it set), and the
+# same statement writes the redemption and its audit entry. Whatever it does not redeem goes the long
+# way below, which says exactly why not.
+_ONE_STATEMENT = sql_text("""
+WITH won AS (
+    UPDATE voucher AS v SET redeemed_at = :redeemed_at
+    FROM campaign AS c
+    WHERE v.code = :code AND c.id = v.campaign_id AND v.redeemed_at IS NULL AND v.void_at IS NULL
+      AND c.status = 'active' AND (c.starts_on IS NULL OR c.starts_on <= :local_day)
+      AND (c.ends_on IS NULL OR c.ends_on >= :local_day)
+    RETURNING v.id, v.campaign_id, v.customer_id, c.name, c.offer
+), made AS (
+    INSERT INTO redemption (voucher_id, campaign_id, customer_id, redeemed_at, recorded_at, location_id, user_id,
+                            token_id)
+    SELECT id, campaign_id, customer_id, :redeemed_at, :now, :location_id, :user_id, :token_id FROM won
+    RETURNING id, voucher_id
+), logged AS (
+    INSERT INTO audit_entry (occurred_at, action, outcome, user_id, token_id, location_id, ip_address, device_time,
+                             subject_type, subject_id, details)
+    SELECT :now, 'redeem', 'redeemed', :user_id, :token_id, :location_id, :ip_address, :device_time, 'voucher',
+           :code, (CAST(:details AS jsonb) || jsonb_build_object('redemption_id', made.id))::json
+    FROM made
+)
+SELECT made.id, won.campaign_id, won.customer_id, won.name, won.offer FROM made JOIN won ON won.id = made.voucher_id
+""")
+
+
+def _redeem_in_one_statement(text_in: str, attempt: Attempt, location: Location | None,
+                             now: datetime) -> Redeemed | None:
+    """Redeem in a single statement on PostgreSQL; None when that did not redeem (or does not apply)."""
+    if db.session.get_bind().dialect.name != "postgresql" or attempt.customer is not None:
+        return None
+    try:
+        code = codes.normalise(text_in)
+        redeemed_at = _redemption_time(attempt.scanned_at, now)
+    except (codes.CodeError, RedemptionError):
+        return None
+    local_day = redeemed_at.astimezone(business_zone()).date()
+    row = db.session.execute(_ONE_STATEMENT, {
+        "code": code, "redeemed_at": redeemed_at, "local_day": local_day, "now": now,
+        "location_id": location.id if location else None, "user_id": attempt.user_id, "token_id": attempt.token_id,
+        "ip_address": attempt.ip_address, "device_time": _device_time(attempt), "details": json.dumps(attempt.details),
+    }).first()
+    if row is None:
+        return None
+    return Redeemed(row.id, code, redeemed_at, now, row.campaign_id, row.name, row.offer, row.customer_id,
+                    location.name if location else None)
+
+
+_VOUCHER = Voucher.__table__
+_CAMPAIGN = Campaign.__table__
+_FIND = (select(_VOUCHER.c.id, _VOUCHER.c.code, _VOUCHER.c.campaign_id, _VOUCHER.c.customer_id,
+                _VOUCHER.c.redeemed_at, _VOUCHER.c.void_at, _CAMPAIGN.c.status, _CAMPAIGN.c.starts_on,
+                _CAMPAIGN.c.ends_on, _CAMPAIGN.c.name, _CAMPAIGN.c.offer)
+         .join(_CAMPAIGN, _CAMPAIGN.c.id == _VOUCHER.c.campaign_id))
+
+
+def _redeem(text: str, attempt: Attempt, location: Location | None, now: datetime) -> Redeemed:
     try:
         code = codes.normalise(text)
     except codes.CodeError as error:
         raise RedemptionError("invalid_code", f"Looks mistyped: {error}", status=422) from None
     redeemed_at = _redemption_time(attempt.scanned_at, now)
-    voucher = db.session.scalar(select(Voucher).where(Voucher.code == code))
-    if voucher is None:
+    found = db.session.execute(_FIND.where(_VOUCHER.c.code == code)).first()
+    if found is None:
         raise RedemptionError("unknown_code", "No voucher has this code. Check it was typed right.", status=404)
     zone = business_zone()
-    _refuse_unless_redeemable(voucher, redeemed_at, zone)
+    _refuse_unless_redeemable(found, redeemed_at, zone)
+    # The one write that decides: of any number of simultaneous attempts, one finds redeemed_at empty.
     won = db.session.execute(
-        update(Voucher).where(Voucher.id == voucher.id, Voucher.redeemed_at.is_(None), Voucher.void_at.is_(None))
-        .values(redeemed_at=redeemed_at).execution_options(synchronize_session=False)
-    ).rowcount == 1
-    db.session.refresh(voucher)
+        update(_VOUCHER).where(_VOUCHER.c.id == found.id, _VOUCHER.c.redeemed_at.is_(None),
+                               _VOUCHER.c.void_at.is_(None)).values(redeemed_at=redeemed_at)).rowcount == 1
     if not won:  # someone else redeemed (or voided) it between our read and our write
-        _refuse_unless_redeemable(voucher, redeemed_at, zone)
+        _refuse_unless_redeemable(db.session.execute(_FIND.where(_VOUCHER.c.id == found.id)).one(), redeemed_at, zone)
         raise RedemptionError("already_redeemed", "Already redeemed.", status=409)
-    redemption = Redemption(voucher_id=voucher.id, campaign_id=voucher.campaign_id, customer_id=voucher.customer_id,
-                            redeemed_at=redeemed_at, recorded_at=now, location_id=location.id if location else None,
-                            user_id=attempt.user_id, token_id=attempt.token_id)
-    db.session.add(redemption)
-    db.session.flush()
+    redemption_id = db.session.execute(insert(Redemption.__table__).values(
+        voucher_id=found.id, campaign_id=found.campaign_id, customer_id=found.customer_id, redeemed_at=redeemed_at,
+        recorded_at=now, location_id=location.id if location else None, user_id=attempt.user_id,
+        token_id=attempt.token_id).returning(Redemption.__table__.c.id)).scalar_one()
+    customer_id = found.customer_id
     if attempt.customer is not None:
+        voucher = db.session.get(Voucher, found.id)
         try:
             attach_customer(voucher, find_or_create(attempt.customer))
         except DomainError as error:
             raise RedemptionError(error.code, error.message + " Nothing was redeemed.", error.details,
                                   status=error.status) from None
-        redemption.customer_id = voucher.customer_id
-    return redemption
+        customer_id = voucher.customer_id
+    return Redeemed(redemption_id, code, redeemed_at, now, found.campaign_id, found.name, found.offer, customer_id,
+                    location.name if location else None)
 
 
 def _redemption_time(scanned_at: datetime | None, now: datetime) -> datetime:
@@ -105,14 +187,17 @@ def _redemption_time(scanned_at: datetime | None, now: datetime) -> datetime:
     return scanned_at
 
 
-def _refuse_unless_redeemable(voucher: Voucher, at: datetime, zone: ZoneInfo) -> None:
-    """Raise the outcome of API.md that fits a voucher that cannot be redeemed at `at`."""
+def _refuse_unless_redeemable(voucher, at: datetime, zone: ZoneInfo) -> None:
+    """Raise the outcome of API.md that fits a voucher that cannot be redeemed at `at`.
+
+    `voucher` is a row with the voucher's id, redeemed_at and void_at and its campaign's status and dates.
+    """
     if voucher.void_at is not None:
         raise RedemptionError("void", "This voucher was cancelled. Do not hand anything over.", status=409)
     if voucher.redeemed_at is not None:
         details = first_redemption(voucher, zone)
         raise RedemptionError("already_redeemed", f"Already redeemed {details['summary']}.", details, status=409)
-    campaign = voucher.campaign
+    campaign = voucher
     state = campaign_state(campaign, at, zone)
     if state == "expired":
         raise RedemptionError("expired", f"Expired on {campaign.ends_on:%-d %b %Y}.",
@@ -124,7 +209,7 @@ def _refuse_unless_redeemable(voucher: Voucher, at: datetime, zone: ZoneInfo) ->
         raise RedemptionError("campaign_not_active", reasons[state], {"campaign_status": state}, status=422)
 
 
-def first_redemption(voucher: Voucher, zone: ZoneInfo | None = None) -> dict:
+def first_redemption(voucher, zone: ZoneInfo | None = None) -> dict:
     """Describe the live redemption of a voucher: when, where and by whom, for people and programs."""
     zone = zone or business_zone()
     row = db.session.execute(
@@ -164,11 +249,15 @@ def _location(name: str | None) -> Location | None:
     return location
 
 
+def _device_time(attempt: Attempt) -> datetime | None:
+    return attempt.scanned_at if attempt.scanned_at and attempt.scanned_at.tzinfo else None
+
+
 def audit_attempt(attempt: Attempt, location: Location | None, subject: str, outcome: str, details: dict) -> None:
     """Write one redemption attempt to the audit log."""
     audit.record("redeem", outcome, user_id=attempt.user_id, token_id=attempt.token_id,
                  location_id=location.id if location else None, ip_address=attempt.ip_address,
-                 device_time=attempt.scanned_at if attempt.scanned_at and attempt.scanned_at.tzinfo else None,
+                 device_time=_device_time(attempt),
                  subject=("voucher", (subject or "")[:64]), details={**attempt.details, **details})
 
 

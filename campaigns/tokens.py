@@ -2,8 +2,11 @@
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from time import monotonic
 
-from sqlalchemy import select
+from flask import current_app
+
+from sqlalchemy import select, update
 
 from .errors import NotFound, ValidationError
 from .extensions import db
@@ -35,17 +38,40 @@ def create_token(name: str, role: str, created_by_id: int | None = None) -> tupl
     return token, secret
 
 
-def find_token(secret: str, now: datetime | None = None) -> ApiToken | None:
-    """Return the live token with this secret (marking it used), or None."""
+_TOKENS = ApiToken.__table__
+
+
+TOKEN_CACHE_SECONDS = 5.0
+
+
+def find_token(secret: str, now: datetime | None = None):
+    """Return the live token with this secret as a row (id, name, role), marking it used; or None.
+
+    It runs on every API call, so each process remembers a good token for a few seconds: revoking it
+    takes effect at once in this process and within TOKEN_CACHE_SECONDS in the others.
+    """
     if not secret or not secret.startswith(TOKEN_PREFIX):
         return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
-    if token is None or token.revoked_at is not None:
+    digest = _digest(secret)
+    cache = current_app.extensions.setdefault("reciprocate.tokens", {})
+    cached = cache.get(digest)
+    if cached is not None and monotonic() - cached[1] < TOKEN_CACHE_SECONDS:
+        return cached[0]
+    token = _load_token(digest, now or utcnow())
+    if token is None:
+        cache.pop(digest, None)
+    else:
+        cache[digest] = (token, monotonic())
+    return token
+
+
+def _load_token(digest: str, now: datetime):
+    token = db.session.execute(select(_TOKENS.c.id, _TOKENS.c.name, _TOKENS.c.role, _TOKENS.c.last_used_at)
+                               .where(_TOKENS.c.token_hash == digest, _TOKENS.c.revoked_at.is_(None))).first()
+    if token is None:
         return None
-    now = now or utcnow()
-    # Written at most once a minute, so busy API clients do not turn every read into a write.
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
-        token.last_used_at = now
+        db.session.execute(update(_TOKENS).where(_TOKENS.c.id == token.id).values(last_used_at=now))
     return token
 
 
@@ -57,6 +83,7 @@ def revoke_token(token_id: int, now: datetime | None = None) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = now or utcnow()
     db.session.flush()
+    current_app.extensions.get("reciprocate.tokens", {}).pop(token.token_hash, None)
     return token
 
 

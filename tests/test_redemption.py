@@ -35,8 +35,9 @@ def _audit():
 
 def test_redeem_marks_the_voucher_and_records_who_where_when(desk):
     made = redemption.redeem(codes.format_code(desk["codes"][0]).lower(), _attempt(desk))
-    assert made.voucher.redeemed_at == made.redeemed_at and made.location_id == desk["location"].id
-    assert made.user_id == desk["staff"].id
+    stored = db.session.get(Redemption, made.id)
+    assert stored.voucher.redeemed_at == made.redeemed_at and stored.location_id == desk["location"].id
+    assert stored.user_id == desk["staff"].id and made.location_name == "Main St" and made.offer == "One free latte"
     assert _audit() == [("redeem", "redeemed")]
 
 
@@ -109,7 +110,8 @@ def test_unknown_location_is_named(desk):
 def test_attaching_a_customer_at_the_limit_redeems_nothing(desk):
     contact = parse_contact({"email": "rui@example.com"})
     first = redemption.redeem(desk["codes"][0], _attempt(desk, customer=contact))
-    assert first.customer_id is not None and first.voucher.customer_slot == 1
+    assert first.customer_id is not None and db.session.get(Redemption, first.id).voucher.customer_slot == 1
+    assert db.session.get(Redemption, first.id).customer_id == first.customer_id
     with pytest.raises(redemption.RedemptionError) as error:
         redemption.redeem(desk["codes"][1], _attempt(desk, customer=contact))
     assert (error.value.code, error.value.status) == ("customer_limit_reached", 409)
@@ -131,6 +133,7 @@ def test_undo_by_the_same_staff_within_fifteen_minutes(desk):
     assert error.value.code == "invalid_input"
     undone = redemption.undo(made.id, desk["staff"], "scanned the wrong card")
     assert undone.undone_at is not None and undone.voucher.redeemed_at is None
+    db.session.expire_all()
     again = redemption.redeem(desk["codes"][0], _attempt(desk))
     assert again.id != made.id
     assert ("undo_redemption", "undone") in _audit()

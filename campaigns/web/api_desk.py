@@ -9,6 +9,7 @@ from ..business import business_zone
 from ..customers import parse_contact, to_json as customer_json
 from ..errors import DomainError, ValidationError
 from ..extensions import db, limiter
+from ..models import Customer
 from ..vouchers import find_voucher, voucher_state, voucher_url
 from .api import json_body, operation, respond
 
@@ -67,14 +68,14 @@ def _attempt(body: dict) -> redemption.Attempt:
     )
 
 
-def redemption_json(made) -> dict:
+def redemption_json(made: redemption.Redeemed) -> dict:
     """Return a redemption as the API answers it."""
-    voucher, campaign = made.voucher, made.voucher.campaign
-    return {"code": voucher.code, "formatted": codes.format_code(voucher.code),
-            "redeemed_at": made.redeemed_at.isoformat(), "redemption_id": made.id,
-            "campaign": {"id": campaign.id, "name": campaign.name, "offer": campaign.offer},
-            "give": f"Give: {campaign.offer or campaign.name}",
-            "customer": customer_json(voucher.customer), "location": made.location.name if made.location else None}
+    customer = db.session.get(Customer, made.customer_id) if made.customer_id else None
+    return {"code": made.code, "formatted": codes.format_code(made.code), "redeemed_at": made.redeemed_at.isoformat(),
+            "redemption_id": made.id, "campaign": {"id": made.campaign_id, "name": made.campaign_name,
+                                                   "offer": made.offer},
+            "give": f"Give: {made.offer or made.campaign_name}", "customer": customer_json(customer),
+            "location": made.location_name}
 
 
 @operation("/redemptions", "POST", "staff",
