@@ -80,9 +80,9 @@ def _session_identity() -> Identity | None:
 
 
 def _api_identity() -> Identity | None:
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        token = find_token(header[len("Bearer "):].strip())
+    scheme, _, credentials = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() == "bearer":  # auth schemes are case-insensitive (RFC 9110)
+        token = find_token(credentials.strip())
         return Identity(role=token.role, token_id=token.id, name=token.name) if token else None
     # The app's own pages may call the API with their session, but only with the CSRF token,
     # since the API is otherwise exempt from CSRF checks.

@@ -1,5 +1,6 @@
 """Demo data: a believable café with six months of campaigns, vouchers, redemptions and purchases."""
 import random
+import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select
@@ -101,6 +102,7 @@ def _make_campaign(spec, now: datetime, marketer_id: int) -> Campaign:
         ends_on=(now - timedelta(days=end)).date() if end is not None else None,
         status=status, voucher_limit=None, per_customer_limit=1, attribution_window_days=60,
         created_by_id=marketer_id, created_at=now - timedelta(days=max(start, 0) + 7),
+        claim_slug=secrets.token_urlsafe(9) if kind == "service" else None,  # its vouchers come from a claim page
     )
     db.session.add(campaign)
     db.session.flush()

@@ -37,3 +37,27 @@ class NotFound(DomainError):
     """A thing named by the caller does not exist."""
 
     status = 404
+
+
+class FieldErrors:
+    """Collect what is wrong with each field of one payload, so that one answer names them all."""
+
+    def __init__(self, fields: dict[str, str] | None = None):
+        self.fields = dict(fields or {})
+
+    def check(self, check, *args, **kwargs):
+        """Return check(*args, **kwargs), or None after noting the fields of the ValidationError it raised."""
+        try:
+            return check(*args, **kwargs)
+        except ValidationError as error:
+            self.fields.update(error.details["fields"])
+            return None
+
+    def add(self, field: str, message: str) -> None:
+        """Note that `field` is wrong."""
+        self.fields[field] = message
+
+    def raise_any(self) -> None:
+        """Raise one ValidationError naming every field noted, if any."""
+        if self.fields:
+            raise ValidationError(self.fields)

@@ -63,10 +63,10 @@ def _operation_spec(operation: Operation) -> dict:
     spec = {"summary": operation.summary, "responses": responses, "x-required-role": operation.role}
     if operation.role == "public":
         spec["security"] = []
-    params = [p[1:-1] for p in _flask_to_openapi(operation.path).split("/") if p.startswith("{")]
+    params = [part[1:-1] for part in operation.path.split("/") if part.startswith("<")]
     if params:
-        spec["parameters"] = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-                              for p in params]
+        spec["parameters"] = [{"name": p.split(":")[-1], "in": "path", "required": True,
+                               "schema": {"type": "integer" if p.startswith("int:") else "string"}} for p in params]
     if operation.request_schema:
         spec["requestBody"] = {"required": True, "content": {"application/json": {"schema": operation.request_schema}}}
     return spec

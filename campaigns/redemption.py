@@ -1,10 +1,10 @@
 """Redeeming vouchers at the counter: exactly one success per voucher, every attempt in the audit log."""
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy import text as sql_text
 
 from . import audit, codes
@@ -12,11 +12,11 @@ from .business import business_zone, find_location
 from .customers import Contact, find_or_create
 from .errors import DomainError
 from .extensions import db
-from .models import Campaign, Location, Redemption, User, Voucher, utcnow
+from .models import ApiToken, Campaign, Location, Redemption, User, Voucher, utcnow
 from .vouchers import attach_customer, campaign_state
 
 OFFLINE_LIMIT = timedelta(days=7)
-CLOCK_SKEW = timedelta(minutes=5)  # a device clock a little ahead is not "in the future"
+CLOCK_SKEW = timedelta(minutes=5)  # a device clock this little ahead is read as "now", not refused
 UNDO_WINDOW = timedelta(minutes=15)
 
 
@@ -184,7 +184,7 @@ def _redemption_time(scanned_at: datetime | None, now: datetime) -> datetime:
     if scanned_at > now + CLOCK_SKEW or scanned_at < now - OFFLINE_LIMIT:
         raise RedemptionError("invalid_input", "scanned_at must be within the last 7 days and not in the future.",
                               {"fields": {"scanned_at": "within the last 7 days, not in the future"}})
-    return scanned_at
+    return min(scanned_at, now).astimezone(UTC)  # never in the future: a clock a little fast means now
 
 
 def _refuse_unless_redeemable(voucher, at: datetime, zone: ZoneInfo) -> None:
@@ -213,8 +213,9 @@ def first_redemption(voucher, zone: ZoneInfo | None = None) -> dict:
     """Describe the live redemption of a voucher: when, where and by whom, for people and programs."""
     zone = zone or business_zone()
     row = db.session.execute(
-        select(Redemption, Location.name, User.name)
+        select(Redemption, Location.name, func.coalesce(User.name, ApiToken.name))
         .outerjoin(Location, Location.id == Redemption.location_id).outerjoin(User, User.id == Redemption.user_id)
+        .outerjoin(ApiToken, ApiToken.id == Redemption.token_id)
         .where(Redemption.voucher_id == voucher.id, Redemption.undone_at.is_(None))
     ).first()
     if row is None:

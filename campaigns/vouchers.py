@@ -57,6 +57,23 @@ def _reserve(campaign: Campaign, count: int) -> None:
     db.session.refresh(campaign, ["vouchers_issued"])
 
 
+def check_count(count) -> int:
+    """Return `count` if it is a whole number of vouchers one batch may make; invalid_input otherwise."""
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_BATCH:
+        raise ValidationError({"count": f"Make from 1 to {MAX_BATCH:,} vouchers at a time."})
+    return count
+
+
+def clean_label(batch_label) -> str | None:
+    """Return a batch label stripped (None when empty); invalid_input unless it is text of at most 120 characters."""
+    if batch_label is not None and not isinstance(batch_label, str):
+        raise ValidationError({"batch_label": "Text of at most 120 characters."})
+    label = (batch_label or "").strip()
+    if len(label) > 120:
+        raise ValidationError({"batch_label": f"At most 120 characters (this one has {len(label)})."})
+    return label or None
+
+
 def issue_batch_steps(campaign: Campaign, count: int, batch_label: str | None = None, channel: str = "batch",
                       now: datetime | None = None) -> Iterator[tuple[int, int, list[str]]]:
     """Make `count` anonymous vouchers with set-based inserts, yielding (done, total, codes) after each chunk.
@@ -64,9 +81,8 @@ def issue_batch_steps(campaign: Campaign, count: int, batch_label: str | None = 
     Everything happens in the caller's transaction: a progress bar can follow it, and nothing is
     committed unless the caller commits after the last step.
     """
-    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_BATCH:
-        raise ValidationError({"count": f"Make from 1 to {MAX_BATCH:,} vouchers at a time."})
-    label = (batch_label or "").strip()[:120] or None
+    check_count(count)
+    label = clean_label(batch_label)
     _reserve(campaign, count)
     now = now or utcnow()
     table = Voucher.__table__
@@ -102,17 +118,14 @@ def issue_personal(campaign: Campaign, customer: Customer, channel: str = "api",
     The customer's vouchers of a campaign take numbered slots 1..per_customer_limit under a unique index,
     so two concurrent issues cannot both take the last slot.
     """
+    batch_label = clean_label(batch_label)
     for _ in range(5):
-        free = _free_slots(campaign, customer.id)
-        if not free:
-            raise VoucherError("customer_limit_reached",
-                               f"This customer already holds {campaign.per_customer_limit} voucher(s) of this "
-                               f"campaign, the most it allows.", {"per_customer_limit": campaign.per_customer_limit})
+        slot = _free_slot(campaign, customer.id)
         savepoint = db.session.begin_nested()
         try:
             _reserve(campaign, 1)
             voucher = Voucher(campaign_id=campaign.id, code=codes.generate(), channel=channel, batch_label=batch_label,
-                              customer_id=customer.id, customer_slot=free[0], issued_at=now or utcnow())
+                              customer_id=customer.id, customer_slot=slot, issued_at=now or utcnow())
             db.session.add(voucher)
             db.session.flush()
         except IntegrityError:  # another request took that slot first: look again
@@ -230,10 +243,16 @@ def vouchers_of(campaign_id: int, batch_label=ALL_BATCHES, limit: int | None = N
     return list(db.session.scalars(query))
 
 
-def _free_slots(campaign: Campaign, customer_id: int) -> list[int]:
+def _free_slot(campaign: Campaign, customer_id: int) -> int:
+    """The lowest slot this customer does not hold yet; customer_limit_reached when all are taken."""
     held = set(db.session.scalars(select(Voucher.customer_slot).where(
         Voucher.campaign_id == campaign.id, Voucher.customer_id == customer_id, Voucher.customer_slot.is_not(None))))
-    return [slot for slot in range(1, campaign.per_customer_limit + 1) if slot not in held]
+    for slot in range(1, campaign.per_customer_limit + 1):
+        if slot not in held:
+            return slot
+    raise VoucherError("customer_limit_reached",
+                       f"This customer already holds {campaign.per_customer_limit} voucher(s) of this "
+                       f"campaign, the most it allows.", {"per_customer_limit": campaign.per_customer_limit})
 
 
 def attach_customer(voucher: Voucher, customer: Customer) -> Voucher:
@@ -244,16 +263,12 @@ def attach_customer(voucher: Voucher, customer: Customer) -> Voucher:
         raise VoucherError("voucher_has_customer", "This voucher already belongs to another customer.")
     campaign = voucher.campaign
     for _ in range(5):
-        free = _free_slots(campaign, customer.id)
-        if not free:
-            raise VoucherError("customer_limit_reached",
-                               f"This customer already holds {campaign.per_customer_limit} voucher(s) of this "
-                               f"campaign, the most it allows.", {"per_customer_limit": campaign.per_customer_limit})
+        slot = _free_slot(campaign, customer.id)
         savepoint = db.session.begin_nested()
         try:
             changed = db.session.execute(
                 update(Voucher).where(Voucher.id == voucher.id, Voucher.customer_id.is_(None))
-                .values(customer_id=customer.id, customer_slot=free[0]).execution_options(synchronize_session=False)
+                .values(customer_id=customer.id, customer_slot=slot).execution_options(synchronize_session=False)
             ).rowcount
         except IntegrityError:  # that slot was taken a moment ago: look again
             savepoint.rollback()

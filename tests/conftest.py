@@ -81,7 +81,11 @@ def database_url(request, tmp_path):
         shutil.copy(request.getfixturevalue("sqlite_template"), target)
         yield f"sqlite:///{target}"
         return
-    admin = request.getfixturevalue("postgres")
+    yield from _pg_copy(request.getfixturevalue("postgres"))
+
+
+def _pg_copy(admin):
+    """Yield the URL of a new database copied from the migrated template; drop it afterwards."""
     name = f"test_{uuid.uuid4().hex[:16]}"
     with admin.connect() as conn:
         conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {PG_TEMPLATE}"))
@@ -93,13 +97,7 @@ def database_url(request, tmp_path):
 @pytest.fixture
 def pg_database_url(request):
     """A fresh, migrated PostgreSQL database, for tests that only PostgreSQL can run (many processes)."""
-    admin = request.getfixturevalue("postgres")
-    name = f"test_{uuid.uuid4().hex[:16]}"
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {PG_TEMPLATE}"))
-    yield _pg_url(name)
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    yield from _pg_copy(request.getfixturevalue("postgres"))
 
 
 @pytest.fixture

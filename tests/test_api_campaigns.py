@@ -93,12 +93,22 @@ def test_personal_voucher_and_customer_limit(api):
 
 @pytest.mark.parametrize("body, field", [({}, "count"), ({"count": 0}, "count"), ({"count": 100_001}, "count"),
                                          ({"count": 1, "customer": {"email": "a@example.com"}}, "count"),
-                                         ({"customer": {"email": "nope"}}, "email"), ({"amount": 1}, "amount")])
+                                         ({"customer": {"email": "nope"}}, "email"), ({"amount": 1}, "amount"),
+                                         ({"customer": {"email": "a@example.com"}, "batch_label": {"x": 1}},
+                                          "batch_label"),
+                                         ({"count": 2, "batch_label": "x" * 121}, "batch_label")])
 def test_bad_voucher_requests_name_the_field(api, body, field):
     campaign = _create(api).get_json()
     response = api.post(f"/api/v1/campaigns/{campaign['id']}/vouchers", json=body)
     assert response.status_code == 422 and field in response.get_json()["error"]["details"]["fields"]
     assert api.get(f"/api/v1/campaigns/{campaign['id']}").get_json()["vouchers_issued"] == 0
+
+
+def test_a_voucher_request_names_every_wrong_field_at_once(api):
+    campaign = _create(api).get_json()
+    response = api.post(f"/api/v1/campaigns/{campaign['id']}/vouchers",
+                        json={"count": 0, "batch_label": "x" * 200, "colour": "red"})
+    assert set(response.get_json()["error"]["details"]["fields"]) == {"count", "batch_label", "colour"}
 
 
 def test_staff_tokens_cannot_manage_campaigns(app, make_token):

@@ -42,6 +42,7 @@ def test_redeem_then_already_redeemed(setup, app):
     assert second.status_code == 409
     error = second.get_json()["error"]
     assert error["code"] == "already_redeemed" and error["details"]["location"] == "Main St"
+    assert error["details"]["by"] == "Main St till"  # redeemed by a till's token: the token's name says who
     assert error["details"]["redeemed_at"] == body["redeemed_at"]
     assert _audit_count(app) == 2
 
@@ -79,6 +80,9 @@ def test_failed_attempts_are_rate_limited_per_token(app, setup):
     statuses = [setup["post"]({"code": codes.generate()}).status_code for _ in range(4)]
     assert statuses == [404, 404, 404, 429]
     assert setup["post"]({"code": setup["good"][2]}).status_code == 429
+    with app.app_context():
+        outcomes = db.session.scalars(select(AuditEntry.outcome).order_by(AuditEntry.id)).all()
+    assert outcomes == ["unknown_code"] * 3 + ["rate_limited"] * 2  # refused attempts are audited too
 
 
 def test_the_desk_page_redeems_with_its_session_and_csrf_header(app, setup, make_user):
@@ -89,3 +93,21 @@ def test_the_desk_page_redeems_with_its_session_and_csrf_header(app, setup, make
     assert without.status_code == 401
     made = client.post("/api/v1/redemptions", json={"code": setup["good"][0]}, headers={"X-CSRFToken": token})
     assert made.status_code == 201
+
+
+def test_every_wrong_field_is_named_at_once(setup, app):
+    response = setup["post"]({"code": 5, "location": 3, "customer": {"email": "nope"}, "scanned_at": "soon",
+                              "colour": "red"})
+    assert response.status_code == 422
+    fields = response.get_json()["error"]["details"]["fields"]
+    assert set(fields) == {"code", "location", "email", "scanned_at", "colour"}
+    assert _audit_count(app) == 1
+
+
+def test_a_scan_a_little_in_the_future_is_now_and_given_in_utc(setup):
+    from datetime import UTC, datetime, timedelta
+    ahead = (datetime.now(UTC) + timedelta(minutes=2)).astimezone().isoformat()
+    response = setup["post"]({"code": setup["good"][1], "scanned_at": ahead})
+    assert response.status_code == 201
+    redeemed_at = datetime.fromisoformat(response.get_json()["redeemed_at"])
+    assert redeemed_at.utcoffset() == timedelta(0) and redeemed_at <= datetime.now(UTC)

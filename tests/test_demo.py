@@ -22,6 +22,9 @@ def test_seed_demo_fills_an_empty_database(runner, app):
         mismatched = db.session.scalar(select(func.count()).select_from(Redemption).join(Voucher)
                                        .where(Voucher.redeemed_at.is_(None)))
         assert mismatched == 0
+        # The class is claimed on a public page, so the demo has a claim page to open.
+        slug = db.session.scalar(select(Campaign.claim_slug).where(Campaign.kind == "service"))
+    assert slug and app.test_client().get(f"/claim/{slug}").status_code == 200
 
 
 def test_seed_demo_if_empty_leaves_a_used_database_alone_and_prints_logins(runner, app):

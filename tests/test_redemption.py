@@ -95,6 +95,8 @@ def test_scanned_at_becomes_the_redemption_time_within_seven_days(desk):
     now = utcnow()
     made = redemption.redeem(desk["codes"][0], _attempt(desk, scanned_at=now - timedelta(days=6)), now=now)
     assert made.redeemed_at == now - timedelta(days=6) and made.recorded_at == now
+    ahead = redemption.redeem(desk["codes"][2], _attempt(desk, scanned_at=now + timedelta(minutes=2)), now=now)
+    assert ahead.redeemed_at == now  # a device clock a little fast: never a redemption in the future
     for bad in (now - timedelta(days=8), now + timedelta(hours=1)):
         with pytest.raises(redemption.RedemptionError) as error:
             redemption.redeem(desk["codes"][1], _attempt(desk, scanned_at=bad), now=now)

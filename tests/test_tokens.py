@@ -73,3 +73,11 @@ def test_token_role_is_enforced(app, make_token):
     assert client.get(probe, headers={"Authorization": f"Bearer {staff_secret}"}).status_code == 403
     assert client.get(probe, headers={"Authorization": f"Bearer {owner_secret}"}).status_code == 200
     assert client.get(probe).status_code == 401
+
+
+def test_the_bearer_scheme_is_case_insensitive(client, make_token):
+    secret = make_token("staff")
+    for scheme in ("Bearer", "bearer", "BEARER"):
+        response = client.get("/api/v1/vouchers/K7QM-3XTD-9PRA-W", headers={"Authorization": f"{scheme} {secret}"})
+        assert response.status_code != 401, scheme
+    assert client.get("/api/v1/vouchers/K7QM-3XTD-9PRA-W", headers={"Authorization": "Basic x"}).status_code == 401

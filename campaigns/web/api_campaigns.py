@@ -6,8 +6,8 @@ from .. import codes, money
 from ..access import current_identity
 from ..business import get_settings
 from ..customers import find_or_create, parse_contact
-from ..errors import ValidationError
-from ..vouchers import issue_batch, issue_personal, qr_svg_url, voucher_url
+from ..errors import FieldErrors, ValidationError
+from ..vouchers import check_count, clean_label, issue_batch, issue_personal, qr_svg_url, voucher_url
 from .api import json_body, operation, respond
 
 CAMPAIGN_SCHEMA = {"type": "object", "properties": {
@@ -20,11 +20,13 @@ CAMPAIGN_SCHEMA = {"type": "object", "properties": {
     "attribution_window_days": {"type": "integer"},
     "status": {"type": "string", "enum": ["draft", "active", "paused", "ended"]},
     "feedback_question": {"type": "string"}, "claim_url": {"type": "string", "nullable": True},
-    "vouchers_issued": {"type": "integer"},
+    "vouchers_issued": {"type": "integer", "readOnly": True}, "currency": {"type": "string", "readOnly": True},
+    "created_at": {"type": "string", "format": "date-time", "readOnly": True},
+    "updated_at": {"type": "string", "format": "date-time", "readOnly": True},
 }}
 VOUCHERS_SCHEMA = {"type": "object", "properties": {"vouchers": {"type": "array", "items": {
-    "type": "object", "properties": {"code": {"type": "string"}, "url": {"type": "string"},
-                                     "qr_svg_url": {"type": "string"}}}}}}
+    "type": "object", "properties": {"code": {"type": "string"}, "formatted": {"type": "string"},
+                                     "url": {"type": "string"}, "qr_svg_url": {"type": "string"}}}}}}
 ERROR = {"schema": {"$ref": "#/components/schemas/Error"}}
 
 
@@ -56,7 +58,7 @@ def _actor_id() -> int | None:
 
 @operation("/campaigns", "POST", "marketer", "Create a campaign (it starts as a draft).",
            {"201": {"description": "Created", "schema": CAMPAIGN_SCHEMA}, "422": {"description": "Bad fields", **ERROR}},
-           request_schema=CAMPAIGN_SCHEMA)
+           request_schema={**CAMPAIGN_SCHEMA, "required": ["name", "unit_cost"]})
 def create_campaign():
     """Create a draft campaign."""
     campaign = campaigns.create_campaign(json_body(), _actor_id())
@@ -113,16 +115,17 @@ def make_vouchers(campaign_id: int):
     """Make anonymous vouchers, or issue one personal voucher."""
     body = json_body()
     campaign = campaigns.get_campaign(campaign_id)
-    unknown = {k: "Not a field here." for k in body if k not in ("count", "customer", "batch_label")}
-    if unknown or ("count" in body) == ("customer" in body):
-        raise ValidationError(unknown or {"count": "Send either count (anonymous vouchers) or customer (one personal voucher)."})
-    if "customer" in body:
-        customer = find_or_create(parse_contact(body["customer"]))
-        made = [issue_personal(campaign, customer, channel="api", batch_label=body.get("batch_label")).code]
+    wrong = FieldErrors({k: "Not a field here." for k in body if k not in ("count", "customer", "batch_label")})
+    if ("count" in body) == ("customer" in body):
+        wrong.add("count", "Send either count (anonymous vouchers) or customer (one personal voucher).")
+    elif "count" in body:
+        wrong.check(check_count, body["count"])
+    label = wrong.check(clean_label, body.get("batch_label"))
+    contact = wrong.check(parse_contact, body["customer"]) if "customer" in body else None
+    wrong.raise_any()
+    if contact is not None:
+        made = [issue_personal(campaign, find_or_create(contact), channel="api", batch_label=label).code]
     else:
-        label = body.get("batch_label")
-        if label is not None and not isinstance(label, str):
-            raise ValidationError({"batch_label": "Text of at most 120 characters."})
         made = issue_batch(campaign, body["count"], label, channel="api" if label is None else "batch")
     return respond({"vouchers": [{"code": code, "formatted": codes.format_code(code), "url": voucher_url(code),
                                   "qr_svg_url": qr_svg_url(code)} for code in made]}, 201)

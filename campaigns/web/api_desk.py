@@ -1,13 +1,13 @@
 """API: redeeming vouchers and looking them up (API.md: redemptions, vouchers)."""
 from datetime import datetime
 
-from flask import current_app, jsonify, request
+from flask import current_app, g, jsonify, request
 
 from .. import codes, redemption
 from ..access import current_identity
 from ..business import business_zone
 from ..customers import parse_contact, to_json as customer_json
-from ..errors import DomainError, ValidationError
+from ..errors import DomainError, FieldErrors, ValidationError
 from ..extensions import db, limiter
 from ..models import Customer
 from ..vouchers import find_voucher, voucher_state, voucher_url
@@ -19,7 +19,7 @@ REDEMPTION_SCHEMA = {"type": "object", "properties": {
     "campaign": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
                                                   "offer": {"type": "string"}}},
     "customer": {"type": "object", "nullable": True}, "redemption_id": {"type": "integer"},
-    "give": {"type": "string"}}}
+    "give": {"type": "string"}, "formatted": {"type": "string"}, "location": {"type": "string", "nullable": True}}}
 
 
 def _failed(response) -> bool:
@@ -50,20 +50,20 @@ def _parse_time(value, field: str) -> datetime | None:
 
 
 def _attempt(body: dict) -> redemption.Attempt:
-    unknown = {k: "Not a field here." for k in body if k not in ("code", "customer", "location", "scanned_at",
-                                                                    "device_time")}
-    if unknown:
-        raise ValidationError(unknown)
+    wrong = FieldErrors({k: "Not a field here." for k in body if k not in ("code", "customer", "location",
+                                                                          "scanned_at", "device_time")})
     if not isinstance(body.get("code"), str):
-        raise ValidationError({"code": "Send the voucher code (or the scanned URL) as text."})
+        wrong.add("code", "Send the voucher code (or the scanned URL) as text.")
     if body.get("location") is not None and not isinstance(body["location"], str):
-        raise ValidationError({"location": "The location's name, as text."})
+        wrong.add("location", "The location's name, as text.")
+    scanned_at = wrong.check(_parse_time, body.get("scanned_at"), "scanned_at")
+    device_time = wrong.check(_parse_time, body.get("device_time"), "device_time")
+    customer = wrong.check(parse_contact, body["customer"]) if body.get("customer") is not None else None
+    wrong.raise_any()
     identity = current_identity()
-    device_time = _parse_time(body.get("device_time"), "device_time")
     return redemption.Attempt(
         user_id=identity.user_id, token_id=identity.token_id, location=body.get("location"),
-        scanned_at=_parse_time(body.get("scanned_at"), "scanned_at"), ip_address=request.remote_addr,
-        customer=parse_contact(body["customer"]) if body.get("customer") is not None else None,
+        scanned_at=scanned_at, ip_address=request.remote_addr, customer=customer,
         details={"device_time": device_time.isoformat()} if device_time else {},
     )
 
@@ -76,6 +76,23 @@ def redemption_json(made: redemption.Redeemed) -> dict:
                                                    "offer": made.offer},
             "give": f"Give: {made.offer or made.campaign_name}", "customer": customer_json(customer),
             "location": made.location_name}
+
+
+def _audit_refused(outcome: str, details: dict) -> None:
+    """Audit an attempt refused before the redemption service saw it (bad input, too many failures)."""
+    identity = current_identity()
+    sent = request.get_json(silent=True)
+    code = sent.get("code") if isinstance(sent, dict) and isinstance(sent.get("code"), str) else ""
+    redemption.audit_attempt(redemption.Attempt(user_id=identity.user_id, token_id=identity.token_id,
+                                                ip_address=request.remote_addr), None, code, outcome, details)
+
+
+def _audit_rate_limited(breached) -> None:
+    """Keep a rate-limited attempt in the audit log too (once, however many limits it broke)."""
+    if not g.get("redemption_refusal_audited"):
+        g.redemption_refusal_audited = True
+        _audit_refused("rate_limited", {"limit": str(breached.limit)})
+        db.session.commit()
 
 
 @operation("/redemptions", "POST", "staff",
@@ -92,8 +109,8 @@ def redemption_json(made: redemption.Redeemed) -> dict:
                "customer": {"type": "object", "properties": {"email": {"type": "string"},
                                                               "phone": {"type": "string"},
                                                               "name": {"type": "string"}}}}})
-@limiter.limit(_failure_limit, key_func=_identity_key, deduct_when=_failed)
-@limiter.limit(_failure_limit, deduct_when=_failed)
+@limiter.limit(_failure_limit, key_func=_identity_key, deduct_when=_failed, on_breach=_audit_rate_limited)
+@limiter.limit(_failure_limit, deduct_when=_failed, on_breach=_audit_rate_limited)
 def create_redemption():
     """Redeem a voucher; every attempt, failed ones included, goes to the audit log."""
     try:
@@ -102,12 +119,7 @@ def create_redemption():
         made = redemption.redeem(body["code"], attempt)
     except DomainError as error:
         if not isinstance(error, redemption.RedemptionError):  # refused before it reached the service
-            identity = current_identity()
-            sent = request.get_json(silent=True)
-            code = sent.get("code") if isinstance(sent, dict) and isinstance(sent.get("code"), str) else ""
-            redemption.audit_attempt(redemption.Attempt(user_id=identity.user_id, token_id=identity.token_id,
-                                                        ip_address=request.remote_addr),
-                                     None, code, error.code, {"message": error.message, **error.details})
+            _audit_refused(error.code, {"message": error.message, **error.details})
         db.session.commit()  # keeps the audit entry of the failed attempt
         return jsonify(error.to_json()), error.status
     return respond(redemption_json(made), 201)

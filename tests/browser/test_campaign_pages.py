@@ -9,17 +9,12 @@ from campaigns.extensions import db
 from campaigns.models import Campaign
 from tests.browser.conftest import DESKTOP, PHONE, screenshot, sign_in
 
-pytestmark = pytest.mark.browser
+# These flows run once, on SQLite (not twice with a PostgreSQL copy skipped): the service and API tests
+# cover PostgreSQL, and what is tested here is the page.
+pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 
-@pytest.fixture
-def sqlite_only(backend):
-    """Browser flows that do not depend on the database run once, on SQLite."""
-    if backend != "sqlite":
-        pytest.skip("browser flow runs once, on SQLite; PostgreSQL is covered by the service and API tests")
-
-
-def test_marketer_designs_a_campaign_and_prints_a_batch(sqlite_only, open_page, make_user, app):
+def test_marketer_designs_a_campaign_and_prints_a_batch(open_page, make_user, app):
     marketer = make_user("marketer")
     for size_name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         page = open_page(viewport)
@@ -46,7 +41,7 @@ def test_marketer_designs_a_campaign_and_prints_a_batch(sqlite_only, open_page, 
         assert db.session.scalar(select(Campaign.vouchers_issued).where(Campaign.name == "Free latte (desktop)")) == 12000
 
 
-def test_customer_claims_a_voucher_on_a_phone(sqlite_only, open_page, make_campaign, app):
+def test_customer_claims_a_voucher_on_a_phone(open_page, make_campaign, app):
     campaign_id = make_campaign(status="active", claim_page=True, ends_on="2099-06-30")
     with app.app_context():
         slug = db.session.get(Campaign, campaign_id).claim_slug

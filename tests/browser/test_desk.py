@@ -13,14 +13,13 @@ from campaigns.models import Campaign
 from campaigns.vouchers import issue_batch
 from tests.browser.conftest import DESKTOP, PHONE, screenshot, sign_in
 
-pytestmark = pytest.mark.browser
+# Runs once, on SQLite: the redemption service and API tests cover PostgreSQL, including its races.
+pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 
 @pytest.fixture
-def counter(backend, app, make_campaign, make_user):
-    """An active campaign with vouchers, a location, and a staff member called Ana (runs on SQLite)."""
-    if backend != "sqlite":
-        pytest.skip("browser flow runs once, on SQLite; PostgreSQL is covered by the service and API tests")
+def counter(app, make_campaign, make_user):
+    """An active campaign with vouchers, a location, and a staff member called Ana."""
     campaign_id = make_campaign(status="active", offer="One free latte")
     with app.app_context():
         made = issue_batch(db.session.get(Campaign, campaign_id), 4, "flyer")
