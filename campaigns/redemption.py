@@ -262,6 +262,13 @@ def audit_attempt(attempt: Attempt, location: Location | None, subject: str, out
                  subject=("voucher", (subject or "")[:64]), details={**attempt.details, **details})
 
 
+def may_undo(redemption: Redemption, user: User, now: datetime | None = None) -> bool:
+    """Whether `user` may undo `redemption`: their own within 15 minutes, any if a marketer or owner."""
+    if user.role != "staff":
+        return True
+    return redemption.user_id == user.id and (now or utcnow()) - redemption.recorded_at <= UNDO_WINDOW
+
+
 def undo(redemption_id: int, user: User, reason: str, now: datetime | None = None) -> Redemption:
     """Undo a redemption: its own staff member within 15 minutes, a marketer or owner at any time."""
     now = now or utcnow()
@@ -273,7 +280,7 @@ def undo(redemption_id: int, user: User, reason: str, now: datetime | None = Non
         raise RedemptionError("invalid_input", "Say why the redemption is undone.", {"fields": {"reason": "required"}})
     if redemption.undone_at is not None:
         raise RedemptionError("already_undone", "This redemption was already undone.", status=409)
-    if user.role == "staff" and (redemption.user_id != user.id or now - redemption.recorded_at > UNDO_WINDOW):
+    if not may_undo(redemption, user, now):
         raise RedemptionError("undo_not_allowed", "Staff can undo only their own redemptions, within 15 minutes. "
                               "Ask a marketer or the owner.", status=403)
     undone = db.session.execute(

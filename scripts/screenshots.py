@@ -1,6 +1,7 @@
 """Take phone and desktop screenshots of the running app's pages, for people to look at.
 
-Usage: .venv/bin/python scripts/screenshots.py [BASE_URL] [OUT_DIR]   (run `make run` first; demo log-ins)
+Usage: .venv/bin/python scripts/screenshots.py [BASE_URL] [OUT_DIR] [--redeem]
+(run `make run` first, for the demo log-ins; needs the test packages, which `make test` installs)
 Reads the same database as the app (DATABASE_URL or the default SQLite file) to find vouchers and a
 claim page to show. It redeems nothing unless --redeem is given: then the desk redeems two unredeemed
 demo vouchers (green) and scans each again (red).
@@ -26,12 +27,12 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 
 
 def demo_targets() -> dict:
-    """Find an active campaign, two of its unredeemed vouchers, a redeemed voucher and a claim page."""
+    """Find an active campaign, three of its unredeemed vouchers (two for the desk), a redeemed voucher and a claim page."""
     app = create_app()
     with app.app_context():
         active = db.session.scalar(select(Campaign).where(Campaign.status == "active").order_by(Campaign.id))
         fresh = db.session.scalars(select(Voucher.code).where(Voucher.campaign_id == active.id,
-                                                              Voucher.redeemed_at.is_(None)).limit(2)).all()
+                                                              Voucher.redeemed_at.is_(None)).limit(3)).all()
         used = db.session.scalar(select(Voucher.code).where(Voucher.redeemed_at.is_not(None)))
         slug = db.session.scalar(select(Campaign.claim_slug).where(Campaign.claim_slug.is_not(None)))
         return {"campaign": active.id, "fresh": fresh, "used": used, "slug": slug}
@@ -45,7 +46,7 @@ def pages(targets: dict) -> dict:
         "marketer@example.com": ("demo-marketer-pass", ["/campaigns/", "/campaigns/new",
                                                          f"/campaigns/{targets['campaign']}"]),
         "staff@example.com": ("demo-staff-pass", ["/desk/", f"/desk/v/{targets['used']}"]),
-        None: (None, [f"/v/{targets['fresh'][0]}", f"/v/{targets['used']}"]
+        None: (None, [f"/v/{targets['fresh'][2]}", f"/v/{targets['used']}"]
                + ([f"/claim/{targets['slug']}"] if targets["slug"] else [])),
     }
 

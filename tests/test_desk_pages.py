@@ -71,3 +71,16 @@ def test_staff_voucher_page_works_without_javascript(counter, app):
     with app.app_context():
         assert db.session.scalar(select(Voucher.customer_id).where(Voucher.code == code)) is not None
     assert client.get("/desk/v/NOPE").status_code == 422
+
+
+def test_the_voucher_page_offers_undo_only_to_who_may_undo(counter, app, make_user):
+    code = counter["codes"][1]
+    counter["post"]("/api/v1/redemptions", {"code": code})
+    assert "Undo redemption" in counter["client"].get(f"/desk/v/{code}").get_data(as_text=True)  # mine, just now
+    colleague = app.test_client()
+    log_in(colleague, make_user("staff"))
+    page = colleague.get(f"/desk/v/{code}").get_data(as_text=True)
+    assert "Undo redemption" not in page and "not yours to undo" in page
+    manager = app.test_client()
+    log_in(manager, make_user("marketer"))
+    assert "Undo redemption" in manager.get(f"/desk/v/{code}").get_data(as_text=True)

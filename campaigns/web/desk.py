@@ -15,7 +15,7 @@ from ..access import requires
 from ..customers import find_customer, find_or_create, parse_contact, to_json as customer_json
 from ..errors import DomainError, ValidationError
 from ..extensions import db
-from ..models import utcnow
+from ..models import Redemption, utcnow
 from ..money import MoneyError, to_cents, to_json as money_json
 from ..purchases import record_purchase
 from ..vouchers import attach_customer, find_voucher, voucher_state
@@ -88,7 +88,9 @@ def voucher(code_text: str):
     zone = business.business_zone()
     state = voucher_state(found, zone=zone)
     first = redemption.first_redemption(found, zone) if state == "redeemed" else None
+    live = db.session.get(Redemption, first["redemption_id"]) if first and first.get("redemption_id") else None
     return render_template("desk/voucher.html", error=None, voucher=found, state=state, first=first,
+                           may_undo=live is not None and redemption.may_undo(live, current_user),
                            formatted=codes.format_code(found.code), purchase_id=f"desk-{uuid.uuid4()}",
                            purchase_time=utcnow().isoformat())
 
