@@ -54,9 +54,9 @@ def seed(seed: int = 7, now: datetime | None = None) -> dict:
     rng.shuffle(pool)
     for spec in CAMPAIGNS:
         campaign = _make_campaign(spec, now, users[1].id)
-        made, redeemers = _campaign_vouchers(rng, campaign, spec, now, pool, staff_ids, locations)
+        made, redeemed, redeemers = _campaign_vouchers(rng, campaign, spec, now, pool, staff_ids, locations)
         summary["vouchers"] += made
-        summary["redemptions"] += len(redeemers)
+        summary["redemptions"] += redeemed
         redeemed_by.extend(redeemers)
     summary["purchases"] = _make_purchases(rng, now, customers, redeemed_by, [loc.id for loc in locations])
     return summary
@@ -129,7 +129,7 @@ def _campaign_vouchers(rng, campaign, spec, now, pool, staff_ids, locations):
         members = [pool.pop() for _ in range(600)]
         _audience(rng, campaign, members, now - timedelta(days=start_days), rows)
     if not rows:
-        return 0, []
+        return 0, 0, []
     db.session.execute(insert(Voucher), rows)
     campaign.vouchers_issued = len(rows)
     vouchers = db.session.execute(
@@ -142,10 +142,11 @@ def _campaign_vouchers(rng, campaign, spec, now, pool, staff_ids, locations):
             continue
         redeemed_at = now - timedelta(days=start_days) + timedelta(days=rng.uniform(0.5, days_live),
                                                                    hours=rng.uniform(0, 2))
+        slot = None
         if customer_id is None and rng.random() < 0.7 and pool:
-            customer_id = pool.pop()
+            customer_id, slot = pool.pop(), 1  # attached at the desk: a customer new to this campaign
         redemptions.append({"voucher_id": voucher_id, "campaign_id": campaign.id, "customer_id": customer_id,
-                            "redeemed_at": redeemed_at, "recorded_at": redeemed_at,
+                            "redeemed_at": redeemed_at, "recorded_at": redeemed_at, "slot": slot,
                             "location_id": rng.choice(locations).id, "user_id": rng.choice(staff_ids)})
         if customer_id is not None:
             redeemers.append((customer_id, redeemed_at, rng.random() < convert_share))
@@ -154,13 +155,14 @@ def _campaign_vouchers(rng, campaign, spec, now, pool, staff_ids, locations):
                              "answer": rng.choice(FEEDBACK), "would_buy": rng.random() < 0.7,
                              "created_at": redeemed_at + timedelta(hours=2)})
     if redemptions:
-        db.session.execute(insert(Redemption), redemptions)
+        db.session.execute(insert(Redemption), [{k: v for k, v in r.items() if k != "slot"} for r in redemptions])
         for r in redemptions:
+            attached = {"customer_id": r["customer_id"], "customer_slot": r["slot"]} if r["slot"] else {}
             db.session.execute(Voucher.__table__.update().where(Voucher.id == r["voucher_id"])
-                               .values(redeemed_at=r["redeemed_at"], customer_id=r["customer_id"]))
+                               .values(redeemed_at=r["redeemed_at"], **attached))
     if feedback:
         db.session.execute(insert(Feedback), feedback)
-    return len(rows), redeemers
+    return len(rows), len(redemptions), redeemers
 
 
 def _audience(rng, campaign, members, assigned_at, rows):

@@ -22,6 +22,13 @@ def test_seed_demo_fills_an_empty_database(runner, app):
         mismatched = db.session.scalar(select(func.count()).select_from(Redemption).join(Voucher)
                                        .where(Voucher.redeemed_at.is_(None)))
         assert mismatched == 0
+        # ... and every redeemed voucher has its live redemption; the printed figure is that count.
+        assert count(Redemption) == db.session.scalar(select(func.count()).select_from(Voucher)
+                                                      .where(Voucher.redeemed_at.is_not(None)))
+        assert f"{count(Redemption)} redemptions" in result.output
+        # A customer attached to a voucher holds one of the campaign's numbered slots, as the desk gives them.
+        assert db.session.scalar(select(func.count()).select_from(Voucher).where(
+            Voucher.customer_id.is_not(None), Voucher.customer_slot.is_(None))) == 0
         # The class is claimed on a public page, so the demo has a claim page to open.
         slug = db.session.scalar(select(Campaign.claim_slug).where(Campaign.kind == "service"))
     assert slug and app.test_client().get(f"/claim/{slug}").status_code == 200
