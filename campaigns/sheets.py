@@ -75,9 +75,11 @@ def _card(pdf, campaign: Campaign, code: str, url: str, x: float, y: float, expi
     pdf.setFillColorRGB(*INK)
     pdf.setFont("Courier-Bold", 15)
     pdf.drawString(x + pad, y + pad + 10, codes.format_code(code))
-    pdf.setFont("Helvetica", 7.5)
     pdf.setFillColorRGB(*MUTED)
-    pdf.drawString(x + pad, y + pad, f"{expiry} · Show or scan at the counter")
+    footer, room = f"{expiry} · Show or scan at the counter", CARD_W - 2 * pad
+    size = max(6.0, min(7.5, 7.5 * room / stringWidth(footer, "Helvetica", 7.5)))  # shrink a long footer to fit
+    pdf.setFont("Helvetica", size)
+    pdf.drawString(x + pad, y + pad, _wrap(footer, "Helvetica", size, room, 1)[0])
 
 
 def voucher_sheet(campaign: Campaign, vouchers: list[Voucher], url_for_code, page: str = "a4",

@@ -62,6 +62,22 @@ def test_every_card_of_a_printed_sheet_scans(ctx):
         assert codes.format_code(cards[0].code) in first_page_text
 
 
+def test_a_long_footer_stays_inside_its_card(ctx):
+    campaign = campaigns.create_campaign({"name": "Cards", "unit_cost": "1", "offer": "One free latte"})
+    issue_batch(campaign, 2, "flyer")
+    expiry = "Valid until 31 December 2026 · One per customer · Not with other offers · Main St and Harbour kiosk"
+    page = pypdfium2.PdfDocument(sheets.voucher_sheet(campaign, vouchers_of(campaign.id), voucher_url, "a4",
+                                                      expiry, "Corner Bean"))[0]
+    width = page.get_width()
+    left = (width - sheets.COLUMNS * sheets.CARD_W) / 2
+    text = page.get_textpage()
+    for index in range(text.count_chars()):
+        char_left, _, char_right, _ = text.get_charbox(index)
+        if char_right > char_left:  # a drawn character, not a space or line break
+            column = min(int((char_left - left) // sheets.CARD_W), sheets.COLUMNS - 1)
+            assert left + column * sheets.CARD_W < char_left and char_right < left + (column + 1) * sheets.CARD_W
+
+
 def test_claim_poster_scans_to_the_claim_page(ctx):
     campaign = campaigns.create_campaign({"name": "Tasting class", "unit_cost": "6", "claim_page": True})
     url = f"http://127.0.0.1:5000/claim/{campaign.claim_slug}"
