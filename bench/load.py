@@ -1,5 +1,6 @@
 """A bounded load of redemptions from one process: N keep-alive clients, each redeeming distinct codes.
 
+Each request sends a code and the desk's location ({"code", "location"}), as the front desk does.
 Prints one JSON line: requests, successes, failures, seconds, per-second rate, p50 and p99 latency (ms).
 """
 import argparse
@@ -18,6 +19,7 @@ def main() -> None:
     parser.add_argument("--token", default="")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--location", default="Main St", help="sent with each code, as a desk does")
     args = parser.parse_args()
     codes = open(args.codes).read().split()
     target = urlsplit(args.url)
@@ -33,7 +35,7 @@ def main() -> None:
         conn = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
         index = offset
         while time.perf_counter() < deadline and index < len(codes):
-            body = json.dumps({"code": codes[index]})
+            body = json.dumps({"code": codes[index], "location": args.location})
             started = time.perf_counter()
             conn.request("POST", target.path, body=body, headers=headers)
             response = conn.getresponse()

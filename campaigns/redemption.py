@@ -56,15 +56,15 @@ def redeem(text: str, attempt: Attempt, now: datetime | None = None) -> Redeemed
     """Redeem the voucher a typed or scanned code names, or raise RedemptionError.
 
     A failure leaves nothing behind but its audit entry, which stays in the caller's transaction. The
-    happy path is four plain statements (read, conditional UPDATE, two INSERTs): it runs at every scan.
+    happy path runs at every scan: one statement on PostgreSQL, four plain ones elsewhere.
     """
     now = now or utcnow()
     location = None
     try:
-        location = _location(attempt.location)
-        made = _redeem_in_one_statement(text, attempt, location, now)
+        made = _redeem_in_one_statement(text, attempt, now)
         if made is not None:  # the statement wrote the redemption and its audit entry
             return made
+        location = _location(attempt.location)
         # Only attaching a customer writes before it can still fail, so only that path needs a savepoint.
         savepoint = db.session.begin_nested() if attempt.customer is not None else None
         try:
@@ -87,32 +87,39 @@ def redeem(text: str, attempt: Attempt, now: datetime | None = None) -> Redeemed
 # same statement writes the redemption and its audit entry. Whatever it does not redeem goes the long
 # way below, which says exactly why not.
 _ONE_STATEMENT = sql_text("""
-WITH won AS (
+WITH place AS (
+    SELECT id, name FROM location WHERE lower(name) = lower(trim(CAST(:location AS text))) AND active
+), won AS (
     UPDATE voucher AS v SET redeemed_at = :redeemed_at
     FROM campaign AS c
     WHERE v.code = :code AND c.id = v.campaign_id AND v.redeemed_at IS NULL AND v.void_at IS NULL
       AND c.status = 'active' AND (c.starts_on IS NULL OR c.starts_on <= :local_day)
       AND (c.ends_on IS NULL OR c.ends_on >= :local_day)
+      AND (CAST(:location AS text) IS NULL OR EXISTS (SELECT 1 FROM place))
     RETURNING v.id, v.campaign_id, v.customer_id, c.name, c.offer
 ), made AS (
     INSERT INTO redemption (voucher_id, campaign_id, customer_id, redeemed_at, recorded_at, location_id, user_id,
                             token_id)
-    SELECT id, campaign_id, customer_id, :redeemed_at, :now, :location_id, :user_id, :token_id FROM won
+    SELECT id, campaign_id, customer_id, :redeemed_at, :now, (SELECT id FROM place), :user_id, :token_id FROM won
     RETURNING id, voucher_id
 ), logged AS (
     INSERT INTO audit_entry (occurred_at, action, outcome, user_id, token_id, location_id, ip_address, device_time,
                              subject_type, subject_id, details)
-    SELECT :now, 'redeem', 'redeemed', :user_id, :token_id, :location_id, :ip_address, :device_time, 'voucher',
-           :code, (CAST(:details AS jsonb) || jsonb_build_object('redemption_id', made.id))::json
+    SELECT :now, 'redeem', 'redeemed', :user_id, :token_id, (SELECT id FROM place), :ip_address, :device_time,
+           'voucher', :code, (CAST(:details AS jsonb) || jsonb_build_object('redemption_id', made.id))::json
     FROM made
 )
-SELECT made.id, won.campaign_id, won.customer_id, won.name, won.offer FROM made JOIN won ON won.id = made.voucher_id
+SELECT made.id, won.campaign_id, won.customer_id, won.name, won.offer, (SELECT name FROM place) AS place
+FROM made JOIN won ON won.id = made.voucher_id
 """)
 
 
-def _redeem_in_one_statement(text_in: str, attempt: Attempt, location: Location | None,
-                             now: datetime) -> Redeemed | None:
-    """Redeem in a single statement on PostgreSQL; None when that did not redeem (or does not apply)."""
+def _redeem_in_one_statement(text_in: str, attempt: Attempt, now: datetime) -> Redeemed | None:
+    """Redeem in a single statement on PostgreSQL; None when that did not redeem (or does not apply).
+
+    The location is looked up inside the statement: an unknown one redeems nothing here, and the long way
+    then says so.
+    """
     if db.session.get_bind().dialect.name != "postgresql" or attempt.customer is not None:
         return None
     try:
@@ -123,13 +130,12 @@ def _redeem_in_one_statement(text_in: str, attempt: Attempt, location: Location 
     local_day = redeemed_at.astimezone(business_zone()).date()
     row = db.session.execute(_ONE_STATEMENT, {
         "code": code, "redeemed_at": redeemed_at, "local_day": local_day, "now": now,
-        "location_id": location.id if location else None, "user_id": attempt.user_id, "token_id": attempt.token_id,
+        "location": attempt.location or None, "user_id": attempt.user_id, "token_id": attempt.token_id,
         "ip_address": attempt.ip_address, "device_time": _device_time(attempt), "details": json.dumps(attempt.details),
     }).first()
     if row is None:
         return None
-    return Redeemed(row.id, code, redeemed_at, now, row.campaign_id, row.name, row.offer, row.customer_id,
-                    location.name if location else None)
+    return Redeemed(row.id, code, redeemed_at, now, row.campaign_id, row.name, row.offer, row.customer_id, row.place)
 
 
 _VOUCHER = Voucher.__table__

@@ -107,6 +107,25 @@ def test_unknown_location_is_named(desk):
     with pytest.raises(redemption.RedemptionError) as error:
         redemption.redeem(desk["codes"][0], redemption.Attempt(user_id=desk["staff"].id, location="Moon base"))
     assert error.value.code == "unknown_location" and _audit() == [("redeem", "unknown_location")]
+    assert db.session.get(Voucher, _voucher_id(desk["codes"][0])).redeemed_at is None
+
+
+def test_a_closed_location_is_refused_and_any_case_finds_an_open_one(desk):
+    business.update_location(desk["location"].id, name="Main St", address="", active=False)
+    with pytest.raises(redemption.RedemptionError) as error:
+        redemption.redeem(desk["codes"][0], _attempt(desk))
+    assert error.value.code == "unknown_location"
+    business.update_location(desk["location"].id, name="Main St", address="", active=True)
+    made = redemption.redeem(desk["codes"][0], redemption.Attempt(user_id=desk["staff"].id, location=" main st "))
+    assert made.location_name == "Main St"
+    assert db.session.get(Redemption, made.id).location_id == desk["location"].id
+    assert [outcome for _, outcome in _audit()] == ["unknown_location", "redeemed"]
+    logged = db.session.scalars(select(AuditEntry).where(AuditEntry.outcome == "redeemed")).one()
+    assert logged.location_id == desk["location"].id and logged.user_id == desk["staff"].id
+
+
+def _voucher_id(code: str) -> int:
+    return db.session.scalar(select(Voucher.id).where(Voucher.code == code))
 
 
 def test_attaching_a_customer_at_the_limit_redeems_nothing(desk):
