@@ -89,6 +89,7 @@ def redeem(text: str, attempt: Attempt, now: datetime | None = None) -> Redeemed
 _ONE_STATEMENT = sql_text("""
 WITH place AS (
     SELECT id, name FROM location WHERE lower(name) = lower(trim(CAST(:location AS text))) AND active
+    ORDER BY id LIMIT 1
 ), won AS (
     UPDATE voucher AS v SET redeemed_at = :redeemed_at
     FROM campaign AS c
