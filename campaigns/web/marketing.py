@@ -169,6 +169,16 @@ def _stream_batch(campaign_id: int, count: int, label: str):
     yield json.dumps({"finished": True, "redirect": url_for("marketing.detail", campaign_id=campaign.id)}) + "\n"
 
 
+def _download(body, mimetype: str, filename: str) -> Response:
+    """Answer with a file the browser saves under `filename`."""
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _slug(label: str | None) -> str:
+    """A batch label as it goes into a file name ("all" for the whole campaign)."""
+    return (label or "all").replace(" ", "-")
+
+
 def _batch_vouchers(campaign: Campaign):
     label = request.args.get("batch")
     chosen = vouchers.vouchers_of(campaign.id, vouchers.ALL_BATCHES if label is None else label)
@@ -188,8 +198,7 @@ def sheet_pdf(campaign_id: int):
     chosen = chosen[(part - 1) * PDF_PART: part * PDF_PART]
     expiry = f"Valid until {campaign.ends_on:%-d %b %Y}" if campaign.ends_on else "No expiry date"
     pdf = sheets.voucher_sheet(campaign, chosen, vouchers.voucher_url, page, expiry, get_settings().business_name)
-    name = f"vouchers-{campaign.id}-{(label or 'all').replace(' ', '-')}-{part}-{page}.pdf"
-    return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return _download(pdf, "application/pdf", f"vouchers-{campaign.id}-{_slug(label)}-{part}-{page}.pdf")
 
 
 @bp.route("/<int:campaign_id>/vouchers.csv")
@@ -200,8 +209,7 @@ def codes_csv(campaign_id: int):
     chosen, label = _batch_vouchers(campaign)
     zone = business_zone()
     body = sheets.codes_csv(chosen, vouchers.voucher_url, lambda v: vouchers.voucher_state(v, zone=zone))
-    name = f"vouchers-{campaign.id}-{(label or 'all').replace(' ', '-')}.csv"
-    return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return _download(body, "text/csv", f"vouchers-{campaign.id}-{_slug(label)}.csv")
 
 
 @bp.route("/<int:campaign_id>/poster.pdf")
@@ -217,5 +225,4 @@ def poster_pdf(campaign_id: int):
     url = current_app.config["BASE_URL"] + url_for("public.claim_page", slug=campaign.claim_slug)
     expiry = f"Until {campaign.ends_on:%-d %b %Y}" if campaign.ends_on else ""
     pdf = sheets.claim_poster(campaign, url, page, expiry, get_settings().business_name)
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="poster-{campaign.id}-{page}.pdf"'})
+    return _download(pdf, "application/pdf", f"poster-{campaign.id}-{page}.pdf")
