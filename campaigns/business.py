@@ -1,12 +1,10 @@
 """The business's settings and its locations."""
-from time import monotonic
 from zoneinfo import ZoneInfo, available_timezones
-
-from flask import current_app
 
 import phonenumbers
 from sqlalchemy import func, select
 
+from . import cache
 from .errors import AccountError, NotFound, ValidationError
 from .extensions import db
 from .models import BusinessSettings, Location
@@ -52,7 +50,7 @@ def update_settings(*, business_name: str, currency: str, time_zone: str, defaul
     settings.default_gross_margin_bp = default_gross_margin_bp
     settings.default_phone_region = default_phone_region
     db.session.flush()
-    current_app.extensions.pop("reciprocate.zone", None)
+    cache.forget("zone")
     return settings
 
 
@@ -65,12 +63,7 @@ def business_zone() -> ZoneInfo:
     Read on every redemption, so each process keeps it for a few seconds; saving the settings here
     forgets it at once, and other processes pick a change up within ZONE_CACHE_SECONDS.
     """
-    cached = current_app.extensions.get("reciprocate.zone")
-    if cached is not None and monotonic() - cached[1] < ZONE_CACHE_SECONDS:
-        return cached[0]
-    zone = ZoneInfo(get_settings().time_zone)
-    current_app.extensions["reciprocate.zone"] = (zone, monotonic())
-    return zone
+    return cache.remember("zone", ZONE_CACHE_SECONDS, lambda: ZoneInfo(get_settings().time_zone))
 
 
 def list_locations(include_inactive: bool = True) -> list[Location]:

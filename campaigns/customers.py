@@ -2,12 +2,12 @@
 from dataclasses import dataclass
 
 import phonenumbers
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from .accounts import normalise_email
 from .business import get_settings
-from .errors import ValidationError
+from .errors import FieldErrors, ValidationError
 from .extensions import db
 from .models import Customer
 
@@ -33,37 +33,19 @@ def normalise_phone(raw: str, region: str | None = None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def normalise_email_address(raw: str) -> str:
-    """Return an e-mail address checked and lower-cased (no DNS look-up)."""
-    try:
-        return validate_email(raw.strip(), check_deliverability=False).normalized.lower()
-    except EmailNotValidError as exc:
-        raise ValidationError({"email": str(exc)}) from None
-
-
 def parse_contact(payload, region: str | None = None) -> Contact:
     """Check a `customer` object of API.md ({email?, phone?, name?}, at least one of email and phone)."""
     if not isinstance(payload, dict):
         raise ValidationError({"customer": "Give an object with an email and/or a phone."})
-    errors, email, phone = {}, None, None
-    raw_email, raw_phone = payload.get("email"), payload.get("phone")
-    name = payload.get("name")
-    if raw_email not in (None, ""):
-        try:
-            email = normalise_email_address(str(raw_email))
-        except ValidationError as error:
-            errors.update(error.details["fields"])
-    if raw_phone not in (None, ""):
-        try:
-            phone = normalise_phone(str(raw_phone), region)
-        except ValidationError as error:
-            errors.update(error.details["fields"])
-    if not errors and email is None and phone is None:
-        errors["customer"] = "Give an e-mail address or a phone number."
+    wrong = FieldErrors()
+    raw_email, raw_phone, name = payload.get("email"), payload.get("phone"), payload.get("name")
+    email = wrong.check(normalise_email, str(raw_email)) if raw_email not in (None, "") else None
+    phone = wrong.check(normalise_phone, str(raw_phone), region) if raw_phone not in (None, "") else None
+    if not wrong.fields and email is None and phone is None:
+        wrong.add("customer", "Give an e-mail address or a phone number.")
     if name is not None and (not isinstance(name, str) or len(name) > 120):
-        errors["name"] = "A name is text of at most 120 characters."
-    if errors:
-        raise ValidationError(errors)
+        wrong.add("name", "A name is text of at most 120 characters.")
+    wrong.raise_any()
     return Contact(email, phone, (name or "").strip() or None)
 
 

@@ -1,11 +1,12 @@
 """Figures for owners, computed in SQL (METRICS.md). The full campaign report grows here."""
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, select
 
 from .extensions import db
 from .models import Campaign, Redemption, Voucher, utcnow
+from .vouchers import day_start
 
 
 def voucher_counts() -> list[dict]:
@@ -25,17 +26,15 @@ def voucher_counts() -> list[dict]:
 
 def local_day_bounds(zone: ZoneInfo, now: datetime | None = None) -> tuple[datetime, datetime]:
     """Return the start and end, as aware datetimes, of the business's current day."""
-    local_now = (now or utcnow()).astimezone(zone)
-    start = datetime.combine(local_now.date(), time.min, tzinfo=zone)
-    end = datetime.combine(local_now.date() + timedelta(days=1), time.min, tzinfo=zone)
-    return start, end
+    today = (now or utcnow()).astimezone(zone).date()
+    return day_start(today, zone), day_start(today + timedelta(days=1), zone)
 
 
-def redemptions_today(zone: ZoneInfo, user_id: int | None = None, now: datetime | None = None) -> int:
-    """Count live redemptions made today in the business's time zone, optionally by one user."""
+def redemptions_today(zone: ZoneInfo, user_id: int, now: datetime | None = None) -> dict:
+    """Count live redemptions made today in the business's time zone: by one user, and by everyone."""
     start, end = local_day_bounds(zone, now)
-    query = select(func.count()).select_from(Redemption).where(
-        and_(Redemption.undone_at.is_(None), Redemption.redeemed_at >= start, Redemption.redeemed_at < end))
-    if user_id is not None:
-        query = query.where(Redemption.user_id == user_id)
-    return db.session.scalar(query)
+    mine, everyone = db.session.execute(
+        select(func.count().filter(Redemption.user_id == user_id), func.count()).select_from(Redemption).where(
+            and_(Redemption.undone_at.is_(None), Redemption.redeemed_at >= start, Redemption.redeemed_at < end))
+    ).one()
+    return {"mine": mine, "everyone": everyone}

@@ -2,12 +2,10 @@
 import hashlib
 import secrets
 from datetime import datetime, timedelta
-from time import monotonic
-
-from flask import current_app
 
 from sqlalchemy import select, update
 
+from . import cache
 from .errors import NotFound, ValidationError
 from .extensions import db
 from .models import ROLES, ApiToken, utcnow
@@ -53,16 +51,7 @@ def find_token(secret: str, now: datetime | None = None):
     if not secret or not secret.startswith(TOKEN_PREFIX):
         return None
     digest = _digest(secret)
-    cache = current_app.extensions.setdefault("reciprocate.tokens", {})
-    cached = cache.get(digest)
-    if cached is not None and monotonic() - cached[1] < TOKEN_CACHE_SECONDS:
-        return cached[0]
-    token = _load_token(digest, now or utcnow())
-    if token is None:
-        cache.pop(digest, None)
-    else:
-        cache[digest] = (token, monotonic())
-    return token
+    return cache.remember(("token", digest), TOKEN_CACHE_SECONDS, lambda: _load_token(digest, now or utcnow()))
 
 
 def _load_token(digest: str, now: datetime):
@@ -83,7 +72,7 @@ def revoke_token(token_id: int, now: datetime | None = None) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = now or utcnow()
     db.session.flush()
-    current_app.extensions.get("reciprocate.tokens", {}).pop(token.token_hash, None)
+    cache.forget(("token", token.token_hash))
     return token
 
 

@@ -29,6 +29,11 @@ def voucher_url(code: str) -> str:
     return f"{current_app.config['BASE_URL']}/v/{code}"
 
 
+def claim_url(campaign: Campaign) -> str | None:
+    """Return the absolute URL of a campaign's claim page ({BASE_URL}/claim/{slug}), or None when it has none."""
+    return f"{current_app.config['BASE_URL']}/claim/{campaign.claim_slug}" if campaign.claim_slug else None
+
+
 def qr_svg_url(code: str) -> str:
     """Return the absolute URL of a voucher's QR code as SVG."""
     return f"{current_app.config['BASE_URL']}/v/{code}.svg"
@@ -233,13 +238,11 @@ def batches(campaign_id: int) -> list[dict]:
 ALL_BATCHES = object()
 
 
-def vouchers_of(campaign_id: int, batch_label=ALL_BATCHES, limit: int | None = None) -> list[Voucher]:
+def vouchers_of(campaign_id: int, batch_label=ALL_BATCHES) -> list[Voucher]:
     """Return a campaign's vouchers in issue order: all, or one batch (None or "" for the unlabelled ones)."""
     query = select(Voucher).where(Voucher.campaign_id == campaign_id).order_by(Voucher.id)
     if batch_label is not ALL_BATCHES:
         query = query.where(Voucher.batch_label == batch_label if batch_label else Voucher.batch_label.is_(None))
-    if limit is not None:
-        query = query.limit(limit)
     return list(db.session.scalars(query))
 
 

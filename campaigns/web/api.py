@@ -1,10 +1,12 @@
 """The JSON API, version 1 (API.md): token-authenticated, CSRF-exempt, JSON errors."""
+from datetime import datetime
+
 from flask import Blueprint, jsonify, request
 from sqlalchemy import text
 
 from .. import openapi
 from ..access import public, requires
-from ..errors import DomainError
+from ..errors import DomainError, ValidationError
 from ..extensions import db
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -28,6 +30,19 @@ def json_body() -> dict:
     if not isinstance(body, dict):
         raise DomainError("invalid_json", "Send a JSON object with Content-Type: application/json.", status=400)
     return body
+
+
+def parse_time(value, field: str) -> datetime | None:
+    """Read an ISO 8601 time with its offset (None when empty), or raise invalid_input naming `field`."""
+    if value in (None, ""):
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError({field: "ISO 8601 with an offset, e.g. 2026-11-23T14:02:00+01:00"}) from None
+    if moment.tzinfo is None:
+        raise ValidationError({field: "Add the time zone offset, e.g. +01:00 or Z."})
+    return moment
 
 
 def respond(data: dict, status: int = 200):

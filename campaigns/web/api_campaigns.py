@@ -1,5 +1,5 @@
 """API: campaigns and their vouchers (API.md, "Endpoints")."""
-from flask import current_app, request
+from flask import request
 
 from .. import campaign as campaigns
 from .. import codes, money
@@ -7,7 +7,7 @@ from ..access import current_identity
 from ..business import get_settings
 from ..customers import find_or_create, parse_contact
 from ..errors import FieldErrors, ValidationError
-from ..vouchers import check_count, clean_label, issue_batch, issue_personal, qr_svg_url, voucher_url
+from ..vouchers import check_count, claim_url, clean_label, issue_batch, issue_personal, qr_svg_url, voucher_url
 from .api import json_body, operation, respond
 
 CAMPAIGN_SCHEMA = {"type": "object", "properties": {
@@ -34,7 +34,6 @@ def campaign_json(campaign) -> dict:
     """Return a campaign as the API shows it (money as decimal strings)."""
     currency = get_settings().currency
     margin = campaign.gross_margin_bp / 100
-    claim = f"{current_app.config['BASE_URL']}/claim/{campaign.claim_slug}" if campaign.claim_slug else None
     return {
         "id": campaign.id, "name": campaign.name, "kind": campaign.kind, "offer": campaign.offer,
         "unit_cost": money.to_json(campaign.unit_cost_cents, currency),
@@ -45,7 +44,7 @@ def campaign_json(campaign) -> dict:
         "ends_on": campaign.ends_on.isoformat() if campaign.ends_on else None,
         "voucher_limit": campaign.voucher_limit, "per_customer_limit": campaign.per_customer_limit,
         "attribution_window_days": campaign.attribution_window_days, "status": campaign.status,
-        "feedback_question": campaign.feedback_question, "claim_url": claim,
+        "feedback_question": campaign.feedback_question, "claim_url": claim_url(campaign),
         "vouchers_issued": campaign.vouchers_issued, "currency": currency,
         "created_at": campaign.created_at.isoformat(), "updated_at": campaign.updated_at.isoformat(),
     }

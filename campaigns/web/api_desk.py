@@ -1,17 +1,15 @@
 """API: redeeming vouchers and looking them up (API.md: redemptions, vouchers)."""
-from datetime import datetime
-
-from flask import current_app, g, jsonify, request
+from flask import current_app, jsonify, request
 
 from .. import codes, redemption
 from ..access import current_identity
 from ..business import business_zone
 from ..customers import parse_contact, to_json as customer_json
-from ..errors import DomainError, FieldErrors, ValidationError
+from ..errors import DomainError, FieldErrors
 from ..extensions import db, limiter
 from ..models import Customer
 from ..vouchers import find_voucher, voucher_state, voucher_url
-from .api import json_body, operation, respond
+from .api import json_body, operation, parse_time, respond
 
 ERROR = {"schema": {"$ref": "#/components/schemas/Error"}}
 REDEMPTION_SCHEMA = {"type": "object", "properties": {
@@ -37,18 +35,6 @@ def _failure_limit() -> str:
     return current_app.config["REDEEM_FAILURE_LIMIT"]
 
 
-def _parse_time(value, field: str) -> datetime | None:
-    if value in (None, ""):
-        return None
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise ValidationError({field: "ISO 8601 with an offset, e.g. 2026-11-23T14:02:00+01:00"}) from None
-    if moment.tzinfo is None:
-        raise ValidationError({field: "Add the time zone offset, e.g. +01:00 or Z."})
-    return moment
-
-
 def _attempt(body: dict) -> redemption.Attempt:
     wrong = FieldErrors({k: "Not a field here." for k in body if k not in ("code", "customer", "location",
                                                                           "scanned_at", "device_time")})
@@ -56,8 +42,8 @@ def _attempt(body: dict) -> redemption.Attempt:
         wrong.add("code", "Send the voucher code (or the scanned URL) as text.")
     if body.get("location") is not None and not isinstance(body["location"], str):
         wrong.add("location", "The location's name, as text.")
-    scanned_at = wrong.check(_parse_time, body.get("scanned_at"), "scanned_at")
-    device_time = wrong.check(_parse_time, body.get("device_time"), "device_time")
+    scanned_at = wrong.check(parse_time, body.get("scanned_at"), "scanned_at")
+    device_time = wrong.check(parse_time, body.get("device_time"), "device_time")
     customer = wrong.check(parse_contact, body["customer"]) if body.get("customer") is not None else None
     wrong.raise_any()
     identity = current_identity()
@@ -89,8 +75,8 @@ def _audit_refused(outcome: str, details: dict) -> None:
 
 def _audit_rate_limited(breached) -> None:
     """Keep a rate-limited attempt in the audit log too (once, however many limits it broke)."""
-    if not g.get("redemption_refusal_audited"):
-        g.redemption_refusal_audited = True
+    if not request.environ.get("reciprocate.refusal_audited"):  # per request, like the identity (see access.py)
+        request.environ["reciprocate.refusal_audited"] = True
         _audit_refused("rate_limited", {"limit": str(breached.limit)})
         db.session.commit()
 

@@ -4,7 +4,7 @@ Scanning itself goes through the JSON API (POST /api/v1/redemptions) with the pa
 actions after a scan are here, answering JSON to the page's script and redirects to plain forms.
 """
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -19,6 +19,7 @@ from ..models import Redemption, utcnow
 from ..money import MoneyError, to_cents, to_json as money_json
 from ..purchases import record_purchase
 from ..vouchers import attach_customer, find_voucher, voucher_state
+from .api import parse_time
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 
@@ -53,8 +54,7 @@ def index():
             "wasmUrl": url_for("static", filename="vendor/zxing_reader.wasm"),
             "scannerScript": url_for("static", filename="vendor/barcode-detector.js"),
             "currency": business.get_settings().currency, "csrf": generate_csrf()}
-    return render_template("desk/index.html", data=data, mine=metrics.redemptions_today(zone, current_user.id),
-                           everyone=metrics.redemptions_today(zone))
+    return render_template("desk/index.html", data=data, **metrics.redemptions_today(zone, current_user.id))
 
 
 @bp.route("/lookup")
@@ -74,7 +74,7 @@ def lookup():
 def today():
     """Today's redemption counts, for the desk to refresh after each scan."""
     zone = business.business_zone()
-    return jsonify(mine=metrics.redemptions_today(zone, current_user.id), everyone=metrics.redemptions_today(zone))
+    return jsonify(metrics.redemptions_today(zone, current_user.id))
 
 
 @bp.route("/v/<code_text>")
@@ -153,13 +153,8 @@ def purchase():
 
 
 def _sale_time(value) -> datetime:
-    if not value:
-        return utcnow()
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise ValidationError({"occurred_at": "ISO 8601 with an offset."}) from None
-    if moment.tzinfo is None or moment > utcnow() + timedelta(minutes=5):
+    moment = parse_time(value, "occurred_at") or utcnow()
+    if moment > utcnow() + redemption.CLOCK_SKEW:
         raise ValidationError({"occurred_at": "With an offset, and not in the future."})
     return moment
 

@@ -110,3 +110,12 @@ class BatchForm(FlaskForm):
     batch_label = StringField("Batch label (channel)", validators=[DataRequired(), Length(max=120)],
                               description="e.g. 'flyer A', 'market stall': compare channels later.")
     submit = SubmitField("Make vouchers")
+
+
+def put_errors_on(form: FlaskForm, fields: dict[str, str], fallback=None) -> None:
+    """Show each field's problem (from a DomainError's details) under that field of the form, or under
+    `fallback` when the form has no such field (without a fallback, such a problem is left to the flash)."""
+    for name, problem in fields.items():
+        target = form[name] if name in form else fallback
+        if target is not None:
+            target.errors = list(target.errors) + [problem]

@@ -1,5 +1,4 @@
 """What every page's layout needs: the navigation for the signed-in role, and money display."""
-from datetime import timedelta
 
 from flask import Flask, url_for
 from flask_login import current_user
@@ -27,7 +26,6 @@ def navigation() -> list[dict]:
 def init_app(app: Flask) -> None:
     """Make navigation and money formatting available to templates."""
     app.context_processor(lambda: {"navigation": navigation()})
-    app.jinja_env.globals["timedelta"] = timedelta
 
     @app.template_filter("money")
     def money_filter(cents, currency=None):

@@ -2,7 +2,7 @@
 import json
 from decimal import Decimal
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
+from flask import (Blueprint, Response, abort, flash, redirect, render_template, request,
                    stream_with_context, url_for)
 from flask_login import current_user
 
@@ -14,7 +14,7 @@ from ..business import business_zone, get_settings
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Campaign
-from .forms import BatchForm, CampaignForm
+from .forms import BatchForm, CampaignForm, put_errors_on
 
 bp = Blueprint("marketing", __name__, url_prefix="/campaigns")
 PDF_PART = 5000  # cards per PDF download: a 100,000-voucher batch prints as 20 files
@@ -33,9 +33,7 @@ def _save(form: CampaignForm, action) -> Campaign | None:
         saved = action(form.payload())
     except DomainError as error:
         db.session.rollback()
-        for field, problem in error.details.get("fields", {}).items():
-            if field in form:
-                form[field].errors = list(form[field].errors) + [problem]
+        put_errors_on(form, error.details.get("fields", {}))
         flash(error.message, "error")
         return None
     db.session.commit()
@@ -87,9 +85,11 @@ def detail(campaign_id: int):
     """Show a campaign: its design, budget, status actions, batches and claim page."""
     campaign = db.get_or_404(Campaign, campaign_id)
     zone = business_zone()
+    batches = vouchers.batches(campaign.id)
     return render_template(
-        "marketing/detail.html", campaign=campaign, budget=designs.budget(campaign),
-        batches=vouchers.batches(campaign.id), form=BatchForm(formdata=None), state=vouchers.campaign_state(campaign),
+        "marketing/detail.html", campaign=campaign,
+        budget=designs.budget(campaign, redeemed=sum(batch["redeemed"] for batch in batches)),
+        batches=batches, form=BatchForm(formdata=None), state=vouchers.campaign_state(campaign),
         expires=vouchers.expires_at(campaign, zone), currency=get_settings().currency, part_size=PDF_PART,
         claim_url=url_for("public.claim_page", slug=campaign.claim_slug, _external=False) if campaign.claim_slug else None,
         actions=[a for a, to in STATUS_ACTIONS.items() if to in designs.TRANSITIONS[campaign.status]
@@ -222,7 +222,6 @@ def poster_pdf(campaign_id: int):
     page = request.args.get("page", "a4")
     if page not in sheets.PAGE_SIZES:
         abort(404)
-    url = current_app.config["BASE_URL"] + url_for("public.claim_page", slug=campaign.claim_slug)
     expiry = f"Until {campaign.ends_on:%-d %b %Y}" if campaign.ends_on else ""
-    pdf = sheets.claim_poster(campaign, url, page, expiry, get_settings().business_name)
+    pdf = sheets.claim_poster(campaign, vouchers.claim_url(campaign), page, expiry, get_settings().business_name)
     return _download(pdf, "application/pdf", f"poster-{campaign.id}-{page}.pdf")

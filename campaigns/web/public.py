@@ -12,6 +12,7 @@ from ..errors import DomainError, ValidationError
 from ..extensions import db, limiter
 from ..models import Campaign
 from ..vouchers import VoucherError, claim, find_voucher, voucher_state, voucher_url
+from .forms import put_errors_on
 
 bp = Blueprint("public", __name__)
 
@@ -104,8 +105,6 @@ def claim_page(slug: str):
 
 def _show_errors(form: ClaimForm, error: DomainError) -> None:
     fields = error.details.get("fields", {}) if isinstance(error, ValidationError) else {}
-    for name, problem in fields.items():
-        target = form[name] if name in form else form.email
-        target.errors = list(target.errors) + [problem]
+    put_errors_on(form, fields, fallback=form.email)
     if not fields:
         flash(error.message, "error")

@@ -9,7 +9,7 @@ from ..access import requires
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Location, User
-from .forms import LocationForm, SettingsForm, TokenForm, UserCreateForm, UserEditForm
+from .forms import LocationForm, SettingsForm, TokenForm, UserCreateForm, UserEditForm, put_errors_on
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
@@ -20,9 +20,8 @@ def _apply(action, success: str, form=None) -> bool:
         action()
     except DomainError as error:
         db.session.rollback()
-        for field, problem in error.details.get("fields", {}).items():
-            if form is not None and field in form:
-                form[field].errors = list(form[field].errors) + [problem]
+        if form is not None:
+            put_errors_on(form, error.details.get("fields", {}))
         flash(error.message, "error")
         return False
     db.session.commit()

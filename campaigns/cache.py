@@ -1,0 +1,28 @@
+"""A few seconds' memory per process, for what every request reads (the API token, the time zone)."""
+from collections.abc import Callable
+from time import monotonic
+
+from flask import current_app
+
+
+def _store() -> dict:
+    return current_app.extensions.setdefault("reciprocate.cache", {})
+
+
+def remember(key, seconds: float, load: Callable):
+    """Return what is kept under `key` if it is younger than `seconds`; else load() it and keep it (not None)."""
+    store = _store()
+    kept = store.get(key)
+    if kept is not None and monotonic() - kept[1] < seconds:
+        return kept[0]
+    value = load()
+    if value is None:
+        store.pop(key, None)
+    else:
+        store[key] = (value, monotonic())
+    return value
+
+
+def forget(key) -> None:
+    """Drop what is kept under `key`, so the next read loads it afresh."""
+    _store().pop(key, None)
