@@ -13,9 +13,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.config.update(load_config(app.instance_path, config))
 
-    from campaigns import access, cli, models  # noqa: F401  (models registers the tables)
+    from campaigns import cli, models  # noqa: F401  (models registers the tables)
     from campaigns.extensions import csrf, db, limiter, login_manager, migrate
-    from campaigns.web import errors, register_blueprints
+    from campaigns.web import access, errors, register_blueprints, transaction
     from campaigns.web.api import bp as api_bp
     from campaigns.web.auth import redirect_to_setup
     from campaigns.web.layout import init_app as init_layout
@@ -33,5 +33,6 @@ def create_app(config: dict | None = None) -> Flask:
     register_blueprints(app)
     init_layout(app)
     errors.init_app(app)
+    transaction.init_app(app)  # the request's one commit, or its rollback
     cli.init_app(app)
     return app

@@ -22,7 +22,7 @@ def _answer(row, code):
 def create_app_with_bare() -> Flask:
     """Return the real app plus POST /api/v1/bench-bare: token-checked, one UPDATE, nothing else."""
     from app import create_app
-    from campaigns.access import requires
+    from campaigns.web.access import requires
     from campaigns.extensions import db
 
     app = create_app()

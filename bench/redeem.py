@@ -11,6 +11,7 @@ rounds and the ratio is the median of each round's ratio, so a noisy moment on a
 decide it.
 """
 import argparse
+from decimal import Decimal
 import json
 import os
 import socket
@@ -41,7 +42,7 @@ def prepare(url: str, vouchers: int) -> dict:
     """Make an active campaign with a set of fresh codes for each target, a location and a staff token."""
     app = bench_app(url)
     with app.app_context():
-        made = campaigns.create_campaign({"name": "Bench", "unit_cost": "1", "offer": "One free latte"})
+        made = campaigns.create_campaign(campaigns.CampaignDesign(name="Bench", unit_cost=Decimal(1), offer="One free latte"))
         campaigns.set_status(made, "active")
         business.create_location("Main St")
         made_codes = [code for _ in range(3) for code in issue_batch(made, vouchers, "bench")]

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .errors import AccountError, ValidationError
+from .business import get_settings
 from .extensions import db
 from .models import ROLES, User, utcnow
 
@@ -46,17 +47,19 @@ def create_user(email: str, name: str, role: str, password: str) -> User:
     name = (name or "").strip() or email.split("@")[0]
     if db.session.scalar(select(User.id).where(User.email == email)):
         raise AccountError("email_taken", f"There is already a user with the e-mail {email}.",
-                           {"fields": {"email": "already in use"}}, status=409)
+                           {"fields": {"email": "already in use"}})
     user = User(email=email, name=name[:120], role=role, password_hash=generate_password_hash(password))
     db.session.add(user)
     db.session.flush()
     return user
 
 
-def create_first_owner(email: str, name: str, password: str) -> User:
-    """Create the owner account on first run; refuse once any user exists."""
+def create_first_owner(email: str, name: str, password: str, business_name: str | None = None) -> User:
+    """Create the owner account on first run (naming the business); refuse once any user exists."""
     if user_count() > 0:
-        raise AccountError("already_set_up", "This installation already has an owner.", status=409)
+        raise AccountError("already_set_up", "This installation already has an owner.")
+    if business_name and business_name.strip():
+        get_settings().business_name = business_name.strip()[:120]
     return create_user(email, name, "owner", password)
 
 

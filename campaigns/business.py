@@ -3,9 +3,10 @@ from zoneinfo import ZoneInfo, available_timezones
 
 import phonenumbers
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from . import cache
-from .errors import AccountError, NotFound, ValidationError
+from .errors import AccountError, ValidationError
 from .extensions import db
 from .models import BusinessSettings, Location
 
@@ -74,39 +75,46 @@ def list_locations(include_inactive: bool = True) -> list[Location]:
     return list(db.session.scalars(query))
 
 
-def _check_location_name(name: str, exclude_id: int | None = None) -> str:
-    name = (name or "").strip()
-    if not 1 <= len(name) <= 120:
-        raise ValidationError({"name": "Give the location a name of 1 to 120 characters."})
-    clash = select(Location.id).where(func.lower(Location.name) == name.lower())
-    if exclude_id is not None:
-        clash = clash.where(Location.id != exclude_id)
-    if db.session.scalar(clash):
-        raise AccountError("location_exists", f"There is already a location called {name}.",
-                           {"fields": {"name": "already in use"}}, status=409)
-    return name
-
-
-def create_location(name: str, address: str = "") -> Location:
-    """Add a location with a unique name."""
-    location = Location(name=_check_location_name(name), address=(address or "").strip()[:255])
-    db.session.add(location)
-    db.session.flush()
-    return location
-
-
-def update_location(location_id: int, *, name: str, address: str, active: bool) -> Location:
-    """Rename, re-address, deactivate or reactivate a location."""
-    location = db.session.get(Location, location_id)
-    if location is None:
-        raise NotFound("unknown_location", "There is no such location.")
-    location.name = _check_location_name(name, exclude_id=location_id)
-    location.address = (address or "").strip()[:255]
-    location.active = active
-    db.session.flush()
-    return location
+def location_named(name: str):
+    """Return the condition that picks the location called `name`, in any case (the one location look-up)."""
+    return func.lower(Location.name) == func.lower((name or "").strip())
 
 
 def find_location(name: str) -> Location | None:
     """Return the location with this name (any case), or None."""
-    return db.session.scalar(select(Location).where(func.lower(Location.name) == (name or "").strip().lower()))
+    return db.session.scalar(select(Location).where(location_named(name)))
+
+
+def _save_location(location: Location, name: str, address: str) -> Location:
+    """Name and address a location; location_exists when another one has the name in any case."""
+    name = (name or "").strip()
+    if not 1 <= len(name) <= 120:
+        raise ValidationError({"name": "Give the location a name of 1 to 120 characters."})
+    taken = AccountError("location_exists", f"There is already a location called {name}.",
+                         {"fields": {"name": "already in use"}})
+    clash = select(Location.id).where(location_named(name))
+    if location.id is not None:
+        clash = clash.where(Location.id != location.id)
+    if db.session.scalar(clash) is not None:
+        raise taken
+    savepoint = db.session.begin_nested()
+    try:
+        location.name, location.address = name, (address or "").strip()[:255]
+        db.session.add(location)
+        db.session.flush()
+    except IntegrityError:  # a twin was saved a moment ago: the unique index on lower(name) decides
+        savepoint.rollback()
+        raise taken from None
+    savepoint.commit()
+    return location
+
+
+def create_location(name: str, address: str = "") -> Location:
+    """Add a location with a name unique in any case."""
+    return _save_location(Location(active=True), name, address)
+
+
+def update_location(location: Location, *, name: str, address: str, active: bool) -> Location:
+    """Rename, re-address, deactivate or reactivate a location."""
+    location.active = active
+    return _save_location(location, name, address)

@@ -1,12 +1,16 @@
 """A few seconds' memory per process, for what every request reads (the API token, the time zone)."""
 from collections.abc import Callable
 from time import monotonic
+from weakref import WeakKeyDictionary
 
-from flask import current_app
+from .extensions import db
+
+# One memory per database engine, so two apps in one process (tests) never share what they remember.
+_STORES: WeakKeyDictionary = WeakKeyDictionary()
 
 
 def _store() -> dict:
-    return current_app.extensions.setdefault("reciprocate.cache", {})
+    return _STORES.setdefault(db.engine, {})
 
 
 def remember(key, seconds: float, load: Callable):

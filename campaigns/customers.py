@@ -12,6 +12,9 @@ from .extensions import db
 from .models import Customer
 
 
+NAME_MAX = 120
+
+
 @dataclass(frozen=True)
 class Contact:
     """A checked, normalised way to reach a customer: e-mail lower-cased, phone in E.164."""
@@ -33,20 +36,19 @@ def normalise_phone(raw: str, region: str | None = None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def parse_contact(payload, region: str | None = None) -> Contact:
-    """Check a `customer` object of API.md ({email?, phone?, name?}, at least one of email and phone)."""
-    if not isinstance(payload, dict):
-        raise ValidationError({"customer": "Give an object with an email and/or a phone."})
+def make_contact(email: str | None = None, phone: str | None = None, name: str | None = None,
+                 region: str | None = None) -> Contact:
+    """Normalise an e-mail and/or phone (at least one) and a name; raise ValidationError naming each bad one."""
     wrong = FieldErrors()
-    raw_email, raw_phone, name = payload.get("email"), payload.get("phone"), payload.get("name")
-    email = wrong.check(normalise_email, str(raw_email)) if raw_email not in (None, "") else None
-    phone = wrong.check(normalise_phone, str(raw_phone), region) if raw_phone not in (None, "") else None
+    email = wrong.check(normalise_email, email) if (email or "").strip() else None
+    phone = wrong.check(normalise_phone, phone, region) if (phone or "").strip() else None
     if not wrong.fields and email is None and phone is None:
         wrong.add("customer", "Give an e-mail address or a phone number.")
-    if name is not None and (not isinstance(name, str) or len(name) > 120):
-        wrong.add("name", "A name is text of at most 120 characters.")
+    name = (name or "").strip() or None
+    if name is not None and len(name) > NAME_MAX:
+        wrong.add("name", f"A name is text of at most {NAME_MAX} characters.")
     wrong.raise_any()
-    return Contact(email, phone, (name or "").strip() or None)
+    return Contact(email, phone, name)
 
 
 def find_customer(contact: Contact) -> Customer | None:
@@ -95,10 +97,3 @@ def _fill_in(customer: Customer, contact: Contact) -> None:
             if taken is None:
                 setattr(customer, field, value)
     db.session.flush()
-
-
-def to_json(customer: Customer | None) -> dict | None:
-    """Return a customer as the API shows it."""
-    if customer is None:
-        return None
-    return {"id": customer.id, "email": customer.email, "phone": customer.phone, "name": customer.name}

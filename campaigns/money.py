@@ -14,17 +14,25 @@ def exponent(currency: str) -> int:
     return _EXPONENTS.get(currency.upper(), 2)
 
 
-def to_cents(value, currency: str = "USD", allow_negative: bool = False) -> int:
-    """Parse a decimal string or number into minor units, refusing floats' rounding surprises."""
-    if isinstance(value, bool) or value is None:
+def parse_amount(value) -> Decimal:
+    """Read a decimal string or number as an exact Decimal, refusing floats' rounding surprises."""
+    if isinstance(value, Decimal):
+        amount = value
+    elif isinstance(value, bool) or value is None:
         raise MoneyError("Enter an amount such as 12.50.")
-    text = str(value).strip().replace(",", "") if not isinstance(value, Decimal) else value
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise MoneyError(f"{value!r} is not an amount: write it like 12.50.") from None
+    else:
+        try:
+            amount = Decimal(str(value).strip().replace(",", ""))
+        except InvalidOperation:
+            raise MoneyError(f"{value!r} is not an amount: write it like 12.50.") from None
     if not amount.is_finite():
         raise MoneyError("Enter a finite amount.")
+    return amount
+
+
+def to_cents(value, currency: str = "USD", allow_negative: bool = False) -> int:
+    """Return an amount (a Decimal, or text or a number read by parse_amount) in minor units."""
+    amount = parse_amount(value)
     places = exponent(currency)
     scaled = amount.scaleb(places)
     if scaled != scaled.to_integral_value():

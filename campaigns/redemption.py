@@ -1,23 +1,23 @@
 """Redeeming vouchers at the counter: exactly one success per voucher, every attempt in the audit log."""
 import json
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy import text as sql_text
+from sqlalchemy import JSON, Integer, String, and_, cast, exists, func, insert, literal, null, or_, select, update
+from sqlalchemy.dialects.postgresql import JSONB
 
 from . import audit, codes
-from .business import business_zone, find_location
+from .business import business_zone, find_location, location_named
+from .campaign import campaign_state
 from .customers import Contact, find_or_create
 from .errors import DomainError
 from .extensions import db
-from .models import ApiToken, Campaign, Location, Redemption, User, Voucher, utcnow
-from .vouchers import attach_customer, campaign_state
+from .models import ApiToken, AuditEntry, Campaign, Location, Redemption, User, UTCDateTime, Voucher, utcnow
+from .vouchers import attach_customer
 
 OFFLINE_LIMIT = timedelta(days=7)
 CLOCK_SKEW = timedelta(minutes=5)  # a device clock this little ahead is read as "now", not refused
-UNDO_WINDOW = timedelta(minutes=15)
 
 
 class RedemptionError(DomainError):
@@ -42,6 +42,7 @@ class Redeemed:
     """A redemption that happened: what the counter needs to show and act on."""
 
     id: int
+    voucher_id: int
     code: str
     redeemed_at: datetime
     recorded_at: datetime
@@ -55,131 +56,152 @@ class Redeemed:
 def redeem(text: str, attempt: Attempt, now: datetime | None = None) -> Redeemed:
     """Redeem the voucher a typed or scanned code names, or raise RedemptionError.
 
-    A failure leaves nothing behind but its audit entry, which stays in the caller's transaction. The
-    happy path runs at every scan: one statement on PostgreSQL, four plain ones elsewhere.
+    A refusal leaves nothing behind but its audit entry, which stays in the caller's transaction for the
+    caller to keep. The happy path runs at every scan: one statement on PostgreSQL, four plain ones elsewhere.
     """
     now = now or utcnow()
     location = None
+    # Only attaching a customer can fail after the redemption is written, so only then is a savepoint needed.
+    savepoint = db.session.begin_nested() if attempt.customer is not None else None
     try:
-        made = _redeem_in_one_statement(text, attempt, now)
-        if made is not None:  # the statement wrote the redemption and its audit entry
-            return made
-        location = _location(attempt.location)
-        # Only attaching a customer writes before it can still fail, so only that path needs a savepoint.
-        savepoint = db.session.begin_nested() if attempt.customer is not None else None
-        try:
-            made = _redeem(text, attempt, location, now)
-        except RedemptionError:
-            if savepoint is not None:
-                savepoint.rollback()
-            raise
-        if savepoint is not None:
-            savepoint.commit()
+        code = _code(text)
+        redeemed_at = _redemption_time(attempt.scanned_at, now)
+        made = _write(code, redeemed_at, attempt, now)
+        if made is None:
+            location = _location(attempt.location)
+            _explain(code, redeemed_at)
+        if attempt.customer is not None:
+            made = _attach(made, attempt.customer)
     except RedemptionError as error:
+        if savepoint is not None:
+            savepoint.rollback()
         audit_attempt(attempt, location, text, error.code, {"message": error.message, **error.details})
         raise
-    audit_attempt(attempt, location, made.code, "redeemed", {"redemption_id": made.id})
+    if savepoint is not None:
+        savepoint.commit()
     return made
-
-
-# PostgreSQL: the whole happy path in one round trip. The conditional UPDATE decides (of simultaneous
-# attempts one finds redeemed_at empty; the others wait on the row lock and then find it set), and the
-# same statement writes the redemption and its audit entry. Whatever it does not redeem goes the long
-# way below, which says exactly why not.
-_ONE_STATEMENT = sql_text("""
-WITH place AS (
-    SELECT id, name FROM location WHERE lower(name) = lower(trim(CAST(:location AS text))) AND active
-    ORDER BY id LIMIT 1
-), won AS (
-    UPDATE voucher AS v SET redeemed_at = :redeemed_at
-    FROM campaign AS c
-    WHERE v.code = :code AND c.id = v.campaign_id AND v.redeemed_at IS NULL AND v.void_at IS NULL
-      AND c.status = 'active' AND (c.starts_on IS NULL OR c.starts_on <= :local_day)
-      AND (c.ends_on IS NULL OR c.ends_on >= :local_day)
-      AND (CAST(:location AS text) IS NULL OR EXISTS (SELECT 1 FROM place))
-    RETURNING v.id, v.campaign_id, v.customer_id, c.name, c.offer
-), made AS (
-    INSERT INTO redemption (voucher_id, campaign_id, customer_id, redeemed_at, recorded_at, location_id, user_id,
-                            token_id)
-    SELECT id, campaign_id, customer_id, :redeemed_at, :now, (SELECT id FROM place), :user_id, :token_id FROM won
-    RETURNING id, voucher_id
-), logged AS (
-    INSERT INTO audit_entry (occurred_at, action, outcome, user_id, token_id, location_id, ip_address, device_time,
-                             subject_type, subject_id, details)
-    SELECT :now, 'redeem', 'redeemed', :user_id, :token_id, (SELECT id FROM place), :ip_address, :device_time,
-           'voucher', :code, (CAST(:details AS jsonb) || jsonb_build_object('redemption_id', made.id))::json
-    FROM made
-)
-SELECT made.id, won.campaign_id, won.customer_id, won.name, won.offer, (SELECT name FROM place) AS place
-FROM made JOIN won ON won.id = made.voucher_id
-""")
-
-
-def _redeem_in_one_statement(text_in: str, attempt: Attempt, now: datetime) -> Redeemed | None:
-    """Redeem in a single statement on PostgreSQL; None when that did not redeem (or does not apply).
-
-    The location is looked up inside the statement: an unknown one redeems nothing here, and the long way
-    then says so.
-    """
-    if db.session.get_bind().dialect.name != "postgresql" or attempt.customer is not None:
-        return None
-    try:
-        code = codes.normalise(text_in)
-        redeemed_at = _redemption_time(attempt.scanned_at, now)
-    except (codes.CodeError, RedemptionError):
-        return None
-    local_day = redeemed_at.astimezone(business_zone()).date()
-    row = db.session.execute(_ONE_STATEMENT, {
-        "code": code, "redeemed_at": redeemed_at, "local_day": local_day, "now": now,
-        "location": attempt.location or None, "user_id": attempt.user_id, "token_id": attempt.token_id,
-        "ip_address": attempt.ip_address, "device_time": _device_time(attempt), "details": json.dumps(attempt.details),
-    }).first()
-    if row is None:
-        return None
-    return Redeemed(row.id, code, redeemed_at, now, row.campaign_id, row.name, row.offer, row.customer_id, row.place)
 
 
 _VOUCHER = Voucher.__table__
 _CAMPAIGN = Campaign.__table__
-_FIND = (select(_VOUCHER.c.id, _VOUCHER.c.code, _VOUCHER.c.campaign_id, _VOUCHER.c.customer_id,
-                _VOUCHER.c.redeemed_at, _VOUCHER.c.void_at, _CAMPAIGN.c.status, _CAMPAIGN.c.starts_on,
-                _CAMPAIGN.c.ends_on, _CAMPAIGN.c.name, _CAMPAIGN.c.offer)
+_LOCATION = Location.__table__
+_REDEMPTION = Redemption.__table__
+_AUDIT = AuditEntry.__table__
+
+
+def redeemable(local_day: date):
+    """The redemption rule, written once: a voucher (joined with its campaign) that is neither redeemed nor
+    void, of an active campaign whose dates hold `local_day`, the business's day of the redemption."""
+    campaign = _CAMPAIGN.c
+    return and_(_VOUCHER.c.campaign_id == campaign.id, _VOUCHER.c.redeemed_at.is_(None), _VOUCHER.c.void_at.is_(None),
+                campaign.status == "active", or_(campaign.starts_on.is_(None), campaign.starts_on <= local_day),
+                or_(campaign.ends_on.is_(None), campaign.ends_on >= local_day))
+
+
+def _claim(code: str, redeemed_at: datetime):
+    """The one write that decides: of any number of simultaneous attempts, one finds the voucher redeemable."""
+    local_day = redeemed_at.astimezone(business_zone()).date()
+    return update(_VOUCHER).where(_VOUCHER.c.code == code, redeemable(local_day)).values(redeemed_at=redeemed_at)
+
+
+def _write(code: str, redeemed_at: datetime, attempt: Attempt, now: datetime) -> Redeemed | None:
+    """Write the redemption and its audit entry; None when the rule or the location refused it."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return _write_in_one_statement(code, redeemed_at, attempt, now)
+    place = None
+    if attempt.location:
+        place = db.session.execute(select(_LOCATION.c.id, _LOCATION.c.name)
+                                   .where(location_named(attempt.location), _LOCATION.c.active)).first()
+        if place is None:
+            return None
+    won = db.session.execute(_claim(code, redeemed_at).returning(_VOUCHER.c.id, _VOUCHER.c.campaign_id,
+                                                                  _VOUCHER.c.customer_id)).first()
+    if won is None:
+        return None
+    campaign = db.session.execute(select(_CAMPAIGN.c.name, _CAMPAIGN.c.offer)
+                                  .where(_CAMPAIGN.c.id == won.campaign_id)).one()
+    redemption_id = db.session.execute(insert(_REDEMPTION).values(
+        voucher_id=won.id, campaign_id=won.campaign_id, customer_id=won.customer_id, redeemed_at=redeemed_at,
+        recorded_at=now, location_id=place.id if place else None, user_id=attempt.user_id,
+        token_id=attempt.token_id).returning(_REDEMPTION.c.id)).scalar_one()
+    audit.record("redeem", "redeemed", **_audit_fields(attempt, place.id if place else None, code),
+                 details={**attempt.details, "redemption_id": redemption_id}, now=now)
+    return Redeemed(redemption_id, won.id, code, redeemed_at, now, won.campaign_id, campaign.name, campaign.offer,
+                    won.customer_id, place.name if place else None)
+
+
+def _write_in_one_statement(code: str, redeemed_at: datetime, attempt: Attempt, now: datetime) -> Redeemed | None:
+    """PostgreSQL: the location look-up, the rule's UPDATE, the redemption and its audit entry in one round trip.
+
+    Of simultaneous attempts one finds redeemed_at empty; the others wait on the row lock and then do not.
+    """
+    claim = _claim(code, redeemed_at)
+    place_id = place_name = null()
+    if attempt.location:
+        place = (select(_LOCATION.c.id, _LOCATION.c.name).where(location_named(attempt.location), _LOCATION.c.active)
+                 .cte("place"))
+        claim = claim.where(exists(select(place.c.id)))
+        place_id, place_name = select(place.c.id).scalar_subquery(), select(place.c.name).scalar_subquery()
+    won = claim.returning(_VOUCHER.c.id, _VOUCHER.c.campaign_id, _VOUCHER.c.customer_id, _CAMPAIGN.c.name,
+                          _CAMPAIGN.c.offer).cte("won")
+    at = literal(redeemed_at, UTCDateTime)
+    made = insert(_REDEMPTION).from_select(
+        ["voucher_id", "campaign_id", "customer_id", "redeemed_at", "recorded_at", "location_id", "user_id",
+         "token_id"],
+        select(won.c.id, won.c.campaign_id, won.c.customer_id, at, literal(now, UTCDateTime), place_id,
+               literal(attempt.user_id, Integer), literal(attempt.token_id, Integer)),
+    ).returning(_REDEMPTION.c.id, _REDEMPTION.c.voucher_id).cte("made")
+    fields = _audit_fields(attempt, None, code)
+    details = cast(cast(literal(json.dumps(attempt.details)), JSONB).op("||", return_type=JSONB)(
+        func.jsonb_build_object("redemption_id", made.c.id)), JSON)
+    logged = insert(_AUDIT).from_select(
+        ["occurred_at", "action", "outcome", "user_id", "token_id", "location_id", "ip_address", "device_time",
+         "subject_type", "subject_id", "details"],
+        select(literal(now, UTCDateTime), literal("redeem"), literal("redeemed"), literal(fields["user_id"], Integer),
+               literal(fields["token_id"], Integer), place_id, literal(fields["ip_address"], String),
+               literal(fields["device_time"], UTCDateTime), literal("voucher"), literal(code), details)
+        .select_from(made),
+    ).cte("logged")
+    row = db.session.execute(
+        select(made.c.id, won.c.id.label("voucher_id"), won.c.campaign_id, won.c.customer_id, won.c.name,
+               won.c.offer, place_name.label("place"))
+        .select_from(made.join(won, won.c.id == made.c.voucher_id)).add_cte(logged)).first()
+    if row is None:
+        return None
+    return Redeemed(row.id, row.voucher_id, code, redeemed_at, now, row.campaign_id, row.name, row.offer,
+                    row.customer_id, row.place)
+
+
+_FIND = (select(_VOUCHER.c.id, _VOUCHER.c.redeemed_at, _VOUCHER.c.void_at, _CAMPAIGN.c.status,
+                _CAMPAIGN.c.starts_on, _CAMPAIGN.c.ends_on)
          .join(_CAMPAIGN, _CAMPAIGN.c.id == _VOUCHER.c.campaign_id))
 
 
-def _redeem(text: str, attempt: Attempt, location: Location | None, now: datetime) -> Redeemed:
+def _code(text: str) -> str:
     try:
-        code = codes.normalise(text)
+        return codes.normalise(text)
     except codes.CodeError as error:
-        raise RedemptionError("invalid_code", f"Looks mistyped: {error}", status=422) from None
-    redeemed_at = _redemption_time(attempt.scanned_at, now)
+        raise RedemptionError("invalid_code", f"Looks mistyped: {error}") from None
+
+
+def _explain(code: str, redeemed_at: datetime) -> None:
+    """Raise the outcome of API.md that says why the rule refused this voucher."""
     found = db.session.execute(_FIND.where(_VOUCHER.c.code == code)).first()
     if found is None:
-        raise RedemptionError("unknown_code", "No voucher has this code. Check it was typed right.", status=404)
-    zone = business_zone()
-    _refuse_unless_redeemable(found, redeemed_at, zone)
-    # The one write that decides: of any number of simultaneous attempts, one finds redeemed_at empty.
-    won = db.session.execute(
-        update(_VOUCHER).where(_VOUCHER.c.id == found.id, _VOUCHER.c.redeemed_at.is_(None),
-                               _VOUCHER.c.void_at.is_(None)).values(redeemed_at=redeemed_at)).rowcount == 1
-    if not won:  # someone else redeemed (or voided) it between our read and our write
-        _refuse_unless_redeemable(db.session.execute(_FIND.where(_VOUCHER.c.id == found.id)).one(), redeemed_at, zone)
-        raise RedemptionError("already_redeemed", "Already redeemed.", status=409)
-    redemption_id = db.session.execute(insert(Redemption.__table__).values(
-        voucher_id=found.id, campaign_id=found.campaign_id, customer_id=found.customer_id, redeemed_at=redeemed_at,
-        recorded_at=now, location_id=location.id if location else None, user_id=attempt.user_id,
-        token_id=attempt.token_id).returning(Redemption.__table__.c.id)).scalar_one()
-    customer_id = found.customer_id
-    if attempt.customer is not None:
-        voucher = db.session.get(Voucher, found.id)
-        try:
-            attach_customer(voucher, find_or_create(attempt.customer))
-        except DomainError as error:
-            raise RedemptionError(error.code, error.message + " Nothing was redeemed.", error.details,
-                                  status=error.status) from None
-        customer_id = voucher.customer_id
-    return Redeemed(redemption_id, code, redeemed_at, now, found.campaign_id, found.name, found.offer, customer_id,
-                    location.name if location else None)
+        raise RedemptionError("unknown_code", "No voucher has this code. Check it was typed right.")
+    _refuse_unless_redeemable(found, redeemed_at, business_zone())
+    # It looked redeemable: someone else redeemed it between the rule's write and this read, and undid it.
+    raise RedemptionError("already_redeemed", "Already redeemed.")
+
+
+def _attach(made: Redeemed, contact: Contact) -> Redeemed:
+    """Attach the customer the desk named to the voucher just redeemed; on failure nothing is redeemed."""
+    voucher = db.session.get(Voucher, made.voucher_id)
+    try:
+        attach_customer(voucher, find_or_create(contact))
+    except DomainError as error:
+        raise RedemptionError(error.code, error.message + " Nothing was redeemed.", error.details) from None
+    return replace(made, customer_id=voucher.customer_id)
 
 
 def _redemption_time(scanned_at: datetime | None, now: datetime) -> datetime:
@@ -200,20 +222,20 @@ def _refuse_unless_redeemable(voucher, at: datetime, zone: ZoneInfo) -> None:
     `voucher` is a row with the voucher's id, redeemed_at and void_at and its campaign's status and dates.
     """
     if voucher.void_at is not None:
-        raise RedemptionError("void", "This voucher was cancelled. Do not hand anything over.", status=409)
+        raise RedemptionError("void", "This voucher was cancelled. Do not hand anything over.")
     if voucher.redeemed_at is not None:
         details = first_redemption(voucher, zone)
-        raise RedemptionError("already_redeemed", f"Already redeemed {details['summary']}.", details, status=409)
+        raise RedemptionError("already_redeemed", f"Already redeemed {details['summary']}.", details)
     campaign = voucher
     state = campaign_state(campaign, at, zone)
     if state == "expired":
         raise RedemptionError("expired", f"Expired on {campaign.ends_on:%-d %b %Y}.",
-                              {"ends_on": campaign.ends_on.isoformat()}, status=410)
+                              {"ends_on": campaign.ends_on.isoformat()})
     if state != "active":
         reasons = {"draft": "This campaign has not started: it is still a draft.",
                    "paused": "This campaign is paused right now.", "ended": "This campaign has ended.",
                    "not_started": f"Not valid until {campaign.starts_on:%-d %b %Y}." if campaign.starts_on else ""}
-        raise RedemptionError("campaign_not_active", reasons[state], {"campaign_status": state}, status=422)
+        raise RedemptionError("campaign_not_active", reasons[state], {"campaign_status": state})
 
 
 def first_redemption(voucher, zone: ZoneInfo | None = None) -> dict:
@@ -253,52 +275,18 @@ def _location(name: str | None) -> Location | None:
     location = find_location(name)
     if location is None or not location.active:
         raise RedemptionError("unknown_location", f"There is no open location called {name!r}.",
-                              {"fields": {"location": "not a location of this business"}}, status=422)
+                              {"fields": {"location": "not a location of this business"}})
     return location
 
 
-def _device_time(attempt: Attempt) -> datetime | None:
-    return attempt.scanned_at if attempt.scanned_at and attempt.scanned_at.tzinfo else None
+def _audit_fields(attempt: Attempt, location_id: int | None, subject: str) -> dict:
+    """The audit entry's columns for an attempt, alike for every outcome."""
+    device_time = attempt.scanned_at if attempt.scanned_at and attempt.scanned_at.tzinfo else None
+    return {"user_id": attempt.user_id, "token_id": attempt.token_id, "location_id": location_id,
+            "ip_address": attempt.ip_address, "device_time": device_time, "subject": ("voucher", (subject or "")[:64])}
 
 
 def audit_attempt(attempt: Attempt, location: Location | None, subject: str, outcome: str, details: dict) -> None:
     """Write one redemption attempt to the audit log."""
-    audit.record("redeem", outcome, user_id=attempt.user_id, token_id=attempt.token_id,
-                 location_id=location.id if location else None, ip_address=attempt.ip_address,
-                 device_time=_device_time(attempt),
-                 subject=("voucher", (subject or "")[:64]), details={**attempt.details, **details})
-
-
-def may_undo(redemption: Redemption, user: User, now: datetime | None = None) -> bool:
-    """Whether `user` may undo `redemption`: their own within 15 minutes, any if a marketer or owner."""
-    if user.role != "staff":
-        return True
-    return redemption.user_id == user.id and (now or utcnow()) - redemption.recorded_at <= UNDO_WINDOW
-
-
-def undo(redemption_id: int, user: User, reason: str, now: datetime | None = None) -> Redemption:
-    """Undo a redemption: its own staff member within 15 minutes, a marketer or owner at any time."""
-    now = now or utcnow()
-    reason = (reason or "").strip()
-    redemption = db.session.get(Redemption, redemption_id)
-    if redemption is None:
-        raise RedemptionError("unknown_redemption", "There is no such redemption.", status=404)
-    if not reason:
-        raise RedemptionError("invalid_input", "Say why the redemption is undone.", {"fields": {"reason": "required"}})
-    if redemption.undone_at is not None:
-        raise RedemptionError("already_undone", "This redemption was already undone.", status=409)
-    if not may_undo(redemption, user, now):
-        raise RedemptionError("undo_not_allowed", "Staff can undo only their own redemptions, within 15 minutes. "
-                              "Ask a marketer or the owner.", status=403)
-    undone = db.session.execute(
-        update(Redemption).where(Redemption.id == redemption.id, Redemption.undone_at.is_(None))
-        .values(undone_at=now, undone_by_id=user.id, undo_reason=reason[:500])
-        .execution_options(synchronize_session=False)).rowcount == 1
-    if not undone:
-        raise RedemptionError("already_undone", "This redemption was already undone.", status=409)
-    db.session.execute(update(Voucher).where(Voucher.id == redemption.voucher_id)
-                       .values(redeemed_at=None).execution_options(synchronize_session=False))
-    db.session.refresh(redemption)
-    audit.record("undo_redemption", "undone", user_id=user.id, location_id=redemption.location_id,
-                 subject=("redemption", redemption.id), details={"reason": reason[:500]})
-    return redemption
+    audit.record("redeem", outcome, **_audit_fields(attempt, location.id if location else None, subject),
+                 details={**attempt.details, **details})

@@ -1,14 +1,13 @@
 """Issuing vouchers (anonymous batches and personal ones), reading their state, and the public claim."""
 from collections.abc import Iterator
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import codes
-from .business import business_zone
+from .campaign import campaign_state
 from .customers import Contact, find_or_create
 from .errors import DomainError, NotFound, ValidationError
 from .extensions import db
@@ -21,23 +20,6 @@ CHUNK = 5_000
 class VoucherError(DomainError):
     """A voucher cannot be issued or found as asked."""
 
-    status = 409
-
-
-def voucher_url(code: str) -> str:
-    """Return the absolute URL a voucher's QR code holds: {BASE_URL}/v/{CODE}."""
-    return f"{current_app.config['BASE_URL']}/v/{code}"
-
-
-def claim_url(campaign: Campaign) -> str | None:
-    """Return the absolute URL of a campaign's claim page ({BASE_URL}/claim/{slug}), or None when it has none."""
-    return f"{current_app.config['BASE_URL']}/claim/{campaign.claim_slug}" if campaign.claim_slug else None
-
-
-def qr_svg_url(code: str) -> str:
-    """Return the absolute URL of a voucher's QR code as SVG."""
-    return f"{current_app.config['BASE_URL']}/v/{code}.svg"
-
 
 def _reserve(campaign: Campaign, count: int) -> None:
     """Count `count` more vouchers against the campaign's limit in one conditional UPDATE.
@@ -45,7 +27,7 @@ def _reserve(campaign: Campaign, count: int) -> None:
     Concurrent issuers queue on the campaign row, and a CHECK constraint backs the limit.
     """
     if campaign.status == "ended":
-        raise VoucherError("campaign_ended", "This campaign has ended: it issues no more vouchers.", status=422)
+        raise VoucherError("campaign_ended", "This campaign has ended: it issues no more vouchers.")
     result = db.session.execute(
         update(Campaign)
         .where(Campaign.id == campaign.id,
@@ -141,7 +123,7 @@ def issue_personal(campaign: Campaign, customer: Customer, channel: str = "api",
             raise
         savepoint.commit()
         return voucher
-    raise VoucherError("busy", "Too many simultaneous requests for this customer; try again.", status=503)
+    raise VoucherError("busy", "Too many simultaneous requests for this customer; try again.")
 
 
 def claim(slug: str, contact: Contact, now: datetime | None = None) -> tuple[Voucher, bool]:
@@ -155,7 +137,7 @@ def claim(slug: str, contact: Contact, now: datetime | None = None) -> tuple[Vou
     now = now or utcnow()
     state = campaign_state(campaign, now)
     if state != "active":
-        raise VoucherError("campaign_not_active", _CLOSED[state], status=422)
+        raise VoucherError("campaign_not_active", _CLOSED[state])
     customer = find_or_create(contact)
     held = db.session.scalar(select(Voucher).where(
         Voucher.campaign_id == campaign.id, Voucher.customer_id == customer.id, Voucher.redeemed_at.is_(None),
@@ -174,32 +156,6 @@ _CLOSED = {
 }
 
 
-def day_start(day, zone: ZoneInfo) -> datetime:
-    """Return the moment a local calendar day starts."""
-    return datetime.combine(day, time.min, tzinfo=zone)
-
-
-def expires_at(campaign: Campaign, zone: ZoneInfo | None = None) -> datetime | None:
-    """Return when the campaign's vouchers expire: the end of `ends_on`, local time."""
-    if campaign.ends_on is None:
-        return None
-    return day_start(campaign.ends_on + timedelta(days=1), zone or business_zone())
-
-
-def campaign_state(campaign: Campaign, now: datetime | None = None, zone: ZoneInfo | None = None) -> str:
-    """Return active, draft, paused, ended, not_started or expired, for redeeming and claiming."""
-    now = now or utcnow()
-    zone = zone or business_zone()
-    if campaign.status != "active":
-        return campaign.status
-    if campaign.starts_on and now < day_start(campaign.starts_on, zone):
-        return "not_started"
-    ends = expires_at(campaign, zone)
-    if ends is not None and now >= ends:
-        return "expired"
-    return "active"
-
-
 def voucher_state(voucher: Voucher, now: datetime | None = None, zone: ZoneInfo | None = None) -> str:
     """Return valid, redeemed, void, expired, or why the campaign does not redeem yet (draft, paused, …)."""
     if voucher.void_at is not None:
@@ -215,32 +171,21 @@ def find_voucher(text: str) -> Voucher:
     try:
         code = codes.normalise(text)
     except codes.CodeError as error:
-        raise VoucherError("invalid_code", str(error), status=422) from None
+        raise VoucherError("invalid_code", str(error)) from None
     voucher = db.session.scalar(select(Voucher).where(Voucher.code == code))
     if voucher is None:
-        raise VoucherError("unknown_code", "No voucher has this code. Check it was typed right.", status=404)
+        raise VoucherError("unknown_code", "No voucher has this code. Check it was typed right.")
     return voucher
-
-
-def batches(campaign_id: int) -> list[dict]:
-    """Return the campaign's vouchers grouped by batch label and channel, with counts."""
-    rows = db.session.execute(
-        select(Voucher.batch_label, Voucher.channel, func.count(), func.count(Voucher.redeemed_at),
-               func.min(Voucher.issued_at))
-        .where(Voucher.campaign_id == campaign_id)
-        .group_by(Voucher.batch_label, Voucher.channel)
-        .order_by(func.min(Voucher.issued_at).desc())
-    ).all()
-    return [{"label": label, "channel": channel, "count": count, "redeemed": redeemed, "issued_at": issued}
-            for label, channel, count, redeemed, issued in rows]
 
 
 ALL_BATCHES = object()
 
 
-def vouchers_of(campaign_id: int, batch_label=ALL_BATCHES) -> list[Voucher]:
+def vouchers_of(campaign_id: int, batch_label=ALL_BATCHES, include_void: bool = True) -> list[Voucher]:
     """Return a campaign's vouchers in issue order: all, or one batch (None or "" for the unlabelled ones)."""
     query = select(Voucher).where(Voucher.campaign_id == campaign_id).order_by(Voucher.id)
+    if not include_void:
+        query = query.where(Voucher.void_at.is_(None))
     if batch_label is not ALL_BATCHES:
         query = query.where(Voucher.batch_label == batch_label if batch_label else Voucher.batch_label.is_(None))
     return list(db.session.scalars(query))
@@ -284,4 +229,4 @@ def attach_customer(voucher: Voucher, customer: Customer) -> Voucher:
                                                     Redemption.undone_at.is_(None))
                            .values(customer_id=customer.id).execution_options(synchronize_session=False))
         return voucher
-    raise VoucherError("busy", "Too many simultaneous requests for this customer; try again.", status=503)
+    raise VoucherError("busy", "Too many simultaneous requests for this customer; try again.")

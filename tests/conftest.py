@@ -13,6 +13,7 @@ from werkzeug.serving import make_server
 from app import create_app
 from campaigns import accounts, tokens
 from campaigns.extensions import db
+from tests.designs import design
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 PG_TEMPLATE = "reciprocate_test_template"
@@ -220,7 +221,7 @@ def make_campaign(app):
         payload.update(fields)
         status = payload.pop("status", None)
         with app.app_context():
-            made = campaigns.create_campaign(payload)
+            made = campaigns.create_campaign(design(payload))
             if status == "active":
                 campaigns.set_status(made, "active")
             elif status in ("paused", "ended"):

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from campaigns.access import PUBLIC, ROLE_RANK
+from campaigns.web.access import PUBLIC, ROLE_RANK
 from tests.conftest import log_in
 
 

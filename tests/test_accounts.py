@@ -4,6 +4,7 @@ import pytest
 from campaigns import accounts
 from campaigns.errors import AccountError, ValidationError
 from campaigns.models import User
+from campaigns.web.errors import status_of
 
 
 def test_create_user_normalises_email_and_hashes_password(ctx):
@@ -17,7 +18,7 @@ def test_email_taken(ctx):
     accounts.create_user("ana@example.com", "Ana", "staff", "long enough pw")
     with pytest.raises(AccountError) as error:
         accounts.create_user("ANA@example.com", "Other", "owner", "long enough pw")
-    assert error.value.code == "email_taken" and error.value.status == 409
+    assert error.value.code == "email_taken" and status_of(error.value) == 409
 
 
 @pytest.mark.parametrize("email, role, password, field", [

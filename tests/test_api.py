@@ -2,7 +2,7 @@
 import re
 
 from app import create_app
-from campaigns.access import PUBLIC
+from campaigns.web.access import PUBLIC
 from tests.conftest import app_config
 
 

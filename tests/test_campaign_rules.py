@@ -6,20 +6,24 @@ import pytest
 from campaigns import campaign as campaigns
 from campaigns.errors import ValidationError
 from campaigns.extensions import db
+from campaigns.metrics.spend import budget
 from campaigns.vouchers import issue_batch
+from campaigns.web.payloads import campaign_changes
+from tests.designs import design, change
 
 BASE = {"name": "Free latte", "unit_cost": "0.85"}
 
 
-def _fields_wrong(payload, partial=False) -> set:
+def _fields_wrong(payload) -> set:
+    """Create a campaign from API fields the way the API does; return the fields it names as wrong."""
     with pytest.raises(ValidationError) as error:
-        campaigns.parse_fields(payload, partial)
+        campaigns.create_campaign(design(payload))
     assert error.value.code == "invalid_input"
     return set(error.value.details["fields"])
 
 
 def test_defaults_follow_api_md(ctx):
-    made = campaigns.create_campaign(dict(BASE))
+    made = campaigns.create_campaign(design(dict(BASE)))
     assert (made.status, made.kind, made.fixed_cost_cents, made.gross_margin_bp) == ("draft", "sample", 0, 10000)
     assert (made.per_customer_limit, made.attribution_window_days, made.voucher_limit) == (1, 90, None)
     assert made.unit_cost_cents == 85
@@ -41,19 +45,19 @@ def test_unit_cost_is_required_and_all_errors_come_together(ctx):
 
 def test_end_before_start_is_refused(ctx):
     with pytest.raises(ValidationError) as error:
-        campaigns.create_campaign(dict(BASE, starts_on="2026-12-10", ends_on="2026-12-01"))
+        campaigns.create_campaign(design(dict(BASE, starts_on="2026-12-10", ends_on="2026-12-01")))
     assert "ends_on" in error.value.details["fields"]
 
 
 def test_new_campaigns_are_drafts(ctx):
     with pytest.raises(ValidationError) as error:
-        campaigns.create_campaign(dict(BASE, status="active"))
+        campaigns.create_campaign(design(dict(BASE, status="active")))
     assert "status" in error.value.details["fields"]
 
 
 def test_money_and_margin_are_exact(ctx):
-    made = campaigns.create_campaign(dict(BASE, unit_cost=0.1, fixed_cost="1,200.50", retail_value="4.5",
-                                          gross_margin_pct="62.5"))
+    made = campaigns.create_campaign(design(dict(BASE, unit_cost=0.1, fixed_cost="1,200.50", retail_value="4.5",
+                                          gross_margin_pct="62.5")))
     assert (made.unit_cost_cents, made.fixed_cost_cents, made.retail_value_cents, made.gross_margin_bp) == \
         (10, 120050, 450, 6250)
 
@@ -63,7 +67,7 @@ def test_money_and_margin_are_exact(ctx):
     (["active", "ended", "active"], False), (["active", "paused", "ended"], True),
 ])
 def test_status_transitions(ctx, path, allowed):
-    made = campaigns.create_campaign(dict(BASE))
+    made = campaigns.create_campaign(design(dict(BASE)))
     try:
         for status in path:
             campaigns.set_status(made, status)
@@ -73,26 +77,46 @@ def test_status_transitions(ctx, path, allowed):
         assert allowed and made.status == path[-1]
 
 
+def test_a_service_design_is_typed_and_checked_against_the_currency(ctx):
+    from decimal import Decimal
+
+    made = campaigns.create_campaign(campaigns.CampaignDesign(name="Typed", unit_cost=Decimal("0.85")))
+    assert (made.unit_cost_cents, made.gross_margin_bp, made.feedback_question) == (85, 10000,
+                                                                                     campaigns.DEFAULT_QUESTION)
+    with pytest.raises(ValidationError) as error:
+        campaigns.create_campaign(campaigns.CampaignDesign(name="Typed", unit_cost=Decimal("0.855"),
+                                                           fixed_cost=Decimal("-1")))
+    assert set(error.value.details["fields"]) == {"unit_cost", "fixed_cost"}
+
+
+def test_a_patch_reads_only_the_fields_it_sends(ctx):
+    changes, status = campaign_changes({"ends_on": "2026-12-31", "status": "paused", "voucher_limit": None})
+    assert (changes, status) == ({"ends_on": date(2026, 12, 31), "voucher_limit": None}, "paused")
+    with pytest.raises(ValidationError) as error:
+        campaign_changes({"name": "", "per_customer_limit": "²", "colour": "red"})
+    assert set(error.value.details["fields"]) == {"name", "per_customer_limit", "colour"}
+
+
 def test_partial_update_checks_the_whole(ctx):
-    made = campaigns.create_campaign(dict(BASE, starts_on="2026-12-01"))
+    made = campaigns.create_campaign(design(dict(BASE, starts_on="2026-12-01")))
     db.session.commit()
     with pytest.raises(ValidationError):
-        campaigns.update_campaign(made, {"ends_on": "2026-11-30"})
+        change(made, {"ends_on": "2026-11-30"})
     db.session.rollback()
-    updated = campaigns.update_campaign(db.session.get(type(made), made.id), {"ends_on": "2026-12-31", "status": "active"})
+    updated = change(db.session.get(type(made), made.id), {"ends_on": "2026-12-31", "status": "active"})
     assert (updated.ends_on, updated.status) == (date(2026, 12, 31), "active")
 
 
 def test_voucher_limit_cannot_drop_below_vouchers_made(ctx):
-    made = campaigns.create_campaign(dict(BASE))
+    made = campaigns.create_campaign(design(dict(BASE)))
     issue_batch(made, 5)
     with pytest.raises(ValidationError) as error:
-        campaigns.update_campaign(made, {"voucher_limit": 4})
+        change(made, {"voucher_limit": 4})
     assert "voucher_limit" in error.value.details["fields"]
 
 
 def test_duplicate_copies_the_design_into_a_draft(ctx):
-    made = campaigns.create_campaign(dict(BASE, fixed_cost="50", voucher_limit=10, claim_page=True))
+    made = campaigns.create_campaign(design(dict(BASE, fixed_cost="50", voucher_limit=10, claim_page=True)))
     campaigns.set_status(made, "active")
     issue_batch(made, 3)
     copy = campaigns.duplicate_campaign(made)
@@ -101,7 +125,7 @@ def test_duplicate_copies_the_design_into_a_draft(ctx):
 
 
 def test_budget_commits_fixed_plus_unit_times_limit(ctx):
-    made = campaigns.create_campaign(dict(BASE, fixed_cost="120", voucher_limit=1000))
-    assert campaigns.budget(made) == {"committed_cents": 12000 + 85 * 1000, "spent_cents": 12000, "redeemed": 0}
-    open_ended = campaigns.create_campaign(dict(BASE))
-    assert campaigns.budget(open_ended)["committed_cents"] is None
+    made = campaigns.create_campaign(design(dict(BASE, fixed_cost="120", voucher_limit=1000)))
+    assert budget(made) == {"committed_cents": 12000 + 85 * 1000, "spent_cents": 12000, "redeemed": 0}
+    open_ended = campaigns.create_campaign(design(dict(BASE)))
+    assert budget(open_ended)["committed_cents"] is None

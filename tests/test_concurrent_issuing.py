@@ -9,6 +9,7 @@ from sqlalchemy import create_engine, text
 from app import create_app
 from campaigns import campaign as campaigns
 from campaigns.extensions import db
+from tests.designs import design
 from tests.conftest import app_config
 from tests.workers import run_in_threads
 
@@ -18,7 +19,7 @@ PROCESSES, THREADS = 2, 8
 def _make_campaign(url: str, **fields) -> tuple[int, str | None]:
     app = create_app(app_config(url))
     with app.app_context():
-        made = campaigns.create_campaign({"name": "Race", "unit_cost": "1", **fields})
+        made = campaigns.create_campaign(design({"name": "Race", "unit_cost": "1", **fields}))
         campaigns.set_status(made, "active")
         result = made.id, made.claim_slug
         db.session.commit()

@@ -7,6 +7,7 @@ from campaigns import campaign as campaigns
 from campaigns.accounts import create_user
 from campaigns.extensions import db
 from campaigns.vouchers import issue_batch
+from tests.designs import design
 from tests.conftest import app_config
 from tests.test_concurrent_issuing import PROCESSES, THREADS, _race, _scalar
 
@@ -14,7 +15,7 @@ from tests.test_concurrent_issuing import PROCESSES, THREADS, _race, _scalar
 def _counter(url: str) -> tuple[list[str], int]:
     app = create_app(app_config(url))
     with app.app_context():
-        made = campaigns.create_campaign({"name": "Race", "unit_cost": "1", "offer": "One free latte"})
+        made = campaigns.create_campaign(design({"name": "Race", "unit_cost": "1", "offer": "One free latte"}))
         campaigns.set_status(made, "active")
         codes = issue_batch(made, 3, "flyer")
         business.create_location("Main St")

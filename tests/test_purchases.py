@@ -4,9 +4,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from campaigns.customers import find_or_create, parse_contact
+from campaigns.customers import find_or_create, make_contact
 from campaigns.errors import ValidationError
 from campaigns.extensions import db
+from campaigns.web.errors import status_of
 from campaigns.models import Purchase
 from campaigns.purchases import PurchaseError, record_purchase
 
@@ -14,13 +15,13 @@ WHEN = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
 
 
 def test_a_retry_returns_the_stored_purchase_and_different_content_conflicts(ctx):
-    customer = find_or_create(parse_contact({"email": "ana@example.com"}))
+    customer = find_or_create(make_contact("ana@example.com"))
     first, new = record_purchase("till-1", 1250, WHEN, customer_id=customer.id)
     again, new_again = record_purchase("till-1", 1250, WHEN.astimezone(), customer_id=customer.id)
     assert new and not new_again and again.id == first.id
     with pytest.raises(PurchaseError) as error:
         record_purchase("till-1", 1300, WHEN, customer_id=customer.id)
-    assert (error.value.code, error.value.status) == ("conflict", 409)
+    assert (error.value.code, status_of(error.value)) == ("conflict", 409)
     assert db.session.scalar(select(func.count()).select_from(Purchase)) == 1
 
 

@@ -10,7 +10,9 @@ from PIL import Image, ImageDraw
 
 from campaigns import codes, qr, sheets
 from campaigns import campaign as campaigns
-from campaigns.vouchers import issue_batch, vouchers_of, voucher_url
+from campaigns.vouchers import issue_batch, vouchers_of
+from campaigns.web.urls import voucher_url
+from tests.designs import design
 from tests.conftest import log_in
 
 
@@ -44,8 +46,8 @@ def test_png_and_svg_decode_to_the_voucher_url(fixed_mask):
 
 
 def test_every_card_of_a_printed_sheet_scans(ctx):
-    campaign = campaigns.create_campaign({"name": "Free latte for new neighbours", "unit_cost": "0.85",
-                                         "offer": "One free latte, any size", "ends_on": "2026-12-31"})
+    campaign = campaigns.create_campaign(design({"name": "Free latte for new neighbours", "unit_cost": "0.85",
+                                         "offer": "One free latte, any size", "ends_on": "2026-12-31"}))
     issue_batch(campaign, 20, "flyer A")
     cards = vouchers_of(campaign.id)
     for page_size in ("a4", "letter"):
@@ -63,7 +65,7 @@ def test_every_card_of_a_printed_sheet_scans(ctx):
 
 
 def test_a_long_footer_stays_inside_its_card(ctx):
-    campaign = campaigns.create_campaign({"name": "Cards", "unit_cost": "1", "offer": "One free latte"})
+    campaign = campaigns.create_campaign(design({"name": "Cards", "unit_cost": "1", "offer": "One free latte"}))
     issue_batch(campaign, 2, "flyer")
     expiry = "Valid until 31 December 2026 · One per customer · Not with other offers · Main St and Harbour kiosk"
     page = pypdfium2.PdfDocument(sheets.voucher_sheet(campaign, vouchers_of(campaign.id), voucher_url, "a4",
@@ -79,7 +81,7 @@ def test_a_long_footer_stays_inside_its_card(ctx):
 
 
 def test_claim_poster_scans_to_the_claim_page(ctx):
-    campaign = campaigns.create_campaign({"name": "Tasting class", "unit_cost": "6", "claim_page": True})
+    campaign = campaigns.create_campaign(design({"name": "Tasting class", "unit_cost": "6", "claim_page": True}))
     url = f"http://127.0.0.1:5000/claim/{campaign.claim_slug}"
     pdf = pypdfium2.PdfDocument(sheets.claim_poster(campaign, url, "letter", "", "Corner Bean"))
     assert _decode(pdf[0].render(scale=150 / 72).to_pil()) == [url]

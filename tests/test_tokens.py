@@ -62,7 +62,7 @@ def test_token_role_is_enforced(app, make_token):
     staff_secret, owner_secret = make_token("staff"), make_token("owner")
     probe = "/api/v1/_probe_owner"
 
-    from campaigns.access import requires
+    from campaigns.web.access import requires
 
     @requires("owner")
     def probe_view():

@@ -36,20 +36,20 @@ def run_in_threads(database_url: str, start_at: float, threads: int, job: str, a
 
 
 def _claim(slug: str, email: str):
-    from campaigns.customers import parse_contact
+    from campaigns.customers import make_contact
     from campaigns.vouchers import claim
 
-    voucher, _ = claim(slug, parse_contact({"email": email}))
+    voucher, _ = claim(slug, make_contact(email))
     return voucher.code
 
 
 def _personal(campaign_id: int, email: str):
-    from campaigns.customers import find_or_create, parse_contact
+    from campaigns.customers import find_or_create, make_contact
     from campaigns.extensions import db
     from campaigns.models import Campaign
     from campaigns.vouchers import issue_personal
 
-    customer = find_or_create(parse_contact({"email": email}))
+    customer = find_or_create(make_contact(email))
     return issue_personal(db.session.get(Campaign, campaign_id), customer).code
 
 

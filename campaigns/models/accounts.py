@@ -2,14 +2,15 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 from .types import UTCDateTime, utcnow
 
+# Lowest first: each role may do all that the roles before it may.
 ROLES = ("staff", "marketer", "owner")
-ROLE_SQL = "('owner', 'marketer', 'staff')"
+ROLE_SQL = "(" + ", ".join(f"'{role}'" for role in ROLES) + ")"
 
 
 class User(UserMixin, db.Model):
@@ -58,12 +59,16 @@ class Location(db.Model):
     __tablename__ = "location"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
     address: Mapped[str] = mapped_column(String(255), default="", server_default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
 
     def __repr__(self) -> str:
         return f"<Location {self.id} {self.name}>"
+
+
+# Names are unique whatever their case: "Main St" and "main st" would be the same place to a person.
+Index("uq_location_name_lower", func.lower(Location.name), unique=True)
 
 
 class BusinessSettings(db.Model):

@@ -12,12 +12,16 @@ CAMPAIGN_KINDS = ("sample", "service")
 VOUCHER_CHANNELS = ("batch", "claim", "audience", "api")
 
 
+def _sql_list(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"'{value}'" for value in values) + ")"
+
+
 class Campaign(db.Model):
     __tablename__ = "campaign"
     __table_args__ = (
         CheckConstraint("length(name) BETWEEN 1 AND 120", name="name_length"),
-        CheckConstraint("kind IN ('sample', 'service')", name="kind"),
-        CheckConstraint("status IN ('draft', 'active', 'paused', 'ended')", name="status"),
+        CheckConstraint(f"kind IN {_sql_list(CAMPAIGN_KINDS)}", name="kind"),
+        CheckConstraint(f"status IN {_sql_list(CAMPAIGN_STATUSES)}", name="status"),
         CheckConstraint("unit_cost_cents >= 0", name="unit_cost"),
         CheckConstraint("retail_value_cents IS NULL OR retail_value_cents >= 0", name="retail_value"),
         CheckConstraint("fixed_cost_cents >= 0", name="fixed_cost"),
@@ -62,7 +66,7 @@ class Campaign(db.Model):
 class Voucher(db.Model):
     __tablename__ = "voucher"
     __table_args__ = (
-        CheckConstraint("channel IN ('batch', 'claim', 'audience', 'api')", name="channel"),
+        CheckConstraint(f"channel IN {_sql_list(VOUCHER_CHANNELS)}", name="channel"),
         # A personal voucher takes one of the customer's numbered slots in the campaign, so a
         # unique index (not a count-then-insert) enforces per_customer_limit under concurrency.
         CheckConstraint("customer_slot IS NULL OR customer_slot >= 1", name="customer_slot"),

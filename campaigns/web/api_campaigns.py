@@ -1,24 +1,27 @@
 """API: campaigns and their vouchers (API.md, "Endpoints")."""
-from flask import request
+from flask import jsonify, request
 
 from .. import campaign as campaigns
 from .. import codes, money
-from ..access import current_identity
 from ..business import get_settings
-from ..customers import find_or_create, parse_contact
+from ..customers import find_or_create
 from ..errors import FieldErrors, ValidationError
-from ..vouchers import check_count, claim_url, clean_label, issue_batch, issue_personal, qr_svg_url, voucher_url
-from .api import json_body, operation, respond
+from ..models import CAMPAIGN_KINDS, CAMPAIGN_STATUSES
+from ..vouchers import check_count, clean_label, issue_batch, issue_personal
+from .access import current_identity
+from .api import operation
+from .payloads import campaign_changes, json_body, new_campaign_design, parse_contact
+from .urls import claim_url, qr_svg_url, voucher_url
 
 CAMPAIGN_SCHEMA = {"type": "object", "properties": {
-    "id": {"type": "integer"}, "name": {"type": "string"}, "kind": {"type": "string", "enum": ["sample", "service"]},
+    "id": {"type": "integer"}, "name": {"type": "string"}, "kind": {"type": "string", "enum": list(CAMPAIGN_KINDS)},
     "offer": {"type": "string"}, "unit_cost": {"type": "string", "example": "0.85"},
     "retail_value": {"type": "string", "nullable": True}, "fixed_cost": {"type": "string"},
     "gross_margin_pct": {"type": "number"}, "starts_on": {"type": "string", "format": "date", "nullable": True},
     "ends_on": {"type": "string", "format": "date", "nullable": True},
     "voucher_limit": {"type": "integer", "nullable": True}, "per_customer_limit": {"type": "integer"},
     "attribution_window_days": {"type": "integer"},
-    "status": {"type": "string", "enum": ["draft", "active", "paused", "ended"]},
+    "status": {"type": "string", "enum": list(CAMPAIGN_STATUSES)},
     "feedback_question": {"type": "string"}, "claim_url": {"type": "string", "nullable": True},
     "vouchers_issued": {"type": "integer", "readOnly": True}, "currency": {"type": "string", "readOnly": True},
     "created_at": {"type": "string", "format": "date-time", "readOnly": True},
@@ -60,8 +63,8 @@ def _actor_id() -> int | None:
            request_schema={**CAMPAIGN_SCHEMA, "required": ["name", "unit_cost"]})
 def create_campaign():
     """Create a draft campaign."""
-    campaign = campaigns.create_campaign(json_body(), _actor_id())
-    return respond(campaign_json(campaign), 201)
+    campaign = campaigns.create_campaign(new_campaign_design(json_body()), _actor_id())
+    return jsonify(campaign_json(campaign)), 201
 
 
 @operation("/campaigns", "GET", "marketer", "List campaigns, newest first (?page=&per_page=&status=).",
@@ -76,12 +79,12 @@ def list_campaigns():
         errors["page"] = "A whole number from 1."
     if not per_page.isdigit() or not 1 <= int(per_page) <= 200:
         errors["per_page"] = "A whole number from 1 to 200."
-    if status is not None and status not in campaigns.TRANSITIONS:
+    if status is not None and status not in CAMPAIGN_STATUSES:
         errors["status"] = "One of draft, active, paused, ended."
     if errors:
         raise ValidationError(errors)
     rows, total = campaigns.list_campaigns(int(page), int(per_page), status)
-    return respond({"campaigns": [campaign_json(c) for c in rows], "page": int(page), "per_page": int(per_page),
+    return jsonify({"campaigns": [campaign_json(c) for c in rows], "page": int(page), "per_page": int(per_page),
                     "total": total})
 
 
@@ -89,7 +92,7 @@ def list_campaigns():
            {"200": {"description": "The campaign", "schema": CAMPAIGN_SCHEMA}, "404": {"description": "No such campaign", **ERROR}})
 def get_campaign(campaign_id: int):
     """Return one campaign."""
-    return respond(campaign_json(campaigns.get_campaign(campaign_id)))
+    return jsonify(campaign_json(campaigns.get_campaign(campaign_id)))
 
 
 @operation("/campaigns/<int:campaign_id>", "PATCH", "marketer", "Change fields of a campaign, including status.",
@@ -97,8 +100,10 @@ def get_campaign(campaign_id: int):
             "422": {"description": "Bad fields or status change", **ERROR}}, request_schema=CAMPAIGN_SCHEMA)
 def patch_campaign(campaign_id: int):
     """Change some fields of a campaign."""
-    campaign = campaigns.update_campaign(campaigns.get_campaign(campaign_id), json_body())
-    return respond(campaign_json(campaign))
+    campaign = campaigns.get_campaign(campaign_id)
+    changes, status = campaign_changes(json_body())
+    campaign = campaigns.update_campaign(campaign, campaigns.design_of(campaign).changed(**changes), status)
+    return jsonify(campaign_json(campaign))
 
 
 @operation("/campaigns/<int:campaign_id>/vouchers", "POST", "marketer",
@@ -126,6 +131,6 @@ def make_vouchers(campaign_id: int):
         made = [issue_personal(campaign, find_or_create(contact), channel="api", batch_label=label).code]
     else:
         made = issue_batch(campaign, body["count"], label, channel="api" if label is None else "batch")
-    return respond({"vouchers": [{"code": code, "formatted": codes.format_code(code), "url": voucher_url(code),
-                                  "qr_svg_url": qr_svg_url(code)} for code in made]}, 201)
+    return jsonify({"vouchers": [{"code": code, "formatted": codes.format_code(code), "url": voucher_url(code),
+                                  "qr_svg_url": qr_svg_url(code)} for code in made]}), 201
 

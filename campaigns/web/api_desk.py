@@ -2,14 +2,17 @@
 from flask import current_app, jsonify, request
 
 from .. import codes, redemption
-from ..access import current_identity
 from ..business import business_zone
-from ..customers import parse_contact, to_json as customer_json
 from ..errors import DomainError, FieldErrors
 from ..extensions import db, limiter
 from ..models import Customer
-from ..vouchers import find_voucher, voucher_state, voucher_url
-from .api import json_body, operation, parse_time, respond
+from ..vouchers import find_voucher, voucher_state
+from .access import current_identity
+from .api import operation
+from .errors import json_error
+from .payloads import json_body, parse_contact, parse_time
+from .transaction import keep_refusal
+from .urls import voucher_url
 
 ERROR = {"schema": {"$ref": "#/components/schemas/Error"}}
 REDEMPTION_SCHEMA = {"type": "object", "properties": {
@@ -54,6 +57,13 @@ def _attempt(body: dict) -> redemption.Attempt:
     )
 
 
+def customer_json(customer: Customer | None) -> dict | None:
+    """Return a customer as the API shows it."""
+    if customer is None:
+        return None
+    return {"id": customer.id, "email": customer.email, "phone": customer.phone, "name": customer.name}
+
+
 def redemption_json(made: redemption.Redeemed) -> dict:
     """Return a redemption as the API answers it."""
     customer = db.session.get(Customer, made.customer_id) if made.customer_id else None
@@ -78,7 +88,7 @@ def _audit_rate_limited(breached) -> None:
     if not request.environ.get("reciprocate.refusal_audited"):  # per request, like the identity (see access.py)
         request.environ["reciprocate.refusal_audited"] = True
         _audit_refused("rate_limited", {"limit": str(breached.limit)})
-        db.session.commit()
+        keep_refusal()
 
 
 @operation("/redemptions", "POST", "staff",
@@ -106,9 +116,9 @@ def create_redemption():
     except DomainError as error:
         if not isinstance(error, redemption.RedemptionError):  # refused before it reached the service
             _audit_refused(error.code, {"message": error.message, **error.details})
-        db.session.commit()  # keeps the audit entry of the failed attempt
-        return jsonify(error.to_json()), error.status
-    return respond(redemption_json(made), 201)
+        keep_refusal()  # the audit entry of the failed attempt is all the service left
+        return json_error(error)
+    return jsonify(redemption_json(made)), 201
 
 
 @operation("/vouchers/<code>", "GET", "staff", "A voucher's state, campaign, customer and redemption.",

@@ -4,11 +4,11 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_user, logout_user
 
-from .. import accounts, business
-from ..access import PUBLIC, allows, current_identity, public, required_role, requires
-from ..errors import DomainError
-from ..extensions import db, limiter
+from .. import accounts
+from ..extensions import limiter
+from .access import PUBLIC, allows, current_identity, public, required_role, requires
 from .forms import LoginForm, SetupForm
+from .transaction import attempt
 
 bp = Blueprint("auth", __name__)
 
@@ -45,7 +45,6 @@ def login():
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
-            db.session.commit()
             login_user(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
         request.environ["reciprocate.login_failed"] = True
@@ -71,15 +70,11 @@ def setup():
         return redirect(url_for("auth.login"))
     form = SetupForm()
     if form.validate_on_submit():
-        try:
-            settings = business.get_settings()
-            settings.business_name = form.business_name.data.strip()
-            user = accounts.create_first_owner(form.email.data, form.name.data, form.password.data)
-        except DomainError as error:
-            db.session.rollback()
+        user, error = attempt(lambda: accounts.create_first_owner(form.email.data, form.name.data, form.password.data,
+                                                                   business_name=form.business_name.data))
+        if error is not None:
             flash(error.message, "error")
         else:
-            db.session.commit()
             login_user(user)
             flash("Welcome! Add your locations and team next.", "success")
             return redirect(url_for("settings.index"))

@@ -1,8 +1,8 @@
 """The owner's overview of what each giveaway has done so far."""
 from flask import Blueprint, render_template
 
-from .. import metrics
-from ..access import requires
+from ..metrics.counts import voucher_counts
+from .access import requires
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -11,4 +11,4 @@ bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 @requires("owner")
 def index():
     """Show every campaign with vouchers issued and redeemed."""
-    return render_template("dashboard/index.html", rows=metrics.voucher_counts())
+    return render_template("dashboard/index.html", rows=voucher_counts())

@@ -10,31 +10,31 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from .. import business, codes, metrics, redemption
-from ..access import requires
-from ..customers import find_customer, find_or_create, parse_contact, to_json as customer_json
+from .. import business, codes, redemption, undo as undoing
+from ..customers import find_customer, find_or_create, make_contact
 from ..errors import DomainError, ValidationError
 from ..extensions import db
+from ..metrics.desk import redemptions_today
 from ..models import Redemption, utcnow
 from ..money import MoneyError, to_cents, to_json as money_json
 from ..purchases import record_purchase
 from ..vouchers import attach_customer, find_voucher, voucher_state
-from .api import parse_time
+from .access import requires
+from .api_desk import customer_json
+from .errors import json_error, status_of, wants_json
+from .payloads import parse_time
+from .transaction import attempt
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 
 
-def _answer(result: dict | None, error: DomainError | None, back: str, success: str = ""):
-    """Commit or roll back once, then answer the script with JSON or the plain form with a redirect."""
-    if error is not None:
-        db.session.rollback()
-    else:
-        db.session.commit()
-    if request.is_json or request.accept_mimetypes.best == "application/json":
-        if error is not None:
-            return jsonify(error.to_json()), error.status
-        return jsonify(result)
-    flash(error.message if error else success, "error" if error else "success")
+def _answer(action, back: str, success: str = ""):
+    """Run the desk action; answer the script with JSON, or the plain form with a flash and a redirect."""
+    result, error = attempt(action)
+    if wants_json():
+        return json_error(error) if error is not None else jsonify(result)
+    flash(error.message if error else success(result) if callable(success) else success,
+          "error" if error else "success")
     return redirect(back)
 
 
@@ -54,7 +54,7 @@ def index():
             "wasmUrl": url_for("static", filename="vendor/zxing_reader.wasm"),
             "scannerScript": url_for("static", filename="vendor/barcode-detector.js"),
             "currency": business.get_settings().currency, "csrf": generate_csrf()}
-    return render_template("desk/index.html", data=data, **metrics.redemptions_today(zone, current_user.id))
+    return render_template("desk/index.html", data=data, **redemptions_today(zone, current_user.id))
 
 
 @bp.route("/lookup")
@@ -74,7 +74,7 @@ def lookup():
 def today():
     """Today's redemption counts, for the desk to refresh after each scan."""
     zone = business.business_zone()
-    return jsonify(metrics.redemptions_today(zone, current_user.id))
+    return jsonify(redemptions_today(zone, current_user.id))
 
 
 @bp.route("/v/<code_text>")
@@ -84,13 +84,13 @@ def voucher(code_text: str):
     try:
         found = find_voucher(code_text)
     except DomainError as error:
-        return render_template("desk/voucher.html", error=error, voucher=None), error.status
+        return render_template("desk/voucher.html", error=error, voucher=None), status_of(error)
     zone = business.business_zone()
     state = voucher_state(found, zone=zone)
     first = redemption.first_redemption(found, zone) if state == "redeemed" else None
     live = db.session.get(Redemption, first["redemption_id"]) if first and first.get("redemption_id") else None
     return render_template("desk/voucher.html", error=None, voucher=found, state=state, first=first,
-                           may_undo=live is not None and redemption.may_undo(live, current_user),
+                           may_undo=live is not None and undoing.may_undo(live, current_user),
                            formatted=codes.format_code(found.code), purchase_id=f"desk-{uuid.uuid4()}",
                            purchase_time=utcnow().isoformat())
 
@@ -101,13 +101,14 @@ def attach():
     """Attach a customer (e-mail or phone) to a voucher, so later purchases count."""
     fields = _fields()
     code = str(fields.get("code", ""))
-    try:
+
+    def attach_contact():
         found = find_voucher(code)
-        attach_customer(found, find_or_create(parse_contact({k: fields.get(k) for k in ("email", "phone", "name")})))
-        result = {"code": found.code, "customer": customer_json(found.customer)}
-    except DomainError as error:
-        return _answer(None, error, url_for("desk.voucher", code_text=code or "-"))
-    return _answer(result, None, url_for("desk.voucher", code_text=found.code), "Customer attached.")
+        contact = make_contact(*(_text(fields, name) for name in ("email", "phone", "name")))
+        attach_customer(found, find_or_create(contact))
+        return {"code": found.code, "customer": customer_json(found.customer)}
+
+    return _answer(attach_contact, url_for("desk.voucher", code_text=code or "-"), "Customer attached.")
 
 
 @bp.route("/undo", methods=["POST"])
@@ -115,16 +116,16 @@ def attach():
 def undo():
     """Undo a redemption, with a reason (the audit log keeps both)."""
     fields = _fields()
-    back = url_for("desk.voucher", code_text=str(fields.get("code") or "-"))
-    try:
+
+    def undo_redemption():
         if not str(fields.get("redemption_id", "")).isdigit():
             raise ValidationError({"redemption_id": "Which redemption to undo."})
-        undone = redemption.undo(int(fields["redemption_id"]), current_user._get_current_object(),
-                                 str(fields.get("reason", "")))
-        result = {"redemption_id": undone.id, "undone_at": undone.undone_at.isoformat()}
-    except DomainError as error:
-        return _answer(None, error, back)
-    return _answer(result, None, back, "Redemption undone: the voucher can be used again.")
+        undone = undoing.undo(int(fields["redemption_id"]), current_user._get_current_object(),
+                              _text(fields, "reason"))
+        return {"redemption_id": undone.id, "undone_at": undone.undone_at.isoformat()}
+
+    return _answer(undo_redemption, url_for("desk.voucher", code_text=str(fields.get("code") or "-")),
+                   "Redemption undone: the voucher can be used again.")
 
 
 @bp.route("/purchases", methods=["POST"])
@@ -133,23 +134,29 @@ def purchase():
     """Record a purchase for a customer found by voucher code or by e-mail/phone."""
     fields = _fields()
     code = str(fields.get("code") or "")
-    back = url_for("desk.voucher", code_text=code) if code else url_for("desk.index")
-    try:
+
+    def record():
         customer_id, voucher_id = _purchase_customer(fields, code)
         try:
             cents = to_cents(fields.get("amount"), business.get_settings().currency)
         except MoneyError as error:
             raise ValidationError({"amount": str(error)}) from None
-        place = business.find_location(str(fields.get("location") or ""))
+        place = business.find_location(_text(fields, "location"))
         # The page fixes the id and the time when the sale is typed, so a retry is the same purchase.
         made, new = record_purchase(str(fields.get("external_id") or f"desk-{uuid.uuid4()}"), cents,
                                     _sale_time(fields.get("occurred_at")),
                                     customer_id=customer_id, voucher_id=voucher_id,
                                     location_id=place.id if place else None)
-        result = {"id": made.id, "created": new, "amount": money_json(made.amount_cents)}
-    except DomainError as error:
-        return _answer(None, error, back)
-    return _answer(result, None, back, "Purchase recorded." if new else "That purchase was already recorded.")
+        return {"id": made.id, "created": new, "amount": money_json(made.amount_cents)}
+
+    back = url_for("desk.voucher", code_text=code) if code else url_for("desk.index")
+    return _answer(record, back, lambda result: "Purchase recorded." if result["created"]
+                   else "That purchase was already recorded.")
+
+
+def _text(fields: dict, name: str) -> str:
+    value = fields.get(name)
+    return "" if value is None else str(value)
 
 
 def _sale_time(value) -> datetime:
@@ -166,7 +173,7 @@ def _purchase_customer(fields: dict, code: str) -> tuple[int, int | None]:
         if found.customer_id is None:
             raise ValidationError({"email": "Attach the customer to this voucher first."})
         return found.customer_id, found.id
-    customer = find_customer(parse_contact({"email": fields.get("email"), "phone": fields.get("phone")}))
+    customer = find_customer(make_contact(_text(fields, "email"), _text(fields, "phone")))
     if customer is None:
         raise ValidationError({"email": "No customer has this e-mail or phone yet."})
     return customer.id, None

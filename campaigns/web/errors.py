@@ -1,11 +1,26 @@
-"""Error responses: JSON under /api/ (API.md's format), friendly pages elsewhere."""
-from flask import Flask, current_app, jsonify, render_template
+"""Error responses: one table from each domain error code to its HTTP status, JSON under /api/ (API.md's
+format) and for the desk's JSON requests, friendly pages elsewhere."""
+from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from ..access import is_api_request
 from ..errors import DomainError
-from ..extensions import db
+from .access import is_api_request
 
+# Every code a service raises, and the status it answers with (API.md); a test keeps this complete.
+STATUS = {
+    "invalid_json": 400, "invalid_input": 422,
+    # campaigns and vouchers
+    "unknown_campaign": 404, "invalid_status_change": 422, "campaign_ended": 422, "campaign_not_active": 422,
+    "voucher_limit_reached": 409, "customer_limit_reached": 409, "voucher_has_customer": 409,
+    "unknown_claim_page": 404, "busy": 503,
+    # redemption outcomes
+    "invalid_code": 422, "unknown_code": 404, "already_redeemed": 409, "void": 409, "expired": 410,
+    "unknown_location": 422, "unknown_redemption": 404, "already_undone": 409, "undo_not_allowed": 403,
+    # purchases
+    "conflict": 409,
+    # accounts and settings
+    "email_taken": 409, "already_set_up": 409, "last_owner": 422, "location_exists": 409, "unknown_token": 404,
+}
 CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
          409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "invalid_input",
          429: "rate_limited", 500: "internal_error", 503: "unavailable"}
@@ -17,9 +32,28 @@ MESSAGES = {401: "Send a valid API token as 'Authorization: Bearer <token>'.",
 PAGES = {403: "errors/403.html", 404: "errors/404.html", 429: "errors/429.html"}
 
 
-def _json_error(status: int, message: str, details: dict | None = None):
-    body = {"error": {"code": CODES.get(status, "error"), "message": message, "details": details or {}}}
-    response = jsonify(body)
+def status_of(error: DomainError) -> int:
+    """Return the HTTP status that answers a domain error."""
+    return STATUS.get(error.code, 422)
+
+
+def error_body(error: DomainError) -> dict:
+    """Return the API error body of API.md for a domain error."""
+    return {"error": {"code": error.code, "message": error.message, "details": error.details}}
+
+
+def wants_json() -> bool:
+    """Tell whether the caller reads JSON: the API, or a page's script asking for it."""
+    return is_api_request() or request.is_json or request.accept_mimetypes.best == "application/json"
+
+
+def json_error(error: DomainError):
+    """Answer a domain error as API.md's JSON error."""
+    return jsonify(error_body(error)), status_of(error)
+
+
+def _http_json(status: int, message: str):
+    response = jsonify({"error": {"code": CODES.get(status, "error"), "message": message, "details": {}}})
     response.status_code = status
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="reciprocate"'
@@ -30,22 +64,21 @@ def handle_http(error: HTTPException):
     """Answer an HTTP error as JSON for the API, as a page for people."""
     status = error.code or 500
     if is_api_request():
-        return _json_error(status, MESSAGES.get(status, error.description))
+        return _http_json(status, MESSAGES.get(status, error.description))
     template = PAGES.get(status, "errors/500.html" if status >= 500 else "errors/generic.html")
     return render_template(template, status=status, message=MESSAGES.get(status, error.description)), status
 
 
 def handle_domain(error: DomainError):
-    """Answer a domain error that a view did not catch."""
-    db.session.rollback()
-    if is_api_request():
-        return jsonify(error.to_json()), error.status
-    return render_template("errors/generic.html", status=error.status, message=error.message), error.status
+    """Answer a domain error that a view did not catch (the transaction edge rolls the request back)."""
+    if wants_json():
+        return json_error(error)
+    status = status_of(error)
+    return render_template("errors/generic.html", status=status, message=error.message), status
 
 
 def handle_unexpected(error: Exception):
     """Log an unexpected error and answer 500 without a stack trace."""
-    db.session.rollback()
     current_app.logger.exception("unhandled error")
     return handle_http(InternalServerError())
 

@@ -1,13 +1,39 @@
 """WTForms for the pages: they check shape; services check the rules that need the database."""
+from decimal import Decimal
+
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, DecimalField, EmailField, IntegerField, PasswordField, SelectField,
                      StringField, SubmitField, TextAreaField, ValidationError)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, NumberRange, Optional
 
+from .. import money
+from ..campaign import DEFAULT_QUESTION, NAME_MAX, TEXT_MAX, WHOLE_RANGES, CampaignDesign
 from ..models import ROLES
 
 ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in reversed(ROLES)]
+
+
+class MoneyField(StringField):
+    """An amount of money typed as text, read exactly into a Decimal (None when left empty)."""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if valuelist and valuelist[0].strip():
+            try:
+                self.data = money.parse_amount(valuelist[0])
+            except money.MoneyError as error:
+                raise ValueError(str(error)) from None
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else str(self.data)
+
+
+def _whole_range(field: str) -> NumberRange:
+    low, high = WHOLE_RANGES[field]
+    return NumberRange(min=low, max=high)
 
 
 class LoginForm(FlaskForm):
@@ -66,25 +92,25 @@ class TokenForm(FlaskForm):
 
 
 class CampaignForm(FlaskForm):
-    """The campaign design form; campaign.parse_fields has the final word on every rule."""
+    """The campaign design form: it checks shape and yields a CampaignDesign; the service checks the rest."""
 
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=NAME_MAX)])
     kind = SelectField("Kind", choices=[SelectChoice("sample", "Free sample"), SelectChoice("service", "Free service")])
-    offer = TextAreaField("Offer (printed on the voucher)", validators=[Optional(), Length(max=500)])
-    unit_cost = StringField("Unit cost (one item or service)", validators=[DataRequired()])
-    retail_value = StringField("Retail value", validators=[Optional()])
-    fixed_cost = StringField("Fixed costs (printing, staff time)", default="0", validators=[Optional()])
+    offer = TextAreaField("Offer (printed on the voucher)", validators=[Optional(), Length(max=TEXT_MAX)])
+    unit_cost = MoneyField("Unit cost (one item or service)", validators=[InputRequired()])
+    retail_value = MoneyField("Retail value", validators=[Optional()])
+    fixed_cost = MoneyField("Fixed costs (printing, staff time)", default=Decimal(0), validators=[Optional()])
     gross_margin_pct = DecimalField("Gross margin on later purchases (%)", places=2,
                                     validators=[InputRequired(), NumberRange(min=0, max=100)])
     starts_on = DateField("Starts on", validators=[Optional()])
     ends_on = DateField("Ends on (vouchers expire at the end of this day)", validators=[Optional()])
-    voucher_limit = IntegerField("Most vouchers in all", validators=[Optional(), NumberRange(min=1)])
+    voucher_limit = IntegerField("Most vouchers in all", validators=[Optional(), _whole_range("voucher_limit")])
     per_customer_limit = IntegerField("Most vouchers per customer", default=1,
-                                      validators=[InputRequired(), NumberRange(min=1)])
+                                      validators=[InputRequired(), _whole_range("per_customer_limit")])
     attribution_window_days = IntegerField("Attribution window (days)", default=90,
-                                           validators=[InputRequired(), NumberRange(min=1, max=730)])
-    feedback_question = StringField("Feedback question", default="What did you value most about it?",
-                                    validators=[Optional(), Length(max=500)])
+                                           validators=[InputRequired(), _whole_range("attribution_window_days")])
+    feedback_question = StringField("Feedback question", default=DEFAULT_QUESTION,
+                                    validators=[Optional(), Length(max=TEXT_MAX)])
     claim_page = BooleanField("Open a public claim page (customers get a personal voucher)")
     submit = SubmitField("Save campaign")
 
@@ -92,17 +118,15 @@ class CampaignForm(FlaskForm):
         if field.data and self.starts_on.data and field.data < self.starts_on.data:
             raise ValidationError("The end date cannot be before the start date.")
 
-    def payload(self) -> dict:
-        """Return the fields as the campaign service takes them."""
-        return {
-            "name": self.name.data, "kind": self.kind.data, "offer": self.offer.data or "",
-            "unit_cost": self.unit_cost.data, "retail_value": self.retail_value.data or None,
-            "fixed_cost": self.fixed_cost.data or "0", "gross_margin_pct": str(self.gross_margin_pct.data),
-            "starts_on": self.starts_on.data, "ends_on": self.ends_on.data, "voucher_limit": self.voucher_limit.data,
-            "per_customer_limit": self.per_customer_limit.data,
-            "attribution_window_days": self.attribution_window_days.data,
-            "feedback_question": self.feedback_question.data or "", "claim_page": bool(self.claim_page.data),
-        }
+    def design(self) -> CampaignDesign:
+        """Return the design the form describes."""
+        return CampaignDesign(
+            name=self.name.data, kind=self.kind.data, offer=self.offer.data or "", unit_cost=self.unit_cost.data,
+            retail_value=self.retail_value.data, fixed_cost=self.fixed_cost.data or Decimal(0),
+            gross_margin_pct=self.gross_margin_pct.data, starts_on=self.starts_on.data, ends_on=self.ends_on.data,
+            voucher_limit=self.voucher_limit.data, per_customer_limit=self.per_customer_limit.data,
+            attribution_window_days=self.attribution_window_days.data,
+            feedback_question=self.feedback_question.data or "", claim_page=bool(self.claim_page.data))
 
 
 class BatchForm(FlaskForm):

@@ -4,7 +4,8 @@ from flask import Flask, url_for
 from flask_login import current_user
 
 from .. import money
-from ..access import allows, required_role
+from ..business import get_settings
+from .access import allows, required_role
 
 # Navigation: each item shows only to roles its endpoint's rule admits (the same rule that guards it).
 NAVIGATION = (
@@ -29,6 +30,4 @@ def init_app(app: Flask) -> None:
 
     @app.template_filter("money")
     def money_filter(cents, currency=None):
-        from ..business import get_settings
-
         return money.display(cents, currency or get_settings().currency)

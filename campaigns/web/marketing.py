@@ -7,14 +7,17 @@ from flask import (Blueprint, Response, abort, flash, redirect, render_template,
 from flask_login import current_user
 
 from .. import campaign as designs
-from .. import metrics, sheets, vouchers
-from ..money import to_json
-from ..access import requires
+from .. import sheets, vouchers
 from ..business import business_zone, get_settings
-from ..errors import DomainError
 from ..extensions import db
+from ..metrics.counts import batches as batch_counts
+from ..metrics.counts import voucher_counts
+from ..metrics.spend import budget
 from ..models import Campaign
+from .access import requires
 from .forms import BatchForm, CampaignForm, put_errors_on
+from .transaction import attempt, streamed
+from .urls import claim_url, voucher_url
 
 bp = Blueprint("marketing", __name__, url_prefix="/campaigns")
 PDF_PART = 5000  # cards per PDF download: a 100,000-voucher batch prints as 20 files
@@ -25,18 +28,14 @@ STATUS_ACTIONS = {"activate": "active", "pause": "paused", "resume": "active", "
 @requires("marketer")
 def campaigns():
     """List campaigns with their status and voucher counts."""
-    return render_template("marketing/campaigns.html", rows=metrics.voucher_counts())
+    return render_template("marketing/campaigns.html", rows=voucher_counts())
 
 
 def _save(form: CampaignForm, action) -> Campaign | None:
-    try:
-        saved = action(form.payload())
-    except DomainError as error:
-        db.session.rollback()
+    saved, error = attempt(action)
+    if error is not None:
         put_errors_on(form, error.details.get("fields", {}))
         flash(error.message, "error")
-        return None
-    db.session.commit()
     return saved
 
 
@@ -48,7 +47,7 @@ def new():
     if not form.is_submitted():
         form.gross_margin_pct.data = Decimal(get_settings().default_gross_margin_bp) / 100
     if form.validate_on_submit():
-        made = _save(form, lambda payload: designs.create_campaign(payload, current_user.id))
+        made = _save(form, lambda: designs.create_campaign(form.design(), current_user.id))
         if made is not None:
             flash(f"{made.name} saved as a draft. Make vouchers, then activate it.", "success")
             return redirect(url_for("marketing.detail", campaign_id=made.id))
@@ -60,23 +59,12 @@ def new():
 def edit(campaign_id: int):
     """Change a campaign's design."""
     campaign = db.get_or_404(Campaign, campaign_id)
-    form = CampaignForm(obj=campaign)
-    if not form.is_submitted():
-        _fill(form, campaign)
+    form = CampaignForm(obj=designs.design_of(campaign))
     if form.validate_on_submit():
-        if _save(form, lambda payload: designs.update_campaign(campaign, payload)) is not None:
+        if _save(form, lambda: designs.update_campaign(campaign, form.design())) is not None:
             flash("Campaign saved.", "success")
             return redirect(url_for("marketing.detail", campaign_id=campaign.id))
     return render_template("marketing/form.html", form=form, campaign=campaign, currency=get_settings().currency)
-
-
-def _fill(form: CampaignForm, campaign: Campaign) -> None:
-    currency = get_settings().currency
-    form.unit_cost.data = to_json(campaign.unit_cost_cents, currency)
-    form.retail_value.data = to_json(campaign.retail_value_cents, currency) or ""
-    form.fixed_cost.data = to_json(campaign.fixed_cost_cents, currency)
-    form.gross_margin_pct.data = Decimal(campaign.gross_margin_bp) / 100
-    form.claim_page.data = campaign.claim_slug is not None
 
 
 @bp.route("/<int:campaign_id>")
@@ -85,12 +73,12 @@ def detail(campaign_id: int):
     """Show a campaign: its design, budget, status actions, batches and claim page."""
     campaign = db.get_or_404(Campaign, campaign_id)
     zone = business_zone()
-    batches = vouchers.batches(campaign.id)
+    batches = batch_counts(campaign.id)
     return render_template(
         "marketing/detail.html", campaign=campaign,
-        budget=designs.budget(campaign, redeemed=sum(batch["redeemed"] for batch in batches)),
-        batches=batches, form=BatchForm(formdata=None), state=vouchers.campaign_state(campaign),
-        expires=vouchers.expires_at(campaign, zone), currency=get_settings().currency, part_size=PDF_PART,
+        budget=budget(campaign, redeemed=sum(batch["redeemed"] for batch in batches)),
+        batches=batches, form=BatchForm(formdata=None), state=designs.campaign_state(campaign),
+        expires=designs.expires_at(campaign, zone), currency=get_settings().currency, part_size=PDF_PART,
         claim_url=url_for("public.claim_page", slug=campaign.claim_slug, _external=False) if campaign.claim_slug else None,
         actions=[a for a, to in STATUS_ACTIONS.items() if to in designs.TRANSITIONS[campaign.status]
                  and (a != "resume" or campaign.status == "paused") and (a != "activate" or campaign.status == "draft")],
@@ -105,13 +93,10 @@ def change_status(campaign_id: int):
     target = STATUS_ACTIONS.get(request.form.get("action", ""))
     if target is None:
         abort(400)
-    try:
-        designs.set_status(campaign, target)
-    except DomainError as error:
-        db.session.rollback()
+    _, error = attempt(lambda: designs.set_status(campaign, target))
+    if error is not None:
         flash(error.message, "error")
     else:
-        db.session.commit()
         flash(f"{campaign.name} is now {campaign.status}.", "success")
     return redirect(url_for("marketing.detail", campaign_id=campaign_id))
 
@@ -121,7 +106,6 @@ def change_status(campaign_id: int):
 def duplicate(campaign_id: int):
     """Copy a campaign's design into a new draft."""
     copy = designs.duplicate_campaign(db.get_or_404(Campaign, campaign_id), current_user.id)
-    db.session.commit()
     flash(f"Copied into the draft {copy.name}. Adjust it and make its vouchers.", "success")
     return redirect(url_for("marketing.edit", campaign_id=copy.id))
 
@@ -142,31 +126,27 @@ def make_batch(campaign_id: int):
     count, label = form.count.data, form.batch_label.data
     if streaming:
         return Response(stream_with_context(_stream_batch(campaign.id, count, label)), mimetype="application/x-ndjson")
-    try:
-        vouchers.issue_batch(campaign, count, label)
-    except DomainError as error:
-        db.session.rollback()
+    _, error = attempt(lambda: vouchers.issue_batch(campaign, count, label))
+    if error is not None:
         flash(error.message, "error")
     else:
-        db.session.commit()
         flash(f"Made {count:,} vouchers in the batch {label}.", "success")
     return redirect(url_for("marketing.detail", campaign_id=campaign_id))
 
 
 def _stream_batch(campaign_id: int, count: int, label: str):
-    """Yield a progress line per chunk while the batch is made in one transaction; commit at the end."""
-    yield json.dumps({"done": 0, "total": count}) + "\n"
-    # The stream runs in a fresh app context, so its own session: load the campaign there.
-    campaign = db.session.get(Campaign, campaign_id)
-    try:
+    """Stream a progress line per chunk while the batch is made in one transaction, committed at the end."""
+    def progress():
+        yield json.dumps({"done": 0, "total": count}) + "\n"
+        # The stream runs after the view has answered: load the campaign in the stream's own session.
+        campaign = db.session.get(Campaign, campaign_id)
         for done, total, _ in vouchers.issue_batch_steps(campaign, count, label):
             yield json.dumps({"done": done, "total": total}) + "\n"
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        yield json.dumps({"error": error.message}) + "\n"
-        return
-    yield json.dumps({"finished": True, "redirect": url_for("marketing.detail", campaign_id=campaign.id)}) + "\n"
+
+    return streamed(progress(),
+                    finished=lambda: json.dumps({"finished": True, "redirect": url_for(
+                        "marketing.detail", campaign_id=campaign_id)}) + "\n",
+                    failed=lambda error: json.dumps({"error": error.message}) + "\n")
 
 
 def _download(body, mimetype: str, filename: str) -> Response:
@@ -179,9 +159,9 @@ def _slug(label: str | None) -> str:
     return (label or "all").replace(" ", "-")
 
 
-def _batch_vouchers(campaign: Campaign):
+def _batch_vouchers(campaign: Campaign, include_void: bool = True):
     label = request.args.get("batch")
-    chosen = vouchers.vouchers_of(campaign.id, vouchers.ALL_BATCHES if label is None else label)
+    chosen = vouchers.vouchers_of(campaign.id, vouchers.ALL_BATCHES if label is None else label, include_void)
     return chosen, label
 
 
@@ -194,10 +174,10 @@ def sheet_pdf(campaign_id: int):
     part = request.args.get("part", 1, type=int)
     if page not in sheets.PAGE_SIZES or part < 1:
         abort(404)
-    chosen, label = _batch_vouchers(campaign)
+    chosen, label = _batch_vouchers(campaign, include_void=False)  # a void voucher is never printed
     chosen = chosen[(part - 1) * PDF_PART: part * PDF_PART]
     expiry = f"Valid until {campaign.ends_on:%-d %b %Y}" if campaign.ends_on else "No expiry date"
-    pdf = sheets.voucher_sheet(campaign, chosen, vouchers.voucher_url, page, expiry, get_settings().business_name)
+    pdf = sheets.voucher_sheet(campaign, chosen, voucher_url, page, expiry, get_settings().business_name)
     return _download(pdf, "application/pdf", f"vouchers-{campaign.id}-{_slug(label)}-{part}-{page}.pdf")
 
 
@@ -208,7 +188,7 @@ def codes_csv(campaign_id: int):
     campaign = db.get_or_404(Campaign, campaign_id)
     chosen, label = _batch_vouchers(campaign)
     zone = business_zone()
-    body = sheets.codes_csv(chosen, vouchers.voucher_url, lambda v: vouchers.voucher_state(v, zone=zone))
+    body = sheets.codes_csv(chosen, voucher_url, lambda v: vouchers.voucher_state(v, zone=zone))
     return _download(body, "text/csv", f"vouchers-{campaign.id}-{_slug(label)}.csv")
 
 
@@ -223,5 +203,5 @@ def poster_pdf(campaign_id: int):
     if page not in sheets.PAGE_SIZES:
         abort(404)
     expiry = f"Until {campaign.ends_on:%-d %b %Y}" if campaign.ends_on else ""
-    pdf = sheets.claim_poster(campaign, vouchers.claim_url(campaign), page, expiry, get_settings().business_name)
+    pdf = sheets.claim_poster(campaign, claim_url(campaign), page, expiry, get_settings().business_name)
     return _download(pdf, "application/pdf", f"poster-{campaign.id}-{page}.pdf")

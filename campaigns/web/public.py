@@ -5,14 +5,17 @@ from wtforms import EmailField, StringField, SubmitField, TelField
 from wtforms.validators import Length, Optional
 
 from .. import codes, qr
-from ..access import public
 from ..business import business_zone, get_settings
-from ..customers import parse_contact
+from ..customers import make_contact
 from ..errors import DomainError, ValidationError
 from ..extensions import db, limiter
 from ..models import Campaign
-from ..vouchers import VoucherError, claim, find_voucher, voucher_state, voucher_url
+from ..vouchers import VoucherError, claim, find_voucher, voucher_state
+from .access import public
+from .errors import status_of
 from .forms import put_errors_on
+from .transaction import attempt
+from .urls import voucher_url
 
 bp = Blueprint("public", __name__)
 
@@ -37,7 +40,7 @@ def voucher(code_text: str):
     """Show a customer their voucher: offer, code, expiry, a big QR, and whether it is still good."""
     found, error = _voucher_or_error(code_text)
     if error is not None:
-        return render_template("public/voucher_missing.html", error=error), error.status
+        return render_template("public/voucher_missing.html", error=error), status_of(error)
     if code_text != found.code:  # typed loosely: show the one true address
         return redirect(url_for("public.voucher", code_text=found.code), 301)
     zone = business_zone()
@@ -50,7 +53,7 @@ def voucher(code_text: str):
 def _qr_response(code_text: str, kind: str):
     found, error = _voucher_or_error(code_text)
     if error is not None:
-        return Response(error.message, status=error.status, mimetype="text/plain")
+        return Response(error.message, status=status_of(error), mimetype="text/plain")
     url = voucher_url(found.code)
     body, mimetype = (qr.svg(url), "image/svg+xml") if kind == "svg" else (qr.png(url), "image/png")
     response = Response(body, mimetype=mimetype)
@@ -88,14 +91,11 @@ def claim_page(slug: str):
         return render_template("public/claim_closed.html"), 404
     form = ClaimForm()
     if form.validate_on_submit():
-        try:
-            contact = parse_contact({"email": form.email.data, "phone": form.phone.data, "name": form.name.data})
-            held, new = claim(slug, contact)
-        except DomainError as error:
-            db.session.rollback()
+        claimed, error = attempt(lambda: claim(slug, make_contact(form.email.data, form.phone.data, form.name.data)))
+        if error is not None:
             _show_errors(form, error)
         else:
-            db.session.commit()
+            held, new = claimed
             flash("Here is your voucher. Show it at the counter." if new else
                   "You already have this voucher: here it is again.", "success")
             return redirect(url_for("public.voucher", code_text=held.code))

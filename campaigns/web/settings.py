@@ -5,26 +5,23 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from .. import accounts, business, tokens
-from ..access import requires
-from ..errors import DomainError
 from ..extensions import db
 from ..models import Location, User
+from .access import requires
 from .forms import LocationForm, SettingsForm, TokenForm, UserCreateForm, UserEditForm, put_errors_on
+from .transaction import attempt
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
 
 def _apply(action, success: str, form=None) -> bool:
-    """Run a service call in one transaction; flash the outcome; tell whether it worked."""
-    try:
-        action()
-    except DomainError as error:
-        db.session.rollback()
+    """Run a service call; flash the outcome; tell whether it worked (the request's edge commits or not)."""
+    _, error = attempt(action)
+    if error is not None:
         if form is not None:
             put_errors_on(form, error.details.get("fields", {}))
         flash(error.message, "error")
         return False
-    db.session.commit()
     flash(success, "success")
     return True
 
@@ -97,7 +94,7 @@ def location(location_id: int):
     place = db.get_or_404(Location, location_id)
     form = LocationForm(obj=place)
     if form.validate_on_submit():
-        if _apply(lambda: business.update_location(location_id, name=form.name.data, address=form.address.data,
+        if _apply(lambda: business.update_location(place, name=form.name.data, address=form.address.data,
                                                    active=form.active.data), "Location saved.", form):
             return redirect(url_for("settings.locations"))
     return render_template("settings/location.html", form=form, place=place)
@@ -110,13 +107,13 @@ def api_tokens():
     form = TokenForm()
     secret = None
     if form.validate_on_submit():
-        made = {}
-
-        def create():
-            made["token"], made["secret"] = tokens.create_token(form.name.data, form.role.data, current_user.id)
-
-        if _apply(create, f"Token {form.name.data} created. Copy it now: it is not shown again.", form):
-            secret = made["secret"]
+        made, error = attempt(lambda: tokens.create_token(form.name.data, form.role.data, current_user.id))
+        if error is not None:
+            put_errors_on(form, error.details.get("fields", {}))
+            flash(error.message, "error")
+        else:
+            flash(f"Token {form.name.data} created. Copy it now: it is not shown again.", "success")
+            secret = made[1]
             form = TokenForm(formdata=None)
     return render_template("settings/tokens.html", form=form, tokens=tokens.list_tokens(), secret=secret)
 

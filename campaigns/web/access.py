@@ -11,9 +11,10 @@ from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError as CSRFInvalid
 
-from .tokens import find_token
+from ..models import ROLES
+from ..tokens import find_token
 
-ROLE_RANK = {"staff": 1, "marketer": 2, "owner": 3}
+ROLE_RANK = {role: rank for rank, role in enumerate(ROLES, start=1)}
 PUBLIC = "public"
 _EXEMPT_ENDPOINTS = {"static"}
 _IDENTITY_KEY = "reciprocate.identity"
