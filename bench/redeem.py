@@ -42,7 +42,8 @@ def prepare(url: str, vouchers: int) -> dict:
     """Make an active campaign with a set of fresh codes for each target, a location and a staff token."""
     app = bench_app(url)
     with app.app_context():
-        made = campaigns.create_campaign(campaigns.CampaignDesign(name="Bench", unit_cost=Decimal(1), offer="One free latte"))
+        made = campaigns.create_campaign(campaigns.CampaignDesign(name="Bench", unit_cost=Decimal(1),
+                                                                  offer="One free latte"))
         campaigns.set_status(made, "active")
         business.create_location("Main St")
         made_codes = [code for _ in range(3) for code in issue_batch(made, vouchers, "bench")]

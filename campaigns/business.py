@@ -75,9 +75,10 @@ def list_locations(include_inactive: bool = True) -> list[Location]:
     return list(db.session.scalars(query))
 
 
-def location_named(name: str):
-    """Return the condition that picks the location called `name`, in any case (the one location look-up)."""
-    return func.lower(Location.name) == func.lower((name or "").strip())
+def location_named(name):
+    """Return the condition that picks the location called `name` (text or a bound parameter), in any case and
+    without surrounding spaces: the one location look-up, which the unique index on lower(name) serves."""
+    return func.lower(Location.name) == func.lower(func.trim(name))
 
 
 def find_location(name: str) -> Location | None:

@@ -1,13 +1,25 @@
-"""Demo data: a believable café with six months of campaigns, vouchers, redemptions and purchases."""
+"""Demo data: a believable café's six months, lived through the services in time order as the app would have.
+
+Nothing is written around the services and no counter is set by hand: campaigns are designed, printed,
+opened and ended, vouchers claimed, mailed to a holdout audience and redeemed at the desk, and purchases
+rung up, each at its moment in the past (`now=`), so every figure the demo shows is one the app could make.
+"""
+import heapq
+import itertools
 import random
-import secrets
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, select
 
-from . import accounts, business, codes
+from . import accounts, audiences, business, vouchers
+from .campaign import CampaignDesign, create_campaign, set_status
+from .customers import Contact, find_or_create, make_contact
 from .extensions import db
-from .models import AudienceAssignment, Campaign, Customer, Feedback, Purchase, Redemption, Voucher, utcnow
+from .models import Campaign, Customer, Purchase, Redemption, Voucher, utcnow
+from .purchases import record_purchase
+from .redemption import Attempt, redeem
 
 DEMO_USERS = (
     ("owner@example.com", "Olivia Owner", "owner", "demo-owner-pass"),
@@ -18,48 +30,77 @@ DEMO_USERS = (
 FIRST = ("Ana", "Ben", "Carla", "Dev", "Eli", "Fatima", "Gus", "Hana", "Ivo", "Jin", "Kai", "Lena", "Mia", "Noor",
          "Omar", "Pia", "Quinn", "Rosa", "Sam", "Tara", "Uma", "Vik", "Wes", "Yara", "Zoe")
 LAST = ("Silva", "Moreau", "Khan", "Okafor", "Nguyen", "Rossi", "Schmidt", "Tanaka", "Lopez", "Novak", "Berg")
-# name, kind, offer, unit cost, retail value, fixed cost, margin bp, start (days ago), end (days ago, None
-# for open), status, batches as (label, count), redeem share, conversion share
+LOCATIONS = (("Main St", "12 Main St", 0.75), ("Harbour kiosk", "Pier 3", 0.25))  # name, address, share of visits
+BASKETS = (350, 420, 480, 650, 890, 1250, 1800, 2400)  # cents
+VISITS = (1, 1, 1, 2, 2, 3, 4, 6)  # how many times a customer the sample won over comes back to buy
+HOLDOUT_PCT = 20
+REFUND_SHARE = 1 / 60
+# Who the neighbourhood is: the mailing list, people who claim the class online, people who give their
+# e-mail or phone at the desk when they redeem a flyer, and walk-ins who only ever buy.
+MAILING_LIST, CLAIMERS, DESK, WALK_INS = 600, 300, 600, 700
+REGULARS = 150  # of everyone, people who also drop in for a coffee now and then
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One campaign of the story: its design, its dates in days before today, and how people took it up."""
+
+    name: str
+    kind: str
+    offer: str
+    unit_cost: str
+    retail_value: str
+    fixed_cost: str
+    margin_pct: int
+    starts: int  # days ago (negative: still to come)
+    ends: int | None  # days ago; None for open-ended
+    status: str  # what it is today
+    batches: tuple[tuple[str, int], ...] = ()  # printed vouchers: (label, count)
+    claims: int = 0  # vouchers claimed on its public page
+    audience: int = 0  # mailing-list members, HOLDOUT_PCT of them held out
+    redeem_share: float = 0.0
+    convert_share: float = 0.0  # of identified redeemers, those who come back to buy
+
+    def design(self, today: date) -> CampaignDesign:
+        """Return the campaign's design with its dates counted back from `today`."""
+        return CampaignDesign(
+            name=self.name, kind=self.kind, offer=self.offer, unit_cost=Decimal(self.unit_cost),
+            retail_value=Decimal(self.retail_value), fixed_cost=Decimal(self.fixed_cost),
+            gross_margin_pct=Decimal(self.margin_pct), starts_on=today - timedelta(days=self.starts),
+            ends_on=None if self.ends is None else today - timedelta(days=self.ends), per_customer_limit=1,
+            attribution_window_days=60, claim_page=self.claims > 0)
+
+
 CAMPAIGNS = (
-    ("Free latte for new neighbours", "sample", "One free latte, any size", 85, 450, 12000, 6800, 180, 30, "ended",
-     (("flyer A", 800), ("flyer B", 700)), 0.36, 0.45),
-    ("Free pastry with your coffee", "sample", "One free pastry of your choice", 60, 350, 4000, 6500, 90, -60,
-     "active", (("market stall", 1000),), 0.30, 0.35),
-    ("Free coffee tasting class", "service", "A free 45-minute coffee tasting class", 600, 2500, 8000, 7000, 120,
-     None, "active", (), 0.42, 0.55),
-    ("Cold brew for the mailing list", "sample", "One free cold brew", 70, 400, 0, 6800, 75, -15, "active", (),
-     0.38, 0.40),
-    ("Holiday cookie box", "sample", "A free box of four holiday cookies", 150, 900, 5000, 6000, -10, -40, "draft",
-     (), 0, 0),
+    Plan("Free latte for new neighbours", "sample", "One free latte, any size", "0.85", "4.50", "120.00", 68,
+         180, 30, "ended", batches=(("flyer A", 800), ("flyer B", 700)), redeem_share=0.36, convert_share=0.45),
+    Plan("Free coffee tasting class", "service", "A free 45-minute coffee tasting class", "6.00", "25.00", "80.00",
+         70, 120, None, "active", claims=CLAIMERS, redeem_share=0.42, convert_share=0.55),
+    Plan("Free pastry with your coffee", "sample", "One free pastry of your choice", "0.60", "3.50", "40.00", 65,
+         90, -60, "active", batches=(("market stall", 1000),), redeem_share=0.30, convert_share=0.35),
+    Plan("Cold brew for the mailing list", "sample", "One free cold brew", "0.70", "4.00", "0", 68, 75, -15,
+         "active", audience=MAILING_LIST, redeem_share=0.38, convert_share=0.40),
+    Plan("Holiday cookie box", "sample", "A free box of four holiday cookies", "1.50", "9.00", "50.00", 60, -10, -40,
+         "draft"),
 )
-FEEDBACK = ("Loved the flavour, will be back", "Friendly staff", "A bit too sweet for me", "Great value",
-            "Nice place to work from", "Quick service", "I didn't know you did classes!", "Will bring friends")
 
 
 def seed(seed: int = 7, now: datetime | None = None) -> dict:
-    """Create demo users, locations, settings and data; return counts of what was made."""
+    """Create demo users, locations, settings and six months of the café's life; return counts of what was made."""
     rng = random.Random(seed)
     now = now or utcnow()
-    settings = business.get_settings()
-    settings.business_name, settings.currency, settings.time_zone = "Corner Bean Café", "USD", "America/New_York"
-    settings.default_gross_margin_bp, settings.default_phone_region = 6800, "US"
+    business.update_settings(business_name="Corner Bean Café", currency="USD", time_zone="America/New_York",
+                             default_gross_margin_bp=6800, default_phone_region="US")
     users = [accounts.create_user(email, name, role, password) for email, name, role, password in DEMO_USERS]
-    staff_ids = [u.id for u in users if u.role == "staff"]
-    locations = [business.create_location("Main St", "12 Main St"),
-                 business.create_location("Harbour kiosk", "Pier 3")]
-    customers = _make_customers(rng, now, 2200)
-    summary = {"users": len(users), "customers": len(customers), "vouchers": 0, "redemptions": 0, "purchases": 0}
-    redeemed_by = []  # (customer_id, redeemed_at, converts)
-    pool = list(customers)
-    rng.shuffle(pool)
-    for spec in CAMPAIGNS:
-        campaign = _make_campaign(spec, now, users[1].id)
-        made, redeemed, redeemers = _campaign_vouchers(rng, campaign, spec, now, pool, staff_ids, locations)
-        summary["vouchers"] += made
-        summary["redemptions"] += redeemed
-        redeemed_by.extend(redeemers)
-    summary["purchases"] = _make_purchases(rng, now, customers, redeemed_by, [loc.id for loc in locations])
-    return summary
+    locations = [business.create_location(name, address) for name, address, _ in LOCATIONS]
+    story = _Story(rng, now, [u.id for u in users if u.role == "staff"], locations, _neighbourhood(rng))
+    marketer = next(u.id for u in users if u.role == "marketer")
+    for plan in CAMPAIGNS:
+        created = min(story.today, story.today - timedelta(days=plan.starts)) - timedelta(days=7)
+        story.at(story.moment(created, 9), story.design, plan, marketer)
+    story.play()
+    return {"users": len(users), "customers": _count(Customer), "vouchers": _count(Voucher),
+            "redemptions": _count(Redemption, Redemption.undone_at.is_(None)), "purchases": _count(Purchase)}
 
 
 def describe(summary: dict) -> str:
@@ -80,144 +121,140 @@ def describe_logins() -> str:
     return "\n".join(["Demo log-ins:"] + [f"  {role:<8} {email}  password: {password}" for email, role, password in working])
 
 
-def _make_customers(rng: random.Random, now: datetime, count: int) -> list[int]:
-    rows = []
-    for i in range(count):
+def _count(model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def _neighbourhood(rng: random.Random) -> dict[str, list[Contact]]:
+    """Return the people of the story by how they first meet the café; the mailing list all have e-mails."""
+    people = []
+    for i in range(MAILING_LIST + CLAIMERS + DESK + WALK_INS):
         first, last = rng.choice(FIRST), rng.choice(LAST)
-        has_email, has_phone = rng.random() < 0.85, rng.random() < 0.5
-        rows.append({
-            "email": f"{first}.{last}.{i}@example.com".lower() if has_email or not has_phone else None,
-            "phone": f"+1202555{i:04d}" if has_phone else None,
-            "name": f"{first} {last}", "created_at": now - timedelta(days=rng.randint(1, 400)),
-        })
-    db.session.execute(insert(Customer), rows)
-    return list(db.session.scalars(select(Customer.id).order_by(Customer.id)))
+        has_email, has_phone = i < MAILING_LIST or rng.random() < 0.85, rng.random() < 0.5
+        people.append(make_contact(f"{first}.{last}.{i}@example.com".lower() if has_email or not has_phone else None,
+                                   f"+1202555{i:04d}" if has_phone else None, f"{first} {last}"))
+    cuts = list(itertools.accumulate((MAILING_LIST, CLAIMERS, DESK)))
+    return {"mailing list": people[:cuts[0]], "claimers": people[cuts[0]:cuts[1]], "desk": people[cuts[1]:cuts[2]],
+            "walk-ins": people[cuts[2]:], "everyone": people}
 
 
-def _make_campaign(spec, now: datetime, marketer_id: int) -> Campaign:
-    name, kind, offer, unit, retail, fixed, margin, start, end, status = spec[:10]
-    campaign = Campaign(
-        name=name, kind=kind, offer=offer, unit_cost_cents=unit, retail_value_cents=retail, fixed_cost_cents=fixed,
-        gross_margin_bp=margin, starts_on=(now - timedelta(days=start)).date(),
-        ends_on=(now - timedelta(days=end)).date() if end is not None else None,
-        status=status, voucher_limit=None, per_customer_limit=1, attribution_window_days=60,
-        created_by_id=marketer_id, created_at=now - timedelta(days=max(start, 0) + 7),
-        claim_slug=secrets.token_urlsafe(9) if kind == "service" else None,  # its vouchers come from a claim page
-    )
-    db.session.add(campaign)
-    db.session.flush()
-    return campaign
+class _Story:
+    """The café's past as a queue of moments, played in time order through the services."""
 
+    def __init__(self, rng: random.Random, now: datetime, staff_ids: list[int], locations, people: dict):
+        self.rng, self.now, self.staff_ids, self.people = rng, now, staff_ids, people
+        self.zone = business.business_zone()
+        self.today = now.astimezone(self.zone).date()
+        self.locations = [(location.name, location.id) for location in locations]
+        self.location_weights = [share for _, _, share in LOCATIONS]
+        self.queue: list = []
+        self.order = itertools.count()
+        self.sales = 0
+        for contact in people["walk-ins"] + rng.sample(people["everyone"], REGULARS):
+            self.at(self.visit(self.today - timedelta(days=180), self.yesterday), self.buy, contact, 1)
 
-def _campaign_vouchers(rng, campaign, spec, now, pool, staff_ids, locations):
-    """Issue, redeem and give feedback on one campaign's vouchers; return the redeeming customers."""
-    batches, redeem_share, convert_share = spec[10], spec[11], spec[12]
-    start_days = spec[7]
-    issued_at = now - timedelta(days=max(start_days, 0) + 3)
-    rows = []
-    for label, count in batches:
-        rows += [{"campaign_id": campaign.id, "code": code, "channel": "batch", "batch_label": label,
-                  "issued_at": issued_at} for code in codes.generate_many(count)]
-    personal = []
-    if campaign.kind == "service":
-        personal = [pool.pop() for _ in range(300)]
-        rows += [{"campaign_id": campaign.id, "code": code, "channel": "claim", "batch_label": "claim page",
-                  "customer_id": cid, "customer_slot": 1,
-                  "issued_at": issued_at + timedelta(days=rng.randint(0, start_days - 5))}
-                 for cid, code in zip(personal, codes.generate_many(len(personal)))]
-    elif campaign.name.startswith("Cold brew"):
-        members = [pool.pop() for _ in range(600)]
-        _audience(rng, campaign, members, now - timedelta(days=start_days), rows)
-    if not rows:
-        return 0, 0, []
-    db.session.execute(insert(Voucher), rows)
-    campaign.vouchers_issued = len(rows)
-    vouchers = db.session.execute(
-        select(Voucher.id, Voucher.customer_id).where(Voucher.campaign_id == campaign.id).order_by(Voucher.id)).all()
-    _link_audience_vouchers(campaign.id)
-    redeemers, redemptions, feedback = [], [], []
-    days_live = max(1, min(start_days, start_days - (spec[8] or 0)) - 1)
-    for voucher_id, customer_id in vouchers:
-        if rng.random() >= redeem_share:
-            continue
-        redeemed_at = now - timedelta(days=start_days) + timedelta(days=rng.uniform(0.5, days_live),
-                                                                   hours=rng.uniform(0, 2))
-        slot = None
-        if customer_id is None and rng.random() < 0.7 and pool:
-            customer_id, slot = pool.pop(), 1  # attached at the desk: a customer new to this campaign
-        redemptions.append({"voucher_id": voucher_id, "campaign_id": campaign.id, "customer_id": customer_id,
-                            "redeemed_at": redeemed_at, "recorded_at": redeemed_at, "slot": slot,
-                            "location_id": rng.choice(locations).id, "user_id": rng.choice(staff_ids)})
-        if customer_id is not None:
-            redeemers.append((customer_id, redeemed_at, rng.random() < convert_share))
-        if rng.random() < 0.25:
-            feedback.append({"voucher_id": voucher_id, "campaign_id": campaign.id, "rating": rng.choice((3, 4, 4, 5, 5)),
-                             "answer": rng.choice(FEEDBACK), "would_buy": rng.random() < 0.7,
-                             "created_at": redeemed_at + timedelta(hours=2)})
-    if redemptions:
-        db.session.execute(insert(Redemption), [{k: v for k, v in r.items() if k != "slot"} for r in redemptions])
-        for r in redemptions:
-            attached = {"customer_id": r["customer_id"], "customer_slot": r["slot"]} if r["slot"] else {}
-            db.session.execute(Voucher.__table__.update().where(Voucher.id == r["voucher_id"])
-                               .values(redeemed_at=r["redeemed_at"], **attached))
-    if feedback:
-        db.session.execute(insert(Feedback), feedback)
-    return len(rows), len(redemptions), redeemers
+    @property
+    def yesterday(self) -> date:
+        return self.today - timedelta(days=1)
 
+    def at(self, when: datetime | None, action, *args) -> None:
+        """Let action(when, *args) happen at `when`, unless that is not in the past."""
+        if when is not None and when < self.now:
+            heapq.heappush(self.queue, (when, next(self.order), action, args))
 
-def _audience(rng, campaign, members, assigned_at, rows):
-    """Assign members 80/20 to treatment and control; treatment members get personal vouchers."""
-    assignments = []
-    for cid, code in zip(members, codes.generate_many(len(members))):
-        group = "control" if rng.random() < 0.2 else "treatment"
-        assignments.append({"campaign_id": campaign.id, "customer_id": cid, "group_name": group,
-                            "holdout_pct": 20, "assigned_at": assigned_at})
-        if group == "treatment":
-            rows.append({"campaign_id": campaign.id, "code": code, "channel": "audience",
-                         "batch_label": "mailing list", "customer_id": cid, "customer_slot": 1,
-                         "issued_at": assigned_at})
-    db.session.execute(insert(AudienceAssignment), assignments)
+    def play(self) -> None:
+        """Play every moment in time order; a moment may queue later ones."""
+        while self.queue:
+            when, _, action, args = heapq.heappop(self.queue)
+            action(when, *args)
 
+    def moment(self, day: date, hours: float | None = None) -> datetime:
+        """Return a moment of a local day, by default while the café is open (7:00 to 19:00)."""
+        hours = self.rng.uniform(7, 19) if hours is None else hours
+        return (datetime.combine(day, time(), tzinfo=self.zone) + timedelta(hours=hours)).astimezone(UTC)
 
-def _link_audience_vouchers(campaign_id: int) -> None:
-    for assignment_id, voucher_id in db.session.execute(
-        select(AudienceAssignment.id, Voucher.id)
-        .join(Voucher, (Voucher.customer_id == AudienceAssignment.customer_id)
-              & (Voucher.campaign_id == AudienceAssignment.campaign_id))
-        .where(AudienceAssignment.campaign_id == campaign_id)
-    ).all():
-        db.session.execute(AudienceAssignment.__table__.update().where(AudienceAssignment.id == assignment_id)
-                           .values(voucher_id=voucher_id))
+    def visit(self, first: date, last: date) -> datetime | None:
+        """Return an opening-hours moment on a day from `first` to `last`, or None when there is no such day."""
+        if last < first:
+            return None
+        return self.moment(first + timedelta(days=self.rng.randint(0, (last - first).days)))
 
+    def local_day(self, when: datetime) -> date:
+        return when.astimezone(self.zone).date()
 
-def _make_purchases(rng, now, customers, redeemed_by, location_ids) -> int:
-    """Redeemers who convert buy repeatedly after their visit; everyone else buys now and then."""
-    rows = []
+    def last_day(self, campaign: Campaign) -> date:
+        """Return the last day the campaign's vouchers can have been redeemed by now."""
+        return min(campaign.ends_on or self.yesterday, self.yesterday)
 
-    def buy(customer_id, when):
-        if when < now:
-            rows.append({"external_id": f"demo-{len(rows) + 1:06d}", "customer_id": customer_id,
-                         "amount_cents": rng.choice((350, 420, 480, 650, 890, 1250, 1800, 2400)),
-                         "occurred_at": when, "location_id": rng.choice(location_ids),
-                         "content_hash": "demo", "recorded_at": when})
+    def location(self) -> tuple[str, int]:
+        return self.rng.choices(self.locations, self.location_weights)[0]
 
-    for customer_id, redeemed_at, converts in redeemed_by:
-        if converts:
-            when = redeemed_at + timedelta(days=rng.expovariate(1 / 9) + 0.1)
-            for _ in range(rng.choice((1, 1, 2, 3, 4, 6, 9))):
-                buy(customer_id, when)
-                when += timedelta(days=rng.expovariate(1 / 14) + 0.2)
-    for customer_id in rng.sample(customers, len(customers) // 4):
-        buy(customer_id, now - timedelta(days=rng.uniform(0, 180)))
-    db.session.execute(insert(Purchase), rows)
-    # A few refunds of earlier purchases.
-    refunds = []
-    for purchase_id, amount, occurred_at, customer_id in db.session.execute(
-        select(Purchase.id, Purchase.amount_cents, Purchase.occurred_at, Purchase.customer_id).order_by(Purchase.id)
-    ).all()[::60]:
-        refunds.append({"external_id": f"demo-refund-{purchase_id}", "customer_id": customer_id,
-                        "amount_cents": -amount, "occurred_at": occurred_at + timedelta(hours=3),
-                        "refund_of_id": purchase_id, "content_hash": "demo", "recorded_at": now})
-    if refunds:
-        db.session.execute(insert(Purchase), refunds)
-    return len(rows) + len(refunds)
+    # The campaign's life: designed, printed ahead, opened, and (for some) ended.
+
+    def design(self, when: datetime, plan: Plan, marketer_id: int) -> None:
+        campaign = create_campaign(plan.design(self.today), marketer_id)
+        starts_on = campaign.starts_on
+        for label, count in plan.batches:
+            self.at(self.moment(starts_on - timedelta(days=3), 10), self.print_batch, campaign, plan, label, count)
+        if plan.status == "draft":
+            return
+        self.at(self.moment(starts_on, 0), self.change_status, campaign, "active")
+        if plan.status != "active":
+            self.at(self.moment(campaign.ends_on + timedelta(days=1), 0), self.change_status, campaign, plan.status)
+        if plan.audience:
+            self.at(self.moment(starts_on, 8), self.mail, campaign, plan)
+        for contact in self.people["claimers"][:plan.claims]:
+            self.at(self.visit(starts_on, self.yesterday), self.claim, campaign, plan, contact)
+
+    def change_status(self, when: datetime, campaign: Campaign, status: str) -> None:
+        set_status(campaign, status)
+
+    def print_batch(self, when: datetime, campaign: Campaign, plan: Plan, label: str, count: int) -> None:
+        first = max(campaign.starts_on, self.local_day(when) + timedelta(days=1))
+        desk = self.people["desk"]
+        for code in vouchers.issue_batch(campaign, count, label, now=when):
+            if self.rng.random() < plan.redeem_share:
+                contact = desk.pop() if desk and self.rng.random() < 0.7 else None  # gave an e-mail or phone
+                self.at(self.visit(first, self.last_day(campaign)), self.redeem, plan, code, contact)
+
+    def mail(self, when: datetime, campaign: Campaign, plan: Plan) -> None:
+        first = self.local_day(when) + timedelta(days=1)
+        for _, _, voucher in audiences.assign(campaign, self.people["mailing list"][:plan.audience], HOLDOUT_PCT,
+                                              rng=self.rng, now=when, batch_label="mailing list"):
+            if voucher is not None and self.rng.random() < plan.redeem_share:
+                self.at(self.visit(first, self.last_day(campaign)), self.redeem, plan, voucher.code, None)
+
+    def claim(self, when: datetime, campaign: Campaign, plan: Plan, contact: Contact) -> None:
+        voucher, _ = vouchers.claim(campaign.claim_slug, contact, now=when)
+        if self.rng.random() < plan.redeem_share:  # they come to the class within three weeks, if at all
+            first = self.local_day(when) + timedelta(days=1)
+            self.at(self.visit(first, min(first + timedelta(days=20), self.last_day(campaign))), self.redeem, plan,
+                    voucher.code, None)
+
+    # At the counter.
+
+    def redeem(self, when: datetime, plan: Plan, code: str, contact: Contact | None) -> None:
+        attempt = Attempt(user_id=self.rng.choice(self.staff_ids), location=self.location()[0], customer=contact)
+        made = redeem(code, attempt, now=when)
+        if made.customer_id is not None and self.rng.random() < plan.convert_share:
+            self.at(self.later(when, 9), self.buy, made.customer_id, self.rng.choice(VISITS))
+
+    def later(self, when: datetime, mean_days: float) -> datetime:
+        """Return an opening-hours moment some days after `when` (about mean_days on average)."""
+        day = self.local_day(when) + timedelta(days=1 + int(self.rng.expovariate(1 / mean_days)))
+        return self.moment(day)
+
+    def buy(self, when: datetime, customer: int | Contact, visits: int) -> None:
+        customer_id = customer if isinstance(customer, int) else find_or_create(customer).id
+        self.sales += 1
+        purchase, _ = record_purchase(f"demo-{self.sales:06d}", self.rng.choice(BASKETS), when,
+                                      customer_id=customer_id, location_id=self.location()[1], now=when)
+        if self.rng.random() < REFUND_SHARE:
+            self.at(when + timedelta(hours=self.rng.uniform(0.2, 3)), self.refund, purchase)
+        if visits > 1:
+            self.at(self.later(when, 14), self.buy, customer_id, visits - 1)
+
+    def refund(self, when: datetime, purchase: Purchase) -> None:
+        record_purchase(f"{purchase.external_id}-refund", -purchase.amount_cents, when,
+                        customer_id=purchase.customer_id, refund_of_id=purchase.id,
+                        location_id=purchase.location_id, now=when)

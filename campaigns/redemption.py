@@ -1,19 +1,19 @@
 """Redeeming vouchers at the counter: exactly one success per voucher, every attempt in the audit log."""
 import json
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, Integer, String, and_, cast, exists, func, insert, literal, null, or_, select, update
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import func, insert, select
 
 from . import audit, codes
-from .business import business_zone, find_location, location_named
+from . import redemption_rule as rule
+from .business import business_zone, find_location
 from .campaign import campaign_state
 from .customers import Contact, find_or_create
 from .errors import DomainError
 from .extensions import db
-from .models import ApiToken, AuditEntry, Campaign, Location, Redemption, User, UTCDateTime, Voucher, utcnow
+from .models import ApiToken, Campaign, Location, Redemption, User, Voucher, utcnow
 from .vouchers import attach_customer
 
 OFFLINE_LIMIT = timedelta(days=7)
@@ -82,40 +82,26 @@ def redeem(text: str, attempt: Attempt, now: datetime | None = None) -> Redeemed
     return made
 
 
-_VOUCHER = Voucher.__table__
-_CAMPAIGN = Campaign.__table__
-_LOCATION = Location.__table__
-_REDEMPTION = Redemption.__table__
-_AUDIT = AuditEntry.__table__
-
-
-def redeemable(local_day: date):
-    """The redemption rule, written once: a voucher (joined with its campaign) that is neither redeemed nor
-    void, of an active campaign whose dates hold `local_day`, the business's day of the redemption."""
-    campaign = _CAMPAIGN.c
-    return and_(_VOUCHER.c.campaign_id == campaign.id, _VOUCHER.c.redeemed_at.is_(None), _VOUCHER.c.void_at.is_(None),
-                campaign.status == "active", or_(campaign.starts_on.is_(None), campaign.starts_on <= local_day),
-                or_(campaign.ends_on.is_(None), campaign.ends_on >= local_day))
-
-
-def _claim(code: str, redeemed_at: datetime):
-    """The one write that decides: of any number of simultaneous attempts, one finds the voucher redeemable."""
-    local_day = redeemed_at.astimezone(business_zone()).date()
-    return update(_VOUCHER).where(_VOUCHER.c.code == code, redeemable(local_day)).values(redeemed_at=redeemed_at)
+def _params(code: str, redeemed_at: datetime, attempt: Attempt, now: datetime) -> dict:
+    """The named parameters of the rule's statements (redemption_rule)."""
+    fields = _audit_fields(attempt, None, code)
+    return {"b_code": code, "b_redeemed_at": redeemed_at, "b_now": now, "b_location": attempt.location,
+            "b_local_day": redeemed_at.astimezone(business_zone()).date(), "b_user_id": attempt.user_id,
+            "b_token_id": attempt.token_id, "b_ip_address": attempt.ip_address, "b_device_time": fields["device_time"],
+            "b_details": json.dumps(attempt.details)}
 
 
 def _write(code: str, redeemed_at: datetime, attempt: Attempt, now: datetime) -> Redeemed | None:
     """Write the redemption and its audit entry; None when the rule or the location refused it."""
+    params = _params(code, redeemed_at, attempt, now)
     if db.session.get_bind().dialect.name == "postgresql":
-        return _write_in_one_statement(code, redeemed_at, attempt, now)
+        return _write_in_one_statement(params, attempt)
     place = None
     if attempt.location:
-        place = db.session.execute(select(_LOCATION.c.id, _LOCATION.c.name)
-                                   .where(location_named(attempt.location), _LOCATION.c.active)).first()
+        place = db.session.execute(rule.PLACE, params).first()
         if place is None:
             return None
-    won = db.session.execute(_claim(code, redeemed_at).returning(_VOUCHER.c.id, _VOUCHER.c.campaign_id,
-                                                                  _VOUCHER.c.customer_id)).first()
+    won = db.session.execute(rule.CLAIM, params).first()
     if won is None:
         return None
     campaign = db.session.execute(select(_CAMPAIGN.c.name, _CAMPAIGN.c.offer)
@@ -130,48 +116,18 @@ def _write(code: str, redeemed_at: datetime, attempt: Attempt, now: datetime) ->
                     won.customer_id, place.name if place else None)
 
 
-def _write_in_one_statement(code: str, redeemed_at: datetime, attempt: Attempt, now: datetime) -> Redeemed | None:
-    """PostgreSQL: the location look-up, the rule's UPDATE, the redemption and its audit entry in one round trip.
-
-    Of simultaneous attempts one finds redeemed_at empty; the others wait on the row lock and then do not.
-    """
-    claim = _claim(code, redeemed_at)
-    place_id = place_name = null()
-    if attempt.location:
-        place = (select(_LOCATION.c.id, _LOCATION.c.name).where(location_named(attempt.location), _LOCATION.c.active)
-                 .cte("place"))
-        claim = claim.where(exists(select(place.c.id)))
-        place_id, place_name = select(place.c.id).scalar_subquery(), select(place.c.name).scalar_subquery()
-    won = claim.returning(_VOUCHER.c.id, _VOUCHER.c.campaign_id, _VOUCHER.c.customer_id, _CAMPAIGN.c.name,
-                          _CAMPAIGN.c.offer).cte("won")
-    at = literal(redeemed_at, UTCDateTime)
-    made = insert(_REDEMPTION).from_select(
-        ["voucher_id", "campaign_id", "customer_id", "redeemed_at", "recorded_at", "location_id", "user_id",
-         "token_id"],
-        select(won.c.id, won.c.campaign_id, won.c.customer_id, at, literal(now, UTCDateTime), place_id,
-               literal(attempt.user_id, Integer), literal(attempt.token_id, Integer)),
-    ).returning(_REDEMPTION.c.id, _REDEMPTION.c.voucher_id).cte("made")
-    fields = _audit_fields(attempt, None, code)
-    details = cast(cast(literal(json.dumps(attempt.details)), JSONB).op("||", return_type=JSONB)(
-        func.jsonb_build_object("redemption_id", made.c.id)), JSON)
-    logged = insert(_AUDIT).from_select(
-        ["occurred_at", "action", "outcome", "user_id", "token_id", "location_id", "ip_address", "device_time",
-         "subject_type", "subject_id", "details"],
-        select(literal(now, UTCDateTime), literal("redeem"), literal("redeemed"), literal(fields["user_id"], Integer),
-               literal(fields["token_id"], Integer), place_id, literal(fields["ip_address"], String),
-               literal(fields["device_time"], UTCDateTime), literal("voucher"), literal(code), details)
-        .select_from(made),
-    ).cte("logged")
-    row = db.session.execute(
-        select(made.c.id, won.c.id.label("voucher_id"), won.c.campaign_id, won.c.customer_id, won.c.name,
-               won.c.offer, place_name.label("place"))
-        .select_from(made.join(won, won.c.id == made.c.voucher_id)).add_cte(logged)).first()
+def _write_in_one_statement(params: dict, attempt: Attempt) -> Redeemed | None:
+    """Redeem in the one PostgreSQL statement; None when it redeemed nothing."""
+    row = db.session.execute(rule.ONE_STATEMENT[bool(attempt.location)], params).first()
     if row is None:
         return None
-    return Redeemed(row.id, row.voucher_id, code, redeemed_at, now, row.campaign_id, row.name, row.offer,
-                    row.customer_id, row.place)
+    return Redeemed(row.id, row.voucher_id, params["b_code"], params["b_redeemed_at"], params["b_now"],
+                    row.campaign_id, row.name, row.offer, row.customer_id, row.place)
 
 
+_VOUCHER = Voucher.__table__
+_CAMPAIGN = Campaign.__table__
+_REDEMPTION = Redemption.__table__
 _FIND = (select(_VOUCHER.c.id, _VOUCHER.c.redeemed_at, _VOUCHER.c.void_at, _CAMPAIGN.c.status,
                 _CAMPAIGN.c.starts_on, _CAMPAIGN.c.ends_on)
          .join(_CAMPAIGN, _CAMPAIGN.c.id == _VOUCHER.c.campaign_id))

@@ -22,7 +22,8 @@ def test_bad_contacts_name_the_field(ctx, email, phone, field):
 
 @pytest.mark.parametrize("payload, field", [({}, "customer"), ({"email": "nope"}, "email"),
                                             ({"phone": "12"}, "phone"), ("ana@example.com", "customer"),
-                                            ({"email": ["a@example.com"]}, "email"), ({"name": 5, "phone": True}, "phone")])
+                                            ({"email": ["a@example.com"]}, "email"),
+                                            ({"name": 5, "phone": True}, "phone")])
 def test_the_apis_customer_object_names_the_bad_field(ctx, payload, field):
     with pytest.raises(ValidationError) as error:
         parse_contact(payload)

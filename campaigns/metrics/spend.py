@@ -11,5 +11,6 @@ def budget(campaign: Campaign, redeemed: int | None = None) -> dict:
     committed = None
     if campaign.voucher_limit is not None:
         committed = campaign.fixed_cost_cents + campaign.unit_cost_cents * campaign.voucher_limit
-    return {"committed_cents": committed, "spent_cents": campaign.fixed_cost_cents + campaign.unit_cost_cents * redeemed,
+    spent = campaign.fixed_cost_cents + campaign.unit_cost_cents * redeemed
+    return {"committed_cents": committed, "spent_cents": spent,
             "redeemed": redeemed}

@@ -74,7 +74,8 @@ def _money(value, field: str, wrong: FieldErrors) -> Decimal | None:
 def _whole(value, field: str, wrong: FieldErrors) -> int | None:
     low, high = WHOLE_RANGES[field]
     text = value.strip() if isinstance(value, str) else ""
-    if isinstance(value, bool) or not (isinstance(value, int) or (text.isascii() and text.isdigit() and len(text) < 19)):
+    digits = text.isascii() and text.isdigit() and len(text) < 19  # ASCII only: int("²") fails
+    if isinstance(value, bool) or not (isinstance(value, int) or digits):
         wrong.add(field, "A whole number.")
         return None
     number = int(value)
