@@ -10,7 +10,7 @@ from .customers import Contact, find_or_create
 from .errors import ValidationError
 from .extensions import db
 from .models import AudienceAssignment, Campaign, Customer, Voucher, utcnow
-from .vouchers import VoucherError, issue_personal
+from .vouchers import VoucherError, issue_personal, refuse_if_ended
 
 HOLDOUT_RANGE = (0, 90)
 
@@ -35,8 +35,7 @@ def assign(campaign: Campaign, contacts_or_customers: Iterable[Contact | Custome
     The unique (campaign, customer) constraint keeps the first draw when two imports race.
     """
     holdout_pct = check_holdout(holdout_pct)
-    if campaign.status == "ended":
-        raise VoucherError("campaign_ended", "This campaign has ended: it issues no more vouchers.")
+    refuse_if_ended(campaign)  # before any draw: a control member gets no voucher to be refused
     rng = rng or random.SystemRandom()
     now = now or utcnow()
     members = []

@@ -8,7 +8,7 @@ from sqlalchemy import func, insert, select
 
 from . import audit, codes
 from . import redemption_rule as rule
-from .business import business_zone, find_location
+from .business import business_zone
 from .campaign import campaign_state
 from .customers import Contact, find_or_create
 from .errors import DomainError
@@ -84,10 +84,9 @@ def redeem(text: str, attempt: Attempt, now: datetime | None = None) -> Redeemed
 
 def _params(code: str, redeemed_at: datetime, attempt: Attempt, now: datetime) -> dict:
     """The named parameters of the rule's statements (redemption_rule)."""
-    fields = _audit_fields(attempt, None, code)
     return {"b_code": code, "b_redeemed_at": redeemed_at, "b_now": now, "b_location": attempt.location,
             "b_local_day": redeemed_at.astimezone(business_zone()).date(), "b_user_id": attempt.user_id,
-            "b_token_id": attempt.token_id, "b_ip_address": attempt.ip_address, "b_device_time": fields["device_time"],
+            "b_token_id": attempt.token_id, "b_ip_address": attempt.ip_address, "b_device_time": _device_time(attempt),
             "b_details": json.dumps(attempt.details)}
 
 
@@ -98,7 +97,7 @@ def _write(code: str, redeemed_at: datetime, attempt: Attempt, now: datetime) ->
         return _write_in_one_statement(params, attempt)
     place = None
     if attempt.location:
-        place = db.session.execute(rule.PLACE, params).first()
+        place = _open_location(attempt.location)
         if place is None:
             return None
     won = db.session.execute(rule.CLAIM, params).first()
@@ -225,24 +224,34 @@ def _when(moment: datetime, zone: ZoneInfo, now: datetime | None = None) -> str:
     return f"on {local:%-d %b %Y} {clock}"
 
 
-def _location(name: str | None) -> Location | None:
+def _open_location(name: str):
+    """Return the open location called `name` (any case) as a row (id, name), or None."""
+    return db.session.execute(rule.PLACE, {"b_location": name}).first()
+
+
+def _location(name: str | None):
+    """Return the open location the attempt names (None when it names none), or raise unknown_location."""
     if not name:
         return None
-    location = find_location(name)
-    if location is None or not location.active:
+    location = _open_location(name)
+    if location is None:
         raise RedemptionError("unknown_location", f"There is no open location called {name!r}.",
                               {"fields": {"location": "not a location of this business"}})
     return location
 
 
+def _device_time(attempt: Attempt) -> datetime | None:
+    return attempt.scanned_at if attempt.scanned_at and attempt.scanned_at.tzinfo else None
+
+
 def _audit_fields(attempt: Attempt, location_id: int | None, subject: str) -> dict:
     """The audit entry's columns for an attempt, alike for every outcome."""
-    device_time = attempt.scanned_at if attempt.scanned_at and attempt.scanned_at.tzinfo else None
     return {"user_id": attempt.user_id, "token_id": attempt.token_id, "location_id": location_id,
-            "ip_address": attempt.ip_address, "device_time": device_time, "subject": ("voucher", (subject or "")[:64])}
+            "ip_address": attempt.ip_address, "device_time": _device_time(attempt),
+            "subject": ("voucher", (subject or "")[:64])}
 
 
-def audit_attempt(attempt: Attempt, location: Location | None, subject: str, outcome: str, details: dict) -> None:
+def audit_attempt(attempt: Attempt, location, subject: str, outcome: str, details: dict) -> None:
     """Write one redemption attempt to the audit log."""
     audit.record("redeem", outcome, **_audit_fields(attempt, location.id if location else None, subject),
                  details={**attempt.details, **details})

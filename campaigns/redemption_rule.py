@@ -32,8 +32,7 @@ def redeemable(local_day: date):
 def _claim(with_place=None):
     """The one write that decides: of any number of simultaneous attempts, one finds the voucher redeemable.
 
-    Written with named parameters (code, redeemed_at, local_day) and built once, so every scan reuses
-    the compiled statement.
+    Parameters b_code, b_redeemed_at and b_local_day; with `with_place` (a CTE), only where that place exists.
     """
     claim = (update(_VOUCHER).where(_VOUCHER.c.code == bindparam("b_code"),
                                     redeemable(bindparam("b_local_day", type_=Date)))
@@ -42,7 +41,7 @@ def _claim(with_place=None):
 
 
 def _place():
-    """The open location the attempt names, any case (parameter `location`)."""
+    """The open location named by parameter b_location, in any case."""
     return select(_LOCATION.c.id, _LOCATION.c.name).where(location_named(bindparam("b_location", type_=String)),
                                                           _LOCATION.c.active)
 
@@ -85,5 +84,3 @@ def _one_statement(with_location: bool):
 
 
 ONE_STATEMENT = {with_location: _one_statement(with_location) for with_location in (False, True)}
-
-

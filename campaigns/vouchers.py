@@ -21,13 +21,18 @@ class VoucherError(DomainError):
     """A voucher cannot be issued or found as asked."""
 
 
+def refuse_if_ended(campaign: Campaign) -> None:
+    """Raise campaign_ended when the campaign issues no more vouchers."""
+    if campaign.status == "ended":
+        raise VoucherError("campaign_ended", "This campaign has ended: it issues no more vouchers.")
+
+
 def _reserve(campaign: Campaign, count: int) -> None:
     """Count `count` more vouchers against the campaign's limit in one conditional UPDATE.
 
     Concurrent issuers queue on the campaign row, and a CHECK constraint backs the limit.
     """
-    if campaign.status == "ended":
-        raise VoucherError("campaign_ended", "This campaign has ended: it issues no more vouchers.")
+    refuse_if_ended(campaign)
     result = db.session.execute(
         update(Campaign)
         .where(Campaign.id == campaign.id,

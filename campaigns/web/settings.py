@@ -107,13 +107,11 @@ def api_tokens():
     form = TokenForm()
     secret = None
     if form.validate_on_submit():
-        made, error = attempt(lambda: tokens.create_token(form.name.data, form.role.data, current_user.id))
-        if error is not None:
-            put_errors_on(form, error.details.get("fields", {}))
-            flash(error.message, "error")
-        else:
-            flash(f"Token {form.name.data} created. Copy it now: it is not shown again.", "success")
-            secret = made[1]
+        made = {}
+        if _apply(lambda: made.setdefault("token", tokens.create_token(form.name.data, form.role.data,
+                                                                       current_user.id)),
+                  f"Token {form.name.data} created. Copy it now: it is not shown again.", form):
+            secret = made["token"][1]
             form = TokenForm(formdata=None)
     return render_template("settings/tokens.html", form=form, tokens=tokens.list_tokens(), secret=secret)
 
