@@ -12,9 +12,14 @@ def create_app(config: dict | None = None) -> Flask:
     from campaigns.config import load_config
 
     app.config.update(load_config(app.instance_path, config))
+    trusted = app.config["TRUSTED_PROXIES"]
+    if trusted:  # behind a TLS proxy: read the client's address and scheme from the headers it sets
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted)
 
     from campaigns import cli, models  # noqa: F401  (models registers the tables)
-    from campaigns.extensions import csrf, db, limiter, login_manager, migrate
+    from campaigns.extensions import csrf, db, limiter, login_manager, mail, migrate
     from campaigns.web import access, errors, register_blueprints, transaction
     from campaigns.web.api import bp as api_bp
     from campaigns.web.auth import redirect_to_setup
@@ -30,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     csrf.exempt(api_bp)
     limiter.init_app(app)
+    mail.init_app(app)
     register_blueprints(app)
     init_layout(app)
     errors.init_app(app)

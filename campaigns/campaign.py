@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from . import money
+from . import inputs, money
 from .business import business_zone, get_settings
 from .errors import DomainError, FieldErrors, NotFound, ValidationError
 from .extensions import db
@@ -16,7 +16,7 @@ from .models import CAMPAIGN_STATUSES, Campaign, utcnow
 # The ranges of API.md's campaign fields, for every entry point to check its input against.
 NAME_MAX = 120
 TEXT_MAX = 500
-WHOLE_RANGES = {"voucher_limit": (1, None), "per_customer_limit": (1, None), "attribution_window_days": (1, 730)}
+WHOLE_RANGES = {"voucher_limit": (1, 10_000_000), "per_customer_limit": (1, 1_000), "attribution_window_days": (1, 730)}
 DEFAULT_QUESTION = "What did you value most about it?"
 # Which status may follow which; `ended` is final.
 TRANSITIONS = {"draft": {"active", "ended"}, "active": {"paused", "ended"}, "paused": {"active", "ended"},
@@ -86,6 +86,9 @@ def _columns(design: CampaignDesign, campaign: Campaign) -> dict:
         amount = getattr(design, field)
         values[column] = None if amount is None else wrong.check(_cents, field, amount, currency)
     values["gross_margin_bp"] = int(design.gross_margin_pct * 100)
+    for field in ("starts_on", "ends_on"):
+        if getattr(design, field) is not None:
+            wrong.check(inputs.in_years, getattr(design, field), field)
     if design.starts_on and design.ends_on and design.ends_on < design.starts_on:
         wrong.add("ends_on", "The end date cannot be before the start date.")
     if design.voucher_limit is not None and design.voucher_limit < (campaign.vouchers_issued or 0):
@@ -95,6 +98,8 @@ def _columns(design: CampaignDesign, campaign: Campaign) -> dict:
 
 
 def _cents(field: str, amount: Decimal, currency: str) -> int:
+    if abs(amount) > inputs.MONEY_MAX:
+        raise ValidationError({field: f"Less than {10 ** inputs.MONEY_DIGITS:,}."})
     try:
         return money.to_cents(amount, currency)
     except money.MoneyError as error:
@@ -179,7 +184,7 @@ def day_start(day: date, zone: ZoneInfo) -> datetime:
 
 def expires_at(campaign: Campaign, zone: ZoneInfo | None = None) -> datetime | None:
     """Return when the campaign's vouchers expire: the end of `ends_on`, local time."""
-    if campaign.ends_on is None:
+    if campaign.ends_on is None or campaign.ends_on >= date.max:  # a last day of 9999-12-31 never ends
         return None
     return day_start(campaign.ends_on + timedelta(days=1), zone or business_zone())
 

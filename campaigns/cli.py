@@ -35,7 +35,7 @@ def create_token_command(name: str, role: str):
 @click.argument("email")
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--name", default="", help="Display name (default: the part of the e-mail before @).")
-@click.password_option(help="At least 10 characters; asked for when not given.")
+@click.password_option(help="At least 12 characters, hard to guess, without the e-mail; asked for when not given.")
 def create_user_command(email: str, role: str, name: str, password: str):
     """Create a user who can log in."""
     try:

@@ -1,9 +1,11 @@
 """Configuration from environment variables, with safe development defaults."""
 import os
+from datetime import timedelta
 
 from dotenv import load_dotenv
 
 DEV_SECRET_KEY = "dev-only-secret-key-not-for-production"
+ENV_NAMES = ("development", "test", "production")
 
 
 class ConfigError(RuntimeError):
@@ -23,6 +25,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "5 per minute;30 per hour"),
+        "LOGIN_ADDRESS_RATE_LIMIT": env.get("LOGIN_ADDRESS_RATE_LIMIT", "20 per minute;100 per hour"),
+        "TRUSTED_PROXIES": env.get("TRUSTED_PROXIES", "0"),
+        "SESSION_LIFETIME_HOURS": env.get("SESSION_LIFETIME_HOURS", "12"),
         "REDEEM_FAILURE_LIMIT": env.get("REDEEM_FAILURE_LIMIT", "30 per minute;300 per hour"),
         "CLAIM_RATE_LIMIT": env.get("CLAIM_RATE_LIMIT", "10 per minute;50 per hour"),
         "MAIL_SERVER": env.get("MAIL_SERVER", "127.0.0.1"),
@@ -34,11 +39,20 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
+        # A request body over this is refused with 413 before it is parsed (a CSV upload may set its own limit).
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_REQUEST_MB", "16")) * 2**20,
+        "MAX_FORM_MEMORY_SIZE": 1 * 2**20,  # one form field: the longest text a page takes is far below
         # Recycle instead of pinging before every checkout: a ping is one more round trip per request.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800},
     }
     config.update(overrides or {})
     config["SQLALCHEMY_DATABASE_URI"] = _explicit_driver(config["SQLALCHEMY_DATABASE_URI"])
+    _check_env_name(config["ENV_NAME"])
+    config["TRUSTED_PROXIES"] = _whole_number(config, "TRUSTED_PROXIES", low=0, high=10)
+    hours = _whole_number(config, "SESSION_LIFETIME_HOURS", low=1, high=24 * 90)
+    config["SESSION_LIFETIME_HOURS"] = hours
+    # A session lasts this long from log-in (see the user loader); the cookie and remember-me expire with it.
+    config["PERMANENT_SESSION_LIFETIME"] = config["REMEMBER_COOKIE_DURATION"] = timedelta(hours=hours)
     config["PRODUCTION"] = config["ENV_NAME"] == "production"
     if config["PRODUCTION"]:
         _check_production(config)
@@ -52,6 +66,26 @@ def _explicit_driver(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def _check_env_name(name) -> None:
+    """Refuse any environment name but the known ones: an unknown name must not start with the built-in key."""
+    if name not in ENV_NAMES:
+        raise ConfigError(f"RECIPROCATE_ENV is {name!r}; it must be exactly one of: {', '.join(ENV_NAMES)}.")
+
+
+def _whole_number(config: dict, name: str, low: int, high: int) -> int:
+    """Return a setting read as a whole number within [low, high], or raise ConfigError."""
+    value = config[name]
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        number = int(value.strip())
+    else:
+        raise ConfigError(f"{name} is {value!r}; it must be a whole number from {low} to {high}.")
+    if not low <= number <= high:
+        raise ConfigError(f"{name} is {number}; it must be a whole number from {low} to {high}.")
+    return number
 
 
 def _check_production(config: dict) -> None:

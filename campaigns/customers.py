@@ -1,4 +1,5 @@
 """Customers: read an e-mail or phone as people type them, and find or create the one person behind them."""
+import unicodedata
 from dataclasses import dataclass
 
 import phonenumbers
@@ -13,6 +14,7 @@ from .models import Customer
 
 
 NAME_MAX = 120
+CONTROL = {"Cc", "Cs"}  # control characters (NUL, CR, LF…) and lone surrogates: never part of a name
 
 
 @dataclass(frozen=True)
@@ -45,8 +47,8 @@ def make_contact(email: str | None = None, phone: str | None = None, name: str |
     if not wrong.fields and email is None and phone is None:
         wrong.add("customer", "Give an e-mail address or a phone number.")
     name = (name or "").strip() or None
-    if name is not None and len(name) > NAME_MAX:
-        wrong.add("name", f"A name is text of at most {NAME_MAX} characters.")
+    if name is not None and (len(name) > NAME_MAX or any(unicodedata.category(ch) in CONTROL for ch in name)):
+        wrong.add("name", f"A name is text of at most {NAME_MAX} characters, on one line.")
     wrong.raise_any()
     return Contact(email, phone, name)
 
@@ -62,16 +64,18 @@ def find_customer(contact: Contact) -> Customer | None:
     return None
 
 
-def find_or_create(contact: Contact) -> Customer:
+def find_or_create(contact: Contact, fill_in: bool = True) -> Customer:
     """Return the matching customer (filling in what was missing), creating one when there is none.
 
-    Matching is by e-mail first, then phone (API.md). A concurrent creation of the same person is
-    settled by the unique indexes: the loser reads the winner's row.
+    Matching is by e-mail first, then phone (API.md). With `fill_in=False` a matched customer is left
+    exactly as stored: public pages, where anyone can type anyone's address, match without changing.
+    A concurrent creation of the same person is settled by the unique indexes: the loser reads the winner's row.
     """
     for _ in range(3):
         customer = find_customer(contact)
         if customer is not None:
-            _fill_in(customer, contact)
+            if fill_in:
+                _fill_in(customer, contact)
             return customer
         savepoint = db.session.begin_nested()
         try:

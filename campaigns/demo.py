@@ -22,10 +22,10 @@ from .purchases import record_purchase
 from .redemption import Attempt, redeem
 
 DEMO_USERS = (
-    ("owner@example.com", "Olivia Owner", "owner", "demo-owner-pass"),
-    ("marketer@example.com", "Marco Marketer", "marketer", "demo-marketer-pass"),
-    ("staff@example.com", "Ana Staff", "staff", "demo-staff-pass"),
-    ("ben@example.com", "Ben Staff", "staff", "demo-staff-pass"),
+    ("owner@example.com", "Olivia Owner", "owner", "demo-espresso-crema"),
+    ("marketer@example.com", "Marco Marketer", "marketer", "demo-flat-white-poster"),
+    ("staff@example.com", "Ana Staff", "staff", "demo-oat-milk-latte"),
+    ("ben@example.com", "Ben Staff", "staff", "demo-oat-milk-latte"),
 )
 FIRST = ("Ana", "Ben", "Carla", "Dev", "Eli", "Fatima", "Gus", "Hana", "Ivo", "Jin", "Kai", "Lena", "Mia", "Noor",
          "Omar", "Pia", "Quinn", "Rosa", "Sam", "Tara", "Uma", "Vik", "Wes", "Yara", "Zoe")

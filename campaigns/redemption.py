@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select
 
-from . import audit, codes
+from . import audit, codes, inputs
 from . import redemption_rule as rule
 from .business import business_zone
 from .campaign import campaign_state
@@ -248,7 +248,7 @@ def _audit_fields(attempt: Attempt, location_id: int | None, subject: str) -> di
     """The audit entry's columns for an attempt, alike for every outcome."""
     return {"user_id": attempt.user_id, "token_id": attempt.token_id, "location_id": location_id,
             "ip_address": attempt.ip_address, "device_time": _device_time(attempt),
-            "subject": ("voucher", (subject or "")[:64])}
+            "subject": ("voucher", inputs.printable(subject or "", 64))}
 
 
 def audit_attempt(attempt: Attempt, location, subject: str, outcome: str, details: dict) -> None:

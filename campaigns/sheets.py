@@ -1,5 +1,4 @@
 """Printable voucher sheets (PDF cut-out cards), the claim-page poster, and the CSV export of codes."""
-import csv
 import io
 from datetime import datetime
 
@@ -9,6 +8,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas
 
 from . import codes, qr
+from .exports import csv_text
 from .models import Campaign, Voucher
 
 PAGE_SIZES = {"a4": A4, "letter": letter}
@@ -137,13 +137,10 @@ def claim_poster(campaign: Campaign, claim_url: str, page: str = "a4", expiry: s
 
 def codes_csv(vouchers: list[Voucher], url_for_code, state_of) -> str:
     """Return the CSV export of codes and URLs."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["code", "url", "batch", "channel", "state", "issued_at", "redeemed_at"])
-    for voucher in vouchers:
-        writer.writerow([codes.format_code(voucher.code), url_for_code(voucher.code), voucher.batch_label or "",
-                         voucher.channel, state_of(voucher), _iso(voucher.issued_at), _iso(voucher.redeemed_at)])
-    return out.getvalue()
+    return csv_text(["code", "url", "batch", "channel", "state", "issued_at", "redeemed_at"],
+                    ([codes.format_code(voucher.code), url_for_code(voucher.code), voucher.batch_label or "",
+                      voucher.channel, state_of(voucher), _iso(voucher.issued_at), _iso(voucher.redeemed_at)]
+                     for voucher in vouchers))
 
 
 def _iso(moment: datetime | None) -> str:

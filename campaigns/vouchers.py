@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import codes
+from . import codes, inputs
 from .campaign import campaign_state
 from .customers import Contact, find_or_create
 from .errors import DomainError, NotFound, ValidationError
@@ -57,13 +57,10 @@ def check_count(count) -> int:
 
 
 def clean_label(batch_label) -> str | None:
-    """Return a batch label stripped (None when empty); invalid_input unless it is text of at most 120 characters."""
-    if batch_label is not None and not isinstance(batch_label, str):
-        raise ValidationError({"batch_label": "Text of at most 120 characters."})
-    label = (batch_label or "").strip()
-    if len(label) > 120:
-        raise ValidationError({"batch_label": f"At most 120 characters (this one has {len(label)})."})
-    return label or None
+    """Return a batch label stripped (None when empty); invalid_input unless it is one line of at most 120 characters."""
+    if batch_label is None:
+        return None
+    return inputs.text(batch_label, "batch_label", 120) or None
 
 
 def issue_batch_steps(campaign: Campaign, count: int, batch_label: str | None = None, channel: str = "batch",
@@ -134,7 +131,8 @@ def issue_personal(campaign: Campaign, customer: Customer, channel: str = "api",
 def claim(slug: str, contact: Contact, now: datetime | None = None) -> tuple[Voucher, bool]:
     """Give a customer their voucher from a public claim page: the one they hold, or a new one.
 
-    Returns the voucher and whether it is new.
+    Returns the voucher and whether it is new. Anyone can type anyone's address here, so a matched
+    customer's details are never changed, and the caller must not show a voucher that is not new.
     """
     campaign = db.session.scalar(select(Campaign).where(Campaign.claim_slug == slug))
     if campaign is None:
@@ -143,7 +141,7 @@ def claim(slug: str, contact: Contact, now: datetime | None = None) -> tuple[Vou
     state = campaign_state(campaign, now)
     if state != "active":
         raise VoucherError("campaign_not_active", _CLOSED[state])
-    customer = find_or_create(contact)
+    customer = find_or_create(contact, fill_in=False)
     held = db.session.scalar(select(Voucher).where(
         Voucher.campaign_id == campaign.id, Voucher.customer_id == customer.id, Voucher.redeemed_at.is_(None),
         Voucher.void_at.is_(None)).order_by(Voucher.id).limit(1))

@@ -41,11 +41,11 @@ def demo_targets() -> dict:
 def pages(targets: dict) -> dict:
     """Which pages each demo user is shown, and the public pages (no log-in)."""
     return {
-        "owner@example.com": ("demo-owner-pass", ["/dashboard/", "/settings/", "/settings/users",
+        "owner@example.com": ("demo-espresso-crema", ["/dashboard/", "/settings/", "/settings/users",
                                                    "/settings/locations", "/settings/tokens"]),
-        "marketer@example.com": ("demo-marketer-pass", ["/campaigns/", "/campaigns/new",
+        "marketer@example.com": ("demo-flat-white-poster", ["/campaigns/", "/campaigns/new",
                                                          f"/campaigns/{targets['campaign']}"]),
-        "staff@example.com": ("demo-staff-pass", ["/desk/", f"/desk/v/{targets['used']}"]),
+        "staff@example.com": ("demo-oat-milk-latte", ["/desk/", f"/desk/v/{targets['used']}"]),
         None: (None, [f"/v/{targets['fresh'][2]}", f"/v/{targets['used']}"]
                + ([f"/claim/{targets['slug']}"] if targets["slug"] else [])),
     }

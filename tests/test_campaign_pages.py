@@ -42,7 +42,7 @@ def test_a_bad_campaign_form_names_the_fields_and_saves_nothing(client, app, mak
     response = _post(client, "/campaigns/new", bad)
     text = response.get_data(as_text=True)
     assert response.status_code == 200 and "This field is required" in text
-    assert "cannot be before the start date" in text and "between 0 and 100" in text
+    assert "cannot be before the start date" in text and "A percentage from 0 to 100" in text
     fixed = dict(GOOD, unit_cost="-1")
     text = _post(client, "/campaigns/new", fixed).get_data(as_text=True)
     assert "cannot be negative" in text
@@ -128,8 +128,8 @@ def test_claim_page_gives_a_voucher_once(client, app, make_campaign):
     again = _post(client, url, {"email": "", "phone": "", "name": ""})
     assert "Give an e-mail address or a phone number" in again.get_data(as_text=True)
     same = _post(client, url, {"email": "ana@example.com", "phone": "", "name": ""})
-    assert same.location == first.location
-    assert "You already have this voucher" in client.get(same.location).get_data(as_text=True)
+    held = same.get_data(as_text=True)  # the held voucher is sent to its address, never shown (tests/test_claim_page.py)
+    assert same.status_code == 200 and "You already have this voucher" in held and first.location[3:] not in held
     assert _count(app, Voucher) == 1 and _count(app, Customer) == 1
     assert client.get("/claim/nope").status_code == 404
 

@@ -56,7 +56,7 @@ def test_new_campaigns_are_drafts(ctx):
 
 
 def test_money_and_margin_are_exact(ctx):
-    made = campaigns.create_campaign(design(dict(BASE, unit_cost=0.1, fixed_cost="1,200.50", retail_value="4.5",
+    made = campaigns.create_campaign(design(dict(BASE, unit_cost="0.1", fixed_cost="1200.50", retail_value="4.5",
                                           gross_margin_pct="62.5")))
     assert (made.unit_cost_cents, made.fixed_cost_cents, made.retail_value_cents, made.gross_margin_bp) == \
         (10, 120050, 450, 6250)

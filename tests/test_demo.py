@@ -52,7 +52,7 @@ def count(model, *where) -> int:
 def test_seed_demo_fills_an_empty_database_and_prints_what_it_made(demo):
     result, _ = demo
     assert result.exit_code == 0, result.output
-    assert "owner@example.com" in result.output and "demo-owner-pass" in result.output
+    assert "owner@example.com" in result.output and "demo-espresso-crema" in result.output
     live = count(Redemption, Redemption.undone_at.is_(None))
     assert (f"Demo data: {count(Voucher)} vouchers, {live} redemptions, {count(Customer)} customers, "
             f"{count(Purchase)} purchases.") in result.output
@@ -147,7 +147,7 @@ def test_seed_demo_if_empty_leaves_a_used_database_alone_and_prints_logins(seede
     with app.app_context():
         vouchers = count(Voucher)
     again = runner.invoke(args=["seed-demo", "--if-empty"])
-    assert again.exit_code == 0 and "no demo data added" in again.output and "demo-staff-pass" in again.output
+    assert again.exit_code == 0 and "no demo data added" in again.output and "demo-oat-milk-latte" in again.output
     refused = runner.invoke(args=["seed-demo"])
     assert refused.exit_code != 0
     with app.app_context():
@@ -157,7 +157,7 @@ def test_seed_demo_if_empty_leaves_a_used_database_alone_and_prints_logins(seede
 def test_demo_owner_logs_in_and_sees_campaigns(seeded):
     client = seeded[0].test_client()
     token = csrf_from(client.get("/login").get_data(as_text=True))
-    response = client.post("/login", data={"email": "owner@example.com", "password": "demo-owner-pass",
+    response = client.post("/login", data={"email": "owner@example.com", "password": "demo-espresso-crema",
                                            "csrf_token": token})
     assert response.status_code == 302
     page = client.get("/dashboard/").get_data(as_text=True)

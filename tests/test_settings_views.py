@@ -83,7 +83,7 @@ def test_business_settings_saved_and_bad_values_named(client, app, make_user):
     bad = dict(good, time_zone="Mars/Olympus", default_phone_region="QQ", default_gross_margin_pct="150")
     response = _form_post(client, "/settings/", bad)
     text = response.get_data(as_text=True)
-    assert response.status_code == 200 and "Number must be between 0 and 100" in text
+    assert response.status_code == 200 and "A percentage from 0 to 100" in text
     bad["default_gross_margin_pct"] = "50"
     text = _form_post(client, "/settings/", bad).get_data(as_text=True)
     assert "not a known time zone" in text and "two-letter country code" in text

@@ -28,10 +28,16 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of the id a session carries: raising it ends every session signed in before (see get_id).
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     @property
     def is_active(self) -> bool:
         return self.active
+
+    def get_id(self) -> str:
+        """Return the id a session stores: the user's id and session version, so a bumped version ends it."""
+        return f"{self.id}:{self.session_version}"
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"

@@ -10,10 +10,11 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 API_VERSION = "1.0.0"
 
 
-def operation(path: str, method: str, role: str, summary: str, responses: dict, request_schema: dict | None = None):
+def operation(path: str, method: str, role: str, summary: str, responses: dict, request_schema: dict | None = None,
+              parameters: list[dict] | None = None):
     """Register a view as an API route with its access rule and its OpenAPI description."""
     def register(view):
-        openapi.register(openapi.Operation(path, method, role, summary, responses, request_schema))
+        openapi.register(openapi.Operation(path, method, role, summary, responses, request_schema, parameters or []))
         view = public(view) if role == "public" else requires(role)(view)
         bp.add_url_rule(path, view.__name__, view, methods=[method])
         return view

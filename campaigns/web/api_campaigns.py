@@ -2,13 +2,15 @@
 from flask import jsonify, request
 
 from .. import campaign as campaigns
-from .. import codes, money
+from .. import codes, inputs, money
 from ..business import get_settings
 from ..customers import find_or_create
-from ..errors import FieldErrors, ValidationError
+from ..errors import FieldErrors
+from ..campaign import NAME_MAX, TEXT_MAX, WHOLE_RANGES
 from ..models import CAMPAIGN_KINDS, CAMPAIGN_STATUSES
-from ..vouchers import check_count, clean_label, issue_batch, issue_personal
+from ..vouchers import MAX_BATCH, check_count, clean_label, issue_batch, issue_personal
 from .access import current_identity
+from . import schemas
 from .api import operation
 from .payloads import campaign_changes, json_body, new_campaign_design, parse_contact
 from .urls import claim_url, qr_svg_url, voucher_url
@@ -30,7 +32,38 @@ CAMPAIGN_SCHEMA = {"type": "object", "properties": {
 VOUCHERS_SCHEMA = {"type": "object", "properties": {"vouchers": {"type": "array", "items": {
     "type": "object", "properties": {"code": {"type": "string"}, "formatted": {"type": "string"},
                                      "url": {"type": "string"}, "qr_svg_url": {"type": "string"}}}}}}
+PAGE_MAX = 1_000_000
 ERROR = {"schema": {"$ref": "#/components/schemas/Error"}}
+
+
+def campaign_fields() -> dict:
+    """The campaign fields a client may send, with the bounds the API checks (money in the set currency)."""
+    places = money.exponent(get_settings().currency)
+    low_high = {field: schemas.whole(*bounds) for field, bounds in WHOLE_RANGES.items()}
+    return {
+        "name": schemas.text(NAME_MAX, 1), "kind": {"type": "string", "enum": list(CAMPAIGN_KINDS)},
+        "offer": schemas.text(TEXT_MAX, multiline=True), "unit_cost": schemas.money(places),
+        "retail_value": schemas.money(places, nullable=True), "fixed_cost": schemas.money(places),
+        "gross_margin_pct": {"anyOf": [{"type": "number", "minimum": 0, "maximum": 100},
+                                       schemas.money(2) | {"pattern": r"^(100(\.0{1,2})?|[0-9]{1,2}(\.[0-9]{1,2})?)$"}],
+                             "description": "A percentage from 0 to 100 with at most two decimals."},
+        "starts_on": schemas.day(nullable=True), "ends_on": schemas.day(nullable=True),
+        "voucher_limit": low_high["voucher_limit"] | {"nullable": True},
+        "per_customer_limit": low_high["per_customer_limit"],
+        "attribution_window_days": low_high["attribution_window_days"],
+        "status": {"type": "string", "enum": list(CAMPAIGN_STATUSES)},
+        "feedback_question": schemas.text(TEXT_MAX), "claim_page": {"type": "boolean"},
+    }
+
+
+def new_campaign_schema() -> dict:
+    """A new campaign: name and unit_cost required; it starts as a draft."""
+    return schemas.closed(campaign_fields() | {"status": {"type": "string", "enum": ["draft"]}}, ["name", "unit_cost"])
+
+
+def campaign_change_schema() -> dict:
+    """A PATCH of some campaign fields, status included."""
+    return schemas.closed(campaign_fields())
 
 
 def campaign_json(campaign) -> dict:
@@ -60,7 +93,7 @@ def _actor_id() -> int | None:
 
 @operation("/campaigns", "POST", "marketer", "Create a campaign (it starts as a draft).",
            {"201": {"description": "Created", "schema": CAMPAIGN_SCHEMA}, "422": {"description": "Bad fields", **ERROR}},
-           request_schema={**CAMPAIGN_SCHEMA, "required": ["name", "unit_cost"]})
+           request_schema=new_campaign_schema)
 def create_campaign():
     """Create a draft campaign."""
     campaign = campaigns.create_campaign(new_campaign_design(json_body()), _actor_id())
@@ -68,23 +101,23 @@ def create_campaign():
 
 
 @operation("/campaigns", "GET", "marketer", "List campaigns, newest first (?page=&per_page=&status=).",
-           {"200": {"description": "One page of campaigns", "schema": {"type": "object"}}})
+           {"200": {"description": "One page of campaigns", "schema": {"type": "object", "properties": {
+               "campaigns": {"type": "array", "items": CAMPAIGN_SCHEMA}, "page": {"type": "integer"},
+               "per_page": {"type": "integer"}, "total": {"type": "integer"}}}}},
+           parameters=[{"name": "page", "in": "query", "schema": schemas.whole(1, PAGE_MAX, default=1)},
+                       {"name": "per_page", "in": "query", "schema": schemas.whole(1, 200, default=50)},
+                       {"name": "status", "in": "query", "schema": {"type": "string", "enum": list(CAMPAIGN_STATUSES)}}])
 def list_campaigns():
     """List campaigns a page at a time."""
-    errors = {}
-    page = request.args.get("page", "1")
-    per_page = request.args.get("per_page", "50")
+    wrong = FieldErrors()
+    page = wrong.check(inputs.whole, request.args.get("page", "1"), "page", 1, PAGE_MAX)
+    per_page = wrong.check(inputs.whole, request.args.get("per_page", "50"), "per_page", 1, 200)
     status = request.args.get("status")
-    if not page.isdigit() or int(page) < 1:
-        errors["page"] = "A whole number from 1."
-    if not per_page.isdigit() or not 1 <= int(per_page) <= 200:
-        errors["per_page"] = "A whole number from 1 to 200."
     if status is not None and status not in CAMPAIGN_STATUSES:
-        errors["status"] = "One of draft, active, paused, ended."
-    if errors:
-        raise ValidationError(errors)
-    rows, total = campaigns.list_campaigns(int(page), int(per_page), status)
-    return jsonify({"campaigns": [campaign_json(c) for c in rows], "page": int(page), "per_page": int(per_page),
+        wrong.add("status", f"One of {', '.join(CAMPAIGN_STATUSES)}.")
+    wrong.raise_any()
+    rows, total = campaigns.list_campaigns(page, per_page, status)
+    return jsonify({"campaigns": [campaign_json(c) for c in rows], "page": page, "per_page": per_page,
                     "total": total})
 
 
@@ -97,7 +130,7 @@ def get_campaign(campaign_id: int):
 
 @operation("/campaigns/<int:campaign_id>", "PATCH", "marketer", "Change fields of a campaign, including status.",
            {"200": {"description": "The changed campaign", "schema": CAMPAIGN_SCHEMA},
-            "422": {"description": "Bad fields or status change", **ERROR}}, request_schema=CAMPAIGN_SCHEMA)
+            "422": {"description": "Bad fields or status change", **ERROR}}, request_schema=campaign_change_schema)
 def patch_campaign(campaign_id: int):
     """Change some fields of a campaign."""
     campaign = campaigns.get_campaign(campaign_id)
@@ -110,11 +143,13 @@ def patch_campaign(campaign_id: int):
            "Make N anonymous vouchers ({count, batch_label?}) or one personal voucher ({customer}).",
            {"201": {"description": "The vouchers made", "schema": VOUCHERS_SCHEMA},
             "409": {"description": "customer_limit_reached or voucher_limit_reached", **ERROR},
-            "422": {"description": "Bad input", **ERROR}},
-           request_schema={"type": "object", "properties": {
-               "count": {"type": "integer", "minimum": 1, "maximum": 100000}, "batch_label": {"type": "string"},
-               "customer": {"type": "object", "properties": {"email": {"type": "string"}, "phone": {"type": "string"},
-                                                              "name": {"type": "string"}}}}})
+            "422": {"description": "Bad input, or the campaign has ended", **ERROR},
+            "503": {"description": "busy: simultaneous requests for one customer; try again", **ERROR}},
+           request_schema=schemas.closed(
+               {"count": schemas.whole(1, MAX_BATCH), "batch_label": schemas.text(120, nullable=True),
+                "customer": schemas.CONTACT},
+               oneOf=[{"required": ["count"], "not": {"required": ["customer"]}},
+                      {"required": ["customer"], "not": {"required": ["count"]}}]))
 def make_vouchers(campaign_id: int):
     """Make anonymous vouchers, or issue one personal voucher."""
     body = json_body()

@@ -1,19 +1,21 @@
 """API: redeeming vouchers and looking them up (API.md: redemptions, vouchers)."""
 from flask import current_app, jsonify, request
 
-from .. import codes, redemption
+from .. import codes, inputs, redemption
 from ..business import business_zone
 from ..errors import DomainError, FieldErrors
 from ..extensions import db, limiter
 from ..models import Customer
 from ..vouchers import find_voucher, voucher_state
 from .access import current_identity
+from . import schemas
 from .api import operation
 from .errors import json_error
 from .payloads import json_body, parse_contact, parse_time
 from .transaction import keep_refusal
 from .urls import voucher_url
 
+CODE_MAX = 300  # a code, or the whole scanned voucher URL
 ERROR = {"schema": {"$ref": "#/components/schemas/Error"}}
 REDEMPTION_SCHEMA = {"type": "object", "properties": {
     "code": {"type": "string"}, "redeemed_at": {"type": "string", "format": "date-time"},
@@ -23,8 +25,13 @@ REDEMPTION_SCHEMA = {"type": "object", "properties": {
     "give": {"type": "string"}, "formatted": {"type": "string"}, "location": {"type": "string", "nullable": True}}}
 
 
-def _failed(response) -> bool:
-    return response.status_code >= 400
+GUESSING = frozenset({"unknown_code", "invalid_code"})  # the only refusals that say someone is guessing codes
+_GUESSED = "reciprocate.guessed"
+
+
+def _guessed(response) -> bool:
+    """Count an attempt against the failure limit only when it looked like guessing (not a used voucher)."""
+    return bool(request.environ.get(_GUESSED))
 
 
 def _identity_key() -> str:
@@ -41,10 +48,9 @@ def _failure_limit() -> str:
 def _attempt(body: dict) -> redemption.Attempt:
     wrong = FieldErrors({k: "Not a field here." for k in body if k not in ("code", "customer", "location",
                                                                           "scanned_at", "device_time")})
-    if not isinstance(body.get("code"), str):
-        wrong.add("code", "Send the voucher code (or the scanned URL) as text.")
-    if body.get("location") is not None and not isinstance(body["location"], str):
-        wrong.add("location", "The location's name, as text.")
+    wrong.check(inputs.text, body.get("code"), "code", CODE_MAX, minimum=1)
+    if body.get("location") is not None:
+        wrong.check(inputs.text, body["location"], "location", 120)
     scanned_at = wrong.check(parse_time, body.get("scanned_at"), "scanned_at")
     device_time = wrong.check(parse_time, body.get("device_time"), "device_time")
     customer = wrong.check(parse_contact, body["customer"]) if body.get("customer") is not None else None
@@ -77,7 +83,10 @@ def redemption_json(made: redemption.Redeemed) -> dict:
 def _audit_refused(outcome: str, details: dict) -> None:
     """Audit an attempt refused before the redemption service saw it (bad input, too many failures)."""
     identity = current_identity()
-    sent = request.get_json(silent=True)
+    try:
+        sent = request.get_json(silent=True)
+    except RecursionError:
+        sent = None
     code = sent.get("code") if isinstance(sent, dict) and isinstance(sent.get("code"), str) else ""
     redemption.audit_attempt(redemption.Attempt(user_id=identity.user_id, token_id=identity.token_id,
                                                 ip_address=request.remote_addr), None, code, outcome, details)
@@ -96,17 +105,17 @@ def _audit_rate_limited(breached) -> None:
            {"201": {"description": "Redeemed: hand it over", "schema": REDEMPTION_SCHEMA},
             "404": {"description": "unknown_code", **ERROR}, "409": {"description": "already_redeemed or void", **ERROR},
             "410": {"description": "expired", **ERROR},
-            "422": {"description": "invalid_code, campaign_not_active or bad input", **ERROR},
-            "429": {"description": "Too many failed attempts", **ERROR}},
-           request_schema={"type": "object", "required": ["code"], "properties": {
-               "code": {"type": "string"}, "location": {"type": "string"},
-               "scanned_at": {"type": "string", "format": "date-time"},
-               "device_time": {"type": "string", "format": "date-time"},
-               "customer": {"type": "object", "properties": {"email": {"type": "string"},
-                                                              "phone": {"type": "string"},
-                                                              "name": {"type": "string"}}}}})
-@limiter.limit(_failure_limit, key_func=_identity_key, deduct_when=_failed, on_breach=_audit_rate_limited)
-@limiter.limit(_failure_limit, deduct_when=_failed, on_breach=_audit_rate_limited)
+            "422": {"description": "invalid_code, campaign_not_active, unknown_location or bad input", **ERROR},
+            "429": {"description": "rate_limited: too many guessed codes (unknown or mistyped) from this device or "
+                                   "address", **ERROR},
+            "503": {"description": "busy: simultaneous requests for one customer; try again", **ERROR}},
+           request_schema=schemas.closed({
+               "code": schemas.text(CODE_MAX, 1, description="The code as printed or typed, or the scanned URL"),
+               "location": schemas.text(120, nullable=True), "scanned_at": schemas.moment(nullable=True),
+               "device_time": schemas.moment(nullable=True), "customer": schemas.CONTACT | {"nullable": True}},
+               ["code"]))
+@limiter.limit(_failure_limit, key_func=_identity_key, deduct_when=_guessed, on_breach=_audit_rate_limited)
+@limiter.limit(_failure_limit, deduct_when=_guessed, on_breach=_audit_rate_limited)
 def create_redemption():
     """Redeem a voucher; every attempt, failed ones included, goes to the audit log."""
     try:
@@ -117,12 +126,16 @@ def create_redemption():
         if not isinstance(error, redemption.RedemptionError):  # refused before it reached the service
             _audit_refused(error.code, {"message": error.message, **error.details})
         keep_refusal()  # the audit entry of the failed attempt is all the service left
+        if error.code in GUESSING:
+            request.environ[_GUESSED] = True
         return json_error(error)
     return jsonify(redemption_json(made)), 201
 
 
 @operation("/vouchers/<code>", "GET", "staff", "A voucher's state, campaign, customer and redemption.",
-           {"200": {"description": "The voucher", "schema": {"type": "object"}},
+           {"200": {"description": "The voucher", "schema": {"type": "object", "properties": {
+               "code": {"type": "string"}, "state": {"type": "string"}, "customer": {"type": "object", "nullable": True},
+               "redemption": {"type": "object", "nullable": True}}}},
             "404": {"description": "unknown_code", **ERROR}, "422": {"description": "invalid_code", **ERROR}})
 def get_voucher(code: str):
     """Look a voucher up without redeeming it."""

@@ -1,13 +1,16 @@
 """Log-in, log-out, the first-run owner set-up, and the home page that routes by role."""
+import unicodedata
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import login_user, logout_user
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, logout_user
 
 from .. import accounts
 from ..extensions import limiter
 from .access import PUBLIC, allows, current_identity, public, required_role, requires
-from .forms import LoginForm, SetupForm
+from .forms import LoginForm, PasswordChangeForm, SetupForm, put_errors_on
+from .security import sign_in
 from .transaction import attempt
 
 bp = Blueprint("auth", __name__)
@@ -17,26 +20,33 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _address_limit() -> str:
+    return current_app.config["LOGIN_ADDRESS_RATE_LIMIT"]
+
+
 def _failed_login(response) -> bool:
     return bool(request.environ.get("reciprocate.login_failed"))
 
 
-def _email_key() -> str:
-    return "login-email:" + (request.form.get("email") or "").strip().lower()
+def _email_at_address_key() -> str:
+    # The e-mail together with the address: a stranger's wrong guesses lock out only the stranger.
+    return f"login:{accounts.login_limit_key(request.form.get('email') or '')}|{get_remote_address()}"
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only follow a `next` that stays on this site."""
-    if not target:
+    """Only follow a `next` that is a plain path on this site: one leading "/", no backslash or control character."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if any(unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") for char in target):
         return None
     parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc and target.startswith("/") else None
+    return target if not parts.scheme and not parts.netloc else None
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed_login)
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed_login, key_func=_email_key)
+@limiter.limit(_address_limit, methods=["POST"], deduct_when=_failed_login)
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed_login, key_func=_email_at_address_key)
 def login():
     """Show the log-in form; sign in on good credentials."""
     if accounts.user_count() == 0:
@@ -45,7 +55,7 @@ def login():
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
-            login_user(user)
+            sign_in(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
         request.environ["reciprocate.login_failed"] = True
         flash("That e-mail and password do not match an active account.", "error")
@@ -56,7 +66,8 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @requires("staff")
 def logout():
-    """Sign out."""
+    """Sign out, ending every session of this user (a copied cookie included)."""
+    accounts.end_sessions(current_user._get_current_object())
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
@@ -73,12 +84,30 @@ def setup():
         user, error = attempt(lambda: accounts.create_first_owner(form.email.data, form.name.data, form.password.data,
                                                                    business_name=form.business_name.data))
         if error is not None:
+            put_errors_on(form, error.details.get("fields", {}))
             flash(error.message, "error")
         else:
-            login_user(user)
+            sign_in(user)
             flash("Welcome! Add your locations and team next.", "success")
             return redirect(url_for("settings.index"))
     return render_template("auth/setup.html", form=form)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@requires("staff")
+def account():
+    """Show who is signed in; change one's own password, which ends every other session."""
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        _, error = attempt(lambda: accounts.change_own_password(user, form.current_password.data, form.password.data))
+        if error is None:
+            sign_in(user)  # this browser carries on under the new session version; the others are out
+            flash("Password changed. Every other session of yours has ended.", "success")
+            return redirect(url_for("auth.account"))
+        put_errors_on(form, error.details.get("fields", {}))
+        flash(error.message, "error")
+    return render_template("auth/account.html", form=form)
 
 
 @bp.route("/")

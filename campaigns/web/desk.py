@@ -10,19 +10,19 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from .. import business, codes, redemption, undo as undoing
+from .. import business, codes, inputs, redemption, undo as undoing
 from ..customers import find_customer, find_or_create, make_contact
 from ..errors import DomainError, ValidationError
 from ..extensions import db
 from ..metrics.desk import redemptions_today
 from ..models import Redemption, utcnow
-from ..money import MoneyError, to_cents, to_json as money_json
+from ..money import exponent, to_cents, to_json as money_json
 from ..purchases import record_purchase
 from ..vouchers import attach_customer, find_voucher, voucher_state
 from .access import requires
-from .api_desk import customer_json
+from .api_desk import CODE_MAX, customer_json
 from .errors import json_error, status_of, wants_json
-from .payloads import parse_time
+from .payloads import CONTACT_MAX, json_body, parse_time
 from .transaction import attempt
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
@@ -39,7 +39,8 @@ def _answer(action, back: str, success: str = ""):
 
 
 def _fields() -> dict:
-    return request.get_json(silent=True) or request.form.to_dict()
+    """The action's fields: the script's JSON object (strictly read), or the plain form's fields."""
+    return json_body() if request.is_json else request.form.to_dict()
 
 
 @bp.route("/")
@@ -100,15 +101,15 @@ def voucher(code_text: str):
 def attach():
     """Attach a customer (e-mail or phone) to a voucher, so later purchases count."""
     fields = _fields()
-    code = str(fields.get("code", ""))
 
     def attach_contact():
+        code = _text(fields, "code", CODE_MAX)
         found = find_voucher(code)
-        contact = make_contact(*(_text(fields, name) for name in ("email", "phone", "name")))
+        contact = make_contact(*(_text(fields, name, most) for name, most in CONTACT_MAX.items()))
         attach_customer(found, find_or_create(contact))
         return {"code": found.code, "customer": customer_json(found.customer)}
 
-    return _answer(attach_contact, url_for("desk.voucher", code_text=code or "-"), "Customer attached.")
+    return _answer(attach_contact, url_for("desk.voucher", code_text=_back_code(fields)), "Customer attached.")
 
 
 @bp.route("/undo", methods=["POST"])
@@ -118,13 +119,12 @@ def undo():
     fields = _fields()
 
     def undo_redemption():
-        if not str(fields.get("redemption_id", "")).isdigit():
-            raise ValidationError({"redemption_id": "Which redemption to undo."})
-        undone = undoing.undo(int(fields["redemption_id"]), current_user._get_current_object(),
-                              _text(fields, "reason"))
+        redemption_id = inputs.whole(fields.get("redemption_id"), "redemption_id", 1, inputs.ID_MAX)
+        undone = undoing.undo(redemption_id, current_user._get_current_object(),
+                              _text(fields, "reason", 500, multiline=True))
         return {"redemption_id": undone.id, "undone_at": undone.undone_at.isoformat()}
 
-    return _answer(undo_redemption, url_for("desk.voucher", code_text=str(fields.get("code") or "-")),
+    return _answer(undo_redemption, url_for("desk.voucher", code_text=_back_code(fields)),
                    "Redemption undone: the voucher can be used again.")
 
 
@@ -133,30 +133,35 @@ def undo():
 def purchase():
     """Record a purchase for a customer found by voucher code or by e-mail/phone."""
     fields = _fields()
-    code = str(fields.get("code") or "")
+    code = _back_code(fields)
 
     def record():
-        customer_id, voucher_id = _purchase_customer(fields, code)
-        try:
-            cents = to_cents(fields.get("amount"), business.get_settings().currency)
-        except MoneyError as error:
-            raise ValidationError({"amount": str(error)}) from None
-        place = business.find_location(_text(fields, "location"))
+        customer_id, voucher_id = _purchase_customer(fields, _text(fields, "code", CODE_MAX))
+        currency = business.get_settings().currency
+        cents = to_cents(inputs.amount(fields.get("amount"), "amount", exponent(currency)), currency)
+        place = business.find_location(_text(fields, "location", 120))
         # The page fixes the id and the time when the sale is typed, so a retry is the same purchase.
-        made, new = record_purchase(str(fields.get("external_id") or f"desk-{uuid.uuid4()}"), cents,
+        made, new = record_purchase(_text(fields, "external_id", 128) or f"desk-{uuid.uuid4()}", cents,
                                     _sale_time(fields.get("occurred_at")),
                                     customer_id=customer_id, voucher_id=voucher_id,
                                     location_id=place.id if place else None)
         return {"id": made.id, "created": new, "amount": money_json(made.amount_cents)}
 
-    back = url_for("desk.voucher", code_text=code) if code else url_for("desk.index")
+    back = url_for("desk.voucher", code_text=code) if code != "-" else url_for("desk.index")
     return _answer(record, back, lambda result: "Purchase recorded." if result["created"]
                    else "That purchase was already recorded.")
 
 
-def _text(fields: dict, name: str) -> str:
+def _text(fields: dict, name: str, maximum: int = 120, multiline: bool = False) -> str:
+    """A text field of the action, checked (empty when not sent)."""
     value = fields.get(name)
-    return "" if value is None else str(value)
+    return "" if value is None else inputs.text(value, name, maximum, multiline=multiline)
+
+
+def _back_code(fields: dict) -> str:
+    """The code to lead back to after a plain form's action, made safe for a URL ("-" when none)."""
+    value = fields.get("code")
+    return inputs.printable(value, CODE_MAX).strip().replace("/", " ") or "-" if isinstance(value, str) else "-"
 
 
 def _sale_time(value) -> datetime:
@@ -173,7 +178,7 @@ def _purchase_customer(fields: dict, code: str) -> tuple[int, int | None]:
         if found.customer_id is None:
             raise ValidationError({"email": "Attach the customer to this voucher first."})
         return found.customer_id, found.id
-    customer = find_customer(make_contact(_text(fields, "email"), _text(fields, "phone")))
+    customer = find_customer(make_contact(_text(fields, "email", 254), _text(fields, "phone", 32)))
     if customer is None:
         raise ValidationError({"email": "No customer has this e-mail or phone yet."})
     return customer.id, None

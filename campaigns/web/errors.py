@@ -27,6 +27,8 @@ CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_fo
 MESSAGES = {401: "Send a valid API token as 'Authorization: Bearer <token>'.",
             403: "Your role may not do this.",
             404: "There is nothing here.",
+            405: "This address does not answer that method; the Allow header lists those it does.",
+            413: "The request is larger than this server accepts.",
             429: "Too many attempts. Wait a minute and try again.",
             500: "Something went wrong on our side. It has been logged; please try again."}
 PAGES = {403: "errors/403.html", 404: "errors/404.html", 429: "errors/429.html"}
@@ -60,13 +62,24 @@ def _http_json(status: int, message: str):
     return response
 
 
+def _kept_headers(error: HTTPException) -> dict:
+    """The headers an HTTP error carries for the client (Allow on 405, Retry-After on 429), not its body's."""
+    return {name: value for name, value in error.get_headers() if name.lower() not in ("content-type", "content-length")}
+
+
 def handle_http(error: HTTPException):
-    """Answer an HTTP error as JSON for the API, as a page for people."""
+    """Answer an HTTP error in the caller's format: JSON for the API and scripts, a page for people."""
     status = error.code or 500
-    if is_api_request():
-        return _http_json(status, MESSAGES.get(status, error.description))
-    template = PAGES.get(status, "errors/500.html" if status >= 500 else "errors/generic.html")
-    return render_template(template, status=status, message=MESSAGES.get(status, error.description)), status
+    if status == 413:
+        error.description = f"The request is larger than {current_app.config['MAX_CONTENT_LENGTH'] // 2**20} MB."
+    message = MESSAGES.get(status, error.description) if status != 413 else error.description
+    if wants_json():
+        response = _http_json(status, message)
+    else:
+        template = PAGES.get(status, "errors/500.html" if status >= 500 else "errors/generic.html")
+        response = current_app.make_response((render_template(template, status=status, message=message), status))
+    response.headers.update(_kept_headers(error))
+    return response
 
 
 def handle_domain(error: DomainError):

@@ -2,33 +2,72 @@
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, DecimalField, EmailField, IntegerField, PasswordField, SelectField,
+from wtforms import (BooleanField, DateField, EmailField, IntegerField, PasswordField, SelectField,
                      StringField, SubmitField, TextAreaField, ValidationError)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, NumberRange, Optional
 
-from .. import money
+from .. import inputs
+from ..errors import DomainError
+from ..accounts import MIN_PASSWORD_LENGTH
 from ..campaign import DEFAULT_QUESTION, NAME_MAX, TEXT_MAX, WHOLE_RANGES, CampaignDesign
 from ..models import ROLES
 
 ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in reversed(ROLES)]
 
 
+class Form(FlaskForm):
+    """Every page's form: besides its fields' own checks, no text field may hold a control character (line
+    breaks only in long text), so nothing typed can break a stored row, a header, a CSV or a log line."""
+
+    def validate(self, extra_validators=None) -> bool:
+        """Run the fields' checks, then refuse control characters in any text field."""
+        valid = super().validate(extra_validators)
+        for field in self:
+            raw = field.raw_data[0] if field.raw_data and isinstance(field.raw_data[0], str) else ""
+            bad = inputs.bad_character(raw, multiline=isinstance(field, TextAreaField))
+            if bad is not None:
+                field.errors = list(field.errors) + [f"This text holds {bad}; remove it."]
+                valid = False
+        return valid
+
+
 class MoneyField(StringField):
-    """An amount of money typed as text, read exactly into a Decimal (None when left empty)."""
+    """An amount of money typed as text, read exactly into a Decimal (None when left empty): digits and at
+    most one '.', within the stated maximum; the service checks the currency's decimal places."""
+
+    def read(self, typed: str) -> Decimal:
+        """Read what was typed (the service checks the currency's decimal places)."""
+        return inputs.amount(typed, self.name, places=3)
 
     def process_formdata(self, valuelist):
         self.data = None
         if valuelist and valuelist[0].strip():
             try:
-                self.data = money.parse_amount(valuelist[0])
-            except money.MoneyError as error:
-                raise ValueError(str(error)) from None
+                self.data = self.read(valuelist[0])
+            except DomainError as error:
+                raise ValueError(error.details["fields"][self.name]) from None
 
     def _value(self) -> str:
         if self.raw_data:
             return self.raw_data[0]
         return "" if self.data is None else str(self.data)
+
+
+class PercentField(MoneyField):
+    """A percentage from 0 to 100 with at most two decimals, typed like an amount."""
+
+    def read(self, typed: str) -> Decimal:
+        """Read a percentage."""
+        return inputs.percent(typed, self.name)
+
+
+class YearsInRange:
+    """A date validator: the year lies in the window every date of the app keeps to."""
+
+    def __call__(self, form, field):
+        if field.data is not None and not inputs.YEAR_MIN <= field.data.year <= inputs.YEAR_MAX:
+            raise ValidationError(f"A date in the years {inputs.YEAR_MIN} to {inputs.YEAR_MAX}.")
 
 
 def _whole_range(field: str) -> NumberRange:
@@ -46,7 +85,7 @@ class SetupForm(FlaskForm):
     business_name = StringField("Business name", validators=[DataRequired(), Length(max=120)])
     name = StringField("Your name", validators=[DataRequired(), Length(max=120)])
     email = EmailField("E-mail", validators=[DataRequired(), Email(check_deliverability=False)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(min=10)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH)])
     confirm = PasswordField("Repeat password", validators=[DataRequired(), EqualTo("password", "Passwords differ.")])
     submit = SubmitField("Create owner account")
 
@@ -55,7 +94,7 @@ class UserCreateForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     email = EmailField("E-mail", validators=[DataRequired(), Email(check_deliverability=False)])
     role = SelectField("Role", choices=ROLE_CHOICES, default="staff")
-    password = PasswordField("First password", validators=[DataRequired(), Length(min=10)])
+    password = PasswordField("First password", validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH)])
     submit = SubmitField("Add user")
 
 
@@ -63,35 +102,43 @@ class UserEditForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     role = SelectField("Role", choices=ROLE_CHOICES)
     active = BooleanField("Active (may log in)")
-    password = PasswordField("New password (leave empty to keep)", validators=[Optional(), Length(min=10)])
+    password = PasswordField("New password (leave empty to keep)",
+                             validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH)])
     submit = SubmitField("Save user")
 
 
-class LocationForm(FlaskForm):
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+    password = PasswordField("New password", validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH)])
+    confirm = PasswordField("Repeat new password",
+                            validators=[DataRequired(), EqualTo("password", "Passwords differ.")])
+    submit = SubmitField("Change password")
+
+
+class LocationForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     address = StringField("Address", validators=[Optional(), Length(max=255)])
     active = BooleanField("Active", default=True)
     submit = SubmitField("Save location")
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     business_name = StringField("Business name", validators=[DataRequired(), Length(max=120)])
     currency = StringField("Currency (ISO code)", validators=[DataRequired(), Length(min=3, max=3)])
     time_zone = StringField("Time zone", validators=[DataRequired(), Length(max=64)])
-    default_gross_margin_pct = DecimalField("Default gross margin (%)", places=2,
-                                            validators=[InputRequired(message="Enter a margin from 0 to 100."),
-                                                        NumberRange(min=0, max=100)])
+    default_gross_margin_pct = PercentField("Default gross margin (%)",
+                                            validators=[InputRequired(message="Enter a margin from 0 to 100.")])
     default_phone_region = StringField("Default phone region", validators=[DataRequired(), Length(min=2, max=2)])
     submit = SubmitField("Save settings")
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     name = StringField("Token name", validators=[DataRequired(), Length(max=120)])
     role = SelectField("Acts as", choices=ROLE_CHOICES, default="staff")
     submit = SubmitField("Create token")
 
 
-class CampaignForm(FlaskForm):
+class CampaignForm(Form):
     """The campaign design form: it checks shape and yields a CampaignDesign; the service checks the rest."""
 
     name = StringField("Name", validators=[DataRequired(), Length(max=NAME_MAX)])
@@ -100,10 +147,9 @@ class CampaignForm(FlaskForm):
     unit_cost = MoneyField("Unit cost (one item or service)", validators=[InputRequired()])
     retail_value = MoneyField("Retail value", validators=[Optional()])
     fixed_cost = MoneyField("Fixed costs (printing, staff time)", default=Decimal(0), validators=[Optional()])
-    gross_margin_pct = DecimalField("Gross margin on later purchases (%)", places=2,
-                                    validators=[InputRequired(), NumberRange(min=0, max=100)])
-    starts_on = DateField("Starts on", validators=[Optional()])
-    ends_on = DateField("Ends on (vouchers expire at the end of this day)", validators=[Optional()])
+    gross_margin_pct = PercentField("Gross margin on later purchases (%)", validators=[InputRequired()])
+    starts_on = DateField("Starts on", validators=[Optional(), YearsInRange()])
+    ends_on = DateField("Ends on (vouchers expire at the end of this day)", validators=[Optional(), YearsInRange()])
     voucher_limit = IntegerField("Most vouchers in all", validators=[Optional(), _whole_range("voucher_limit")])
     per_customer_limit = IntegerField("Most vouchers per customer", default=1,
                                       validators=[InputRequired(), _whole_range("per_customer_limit")])
@@ -129,7 +175,7 @@ class CampaignForm(FlaskForm):
             feedback_question=self.feedback_question.data or "", claim_page=bool(self.claim_page.data))
 
 
-class BatchForm(FlaskForm):
+class BatchForm(Form):
     count = IntegerField("How many vouchers", default=100, validators=[InputRequired(), NumberRange(min=1, max=100_000)])
     batch_label = StringField("Batch label (channel)", validators=[DataRequired(), Length(max=120)],
                               description="e.g. 'flyer A', 'market stall': compare channels later.")

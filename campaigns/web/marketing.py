@@ -7,7 +7,7 @@ from flask import (Blueprint, Response, abort, flash, redirect, render_template,
 from flask_login import current_user
 
 from .. import campaign as designs
-from .. import sheets, vouchers
+from .. import exports, sheets, vouchers
 from ..business import business_zone, get_settings
 from ..extensions import db
 from ..metrics.counts import batches as batch_counts
@@ -150,13 +150,13 @@ def _stream_batch(campaign_id: int, count: int, label: str):
 
 
 def _download(body, mimetype: str, filename: str) -> Response:
-    """Answer with a file the browser saves under `filename`."""
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    """Answer with a file the browser saves under `filename`, whatever its characters (RFC 6266)."""
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": exports.attachment(filename)})
 
 
 def _slug(label: str | None) -> str:
     """A batch label as it goes into a file name ("all" for the whole campaign)."""
-    return (label or "all").replace(" ", "-")
+    return exports.name_part(label) if label else "all"
 
 
 def _batch_vouchers(campaign: Campaign, include_void: bool = True):

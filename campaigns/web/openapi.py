@@ -1,5 +1,8 @@
 """The API's OpenAPI 3 description, built from the operations the API blueprint registers."""
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from ..inputs import ID_MAX
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -27,7 +30,8 @@ class Operation:
     role: str
     summary: str
     responses: dict[str, dict] = field(default_factory=dict)
-    request_schema: dict | None = None
+    request_schema: dict | Callable[[], dict] | None = None  # a callable when it depends on the settings
+    parameters: list[dict] = field(default_factory=list)  # query parameters, as OpenAPI parameter objects
 
 
 OPERATIONS: list[Operation] = []
@@ -53,22 +57,47 @@ def _flask_to_openapi(rule: str) -> str:
     return "".join(out)
 
 
+# What every operation of a kind may answer besides its own statuses (API.md, "Errors").
+_BODY_ANSWERS = {"400": "invalid_json: the body is not a JSON object, is nested too deep or holds invalid Unicode",
+                 "413": "too_large: the body is over the size limit",
+                 "422": "invalid_input: details.fields names each wrong field"}
+_PATH_ANSWER = {"404": "Nothing has this id or code"}
+_QUERY_ANSWER = {"422": "invalid_input: details.fields names each wrong query parameter"}
+
+
+def _error(description: str) -> dict:
+    return {"description": description, "content": _error_content()}
+
+
+def _path_parameter(part: str) -> dict:
+    name = part.split(":")[-1]
+    schema = ({"type": "integer", "minimum": 1, "maximum": ID_MAX} if part.startswith("int:")
+              else {"type": "string", "minLength": 1, "maxLength": 300, "pattern": r"^[0-9A-Za-z][0-9A-Za-z ._-]*$",
+                    "description": "A voucher code as printed (13 characters), typed loosely: any case, with spaces "
+                                   "or dashes; O, I and L are read as 0, 1 and 1"})
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
 def _operation_spec(operation: Operation) -> dict:
     responses = {status: {"description": r.get("description", ""),
                           **({"content": {"application/json": {"schema": r["schema"]}}} if "schema" in r else {})}
                  for status, r in operation.responses.items()}
+    params = [part[1:-1] for part in operation.path.split("/") if part.startswith("<")]
+    implied = {**(_BODY_ANSWERS if operation.request_schema else {}), **(_PATH_ANSWER if params else {}),
+               **(_QUERY_ANSWER if operation.parameters else {})}
     if operation.role != "public":
-        responses.setdefault("401", {"description": "Missing or wrong token", "content": _error_content()})
-        responses.setdefault("403", {"description": f"Needs the {operation.role} role", "content": _error_content()})
-    spec = {"summary": operation.summary, "responses": responses, "x-required-role": operation.role}
+        implied.update({"401": "Missing or wrong token", "403": f"Needs the {operation.role} role"})
+    for status, description in implied.items():
+        responses.setdefault(status, _error(description))
+    spec = {"summary": operation.summary, "responses": dict(sorted(responses.items())),
+            "x-required-role": operation.role}
     if operation.role == "public":
         spec["security"] = []
-    params = [part[1:-1] for part in operation.path.split("/") if part.startswith("<")]
-    if params:
-        spec["parameters"] = [{"name": p.split(":")[-1], "in": "path", "required": True,
-                               "schema": {"type": "integer" if p.startswith("int:") else "string"}} for p in params]
+    if params or operation.parameters:
+        spec["parameters"] = [_path_parameter(p) for p in params] + operation.parameters
     if operation.request_schema:
-        spec["requestBody"] = {"required": True, "content": {"application/json": {"schema": operation.request_schema}}}
+        schema = operation.request_schema() if callable(operation.request_schema) else operation.request_schema
+        spec["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
     return spec
 
 

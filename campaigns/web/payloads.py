@@ -4,7 +4,8 @@ from decimal import Decimal
 
 from flask import request
 
-from .. import money
+from .. import inputs, money
+from ..business import get_settings
 from ..campaign import NAME_MAX, TEXT_MAX, WHOLE_RANGES, CampaignDesign
 from ..customers import Contact, make_contact
 from ..errors import DomainError, FieldErrors, ValidationError
@@ -17,96 +18,69 @@ _NULLABLE = {"retail_value", "voucher_limit", "starts_on", "ends_on"}
 
 
 def json_body() -> dict:
-    """Return the request's JSON object, or raise invalid_json (400)."""
-    body = request.get_json(silent=True)
+    """Return the request's JSON object, or raise invalid_json (400): not JSON, not an object, too deep,
+    or holding text that is not valid Unicode."""
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes
+        body = None
     if not isinstance(body, dict):
         raise DomainError("invalid_json", "Send a JSON object with Content-Type: application/json.")
+    problem = inputs.tree_problem(body)
+    if problem is not None:
+        raise DomainError("invalid_json", problem)
     return body
 
 
 def parse_time(value, field: str) -> datetime | None:
-    """Read an ISO 8601 time with its offset (None when empty), or raise invalid_input naming `field`."""
-    if value in (None, ""):
+    """Read an ISO 8601 time with its offset (None when not sent), or raise invalid_input naming `field`."""
+    if value is None:
         return None
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise ValidationError({field: "ISO 8601 with an offset, e.g. 2026-11-23T14:02:00+01:00"}) from None
-    if moment.tzinfo is None:
-        raise ValidationError({field: "Add the time zone offset, e.g. +01:00 or Z."})
-    return moment
+    return inputs.moment(value, field)
+
+
+CONTACT_MAX = {"email": 254, "phone": 32, "name": 120}
 
 
 def parse_contact(payload) -> Contact:
     """Read a `customer` object of API.md ({email?, phone?, name?}) into a normalised Contact."""
     if not isinstance(payload, dict):
         raise ValidationError({"customer": "Give an object with an email and/or a phone."})
-    wrong = FieldErrors()
-    text = {}
-    for field in ("email", "phone", "name"):
-        value = payload.get(field)
-        if isinstance(value, bool) or (value is not None and not isinstance(value, str | int)):
-            wrong.add(field, "Text, please.")
-        text[field] = None if value is None else str(value)
+    wrong = FieldErrors({f"customer.{k}": "Not a customer field." for k in payload if k not in CONTACT_MAX})
+    text = {field: None if payload.get(field) is None else wrong.check(inputs.text, payload[field], field, most)
+            for field, most in CONTACT_MAX.items()}
     wrong.raise_any()
     return make_contact(text["email"], text["phone"], text["name"])
 
 
 def _text(value, field: str, low: int, high: int, wrong: FieldErrors) -> str | None:
-    if not isinstance(value, str) or not low <= len(value.strip()) <= high:
-        wrong.add(field, f"Text of {low} to {high} characters." if low else f"Text of at most {high} characters.")
-        return None
-    return value.strip()
+    return wrong.check(inputs.text, value, field, high, minimum=low, multiline=field == "offer")
 
 
 def _money(value, field: str, wrong: FieldErrors) -> Decimal | None:
-    try:
-        amount = money.parse_amount(value)
-    except money.MoneyError as error:
-        wrong.add(field, str(error))
-        return None
-    if amount < 0:
-        wrong.add(field, "The amount cannot be negative.")
-        return None
-    return amount
+    if not isinstance(value, str):  # API.md: money travels as decimal strings, never as JSON numbers
+        return wrong.add(field, 'An amount as a decimal string, like "12.50".')
+    return wrong.check(inputs.amount, value, field, money.exponent(get_settings().currency))
 
 
 def _whole(value, field: str, wrong: FieldErrors) -> int | None:
     low, high = WHOLE_RANGES[field]
-    text = value.strip() if isinstance(value, str) else ""
-    digits = text.isascii() and text.isdigit() and len(text) < 19  # ASCII only: int("²") fails
-    if isinstance(value, bool) or not (isinstance(value, int) or digits):
-        wrong.add(field, "A whole number.")
-        return None
-    number = int(value)
-    if number < low or (high is not None and number > high):
-        wrong.add(field, f"From {low} to {high}." if high else f"At least {low}.")
-        return None
-    return number
+    if isinstance(value, bool) or not isinstance(value, int):  # a JSON integer, not text
+        return wrong.add(field, f"A whole number from {low} to {high}.")
+    return wrong.check(inputs.whole, value, field, low, high)
 
 
 def _date(value, field: str, wrong: FieldErrors) -> date | None:
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        wrong.add(field, "A date like 2026-12-31.")
-        return None
+    return wrong.check(inputs.day, value, field)
 
 
 def _margin(value, wrong: FieldErrors) -> Decimal | None:
-    try:
-        pct = money.parse_amount(value)
-    except money.MoneyError:
-        pct = None
-    if pct is None or not 0 <= pct <= 100 or pct != pct.quantize(Decimal("0.01")):
-        wrong.add("gross_margin_pct", "A percentage from 0 to 100 (at most two decimals).")
-        return None
-    return pct
+    return wrong.check(inputs.percent, value, "gross_margin_pct")
 
 
 def _campaign_value(field: str, value, wrong: FieldErrors):
     """Read one campaign field of API.md into its typed value (None when it is wrong, noted in `wrong`)."""
-    if field in _NULLABLE and value in (None, ""):
+    if field in _NULLABLE and value is None:
         return None
     if field == "name":
         return _text(value, field, 1, NAME_MAX, wrong)

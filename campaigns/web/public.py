@@ -1,12 +1,17 @@
 """Pages for customers, with no log-in: their voucher, its QR code, and a campaign's claim page."""
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+import hashlib
+import unicodedata
+
+from flask import (Blueprint, Response, current_app, flash, make_response, redirect, render_template, request,
+                   url_for)
 from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField, SubmitField, TelField
 from wtforms.validators import Length, Optional
 
 from .. import codes, qr
+from ..accounts import normalise_email
 from ..business import business_zone, get_settings
-from ..customers import make_contact
+from ..customers import Contact, make_contact, normalise_phone
 from ..errors import DomainError, ValidationError
 from ..extensions import db, limiter
 from ..models import Campaign
@@ -14,6 +19,7 @@ from ..vouchers import VoucherError, claim, find_voucher, voucher_state
 from .access import public
 from .errors import status_of
 from .forms import put_errors_on
+from .mail import send_after, voucher_letter
 from .transaction import attempt
 from .urls import voucher_url
 
@@ -76,14 +82,29 @@ def voucher_png(code_text: str):
     return _qr_response(code_text, "png")
 
 
-def _claim_contact_key() -> str:
-    return "claim:" + (request.form.get("email") or request.form.get("phone") or "").strip().lower()
+def contact_key(field: str, raw: str) -> str:
+    """The rate-limit key of a typed e-mail or phone: its normalised form (E.164, lower-cased address),
+    or the raw text NFKC-folded when it does not parse, hashed so the limiter's store holds no addresses."""
+    try:
+        typed = normalise_email(raw) if field == "email" else normalise_phone(raw)
+    except DomainError:
+        typed = raw
+    folded = unicodedata.normalize("NFKC", typed.strip()).casefold()
+    return f"claim-{field}:" + hashlib.sha256(folded.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _limit_contact(field: str):
+    """A per-contact claim limit on one field, applied only when that field was filled in."""
+    return limiter.limit(lambda: current_app.config["CLAIM_RATE_LIMIT"], methods=["POST"],
+                         key_func=lambda: contact_key(field, request.form.get(field, "")),
+                         exempt_when=lambda: not request.form.get(field, "").strip())
 
 
 @bp.route("/claim/<slug>", methods=["GET", "POST"])
 @public
 @limiter.limit(lambda: current_app.config["CLAIM_RATE_LIMIT"], methods=["POST"])
-@limiter.limit(lambda: current_app.config["CLAIM_RATE_LIMIT"], methods=["POST"], key_func=_claim_contact_key)
+@_limit_contact("email")
+@_limit_contact("phone")
 def claim_page(slug: str):
     """Let a customer leave an e-mail or phone and get their personal voucher at once."""
     campaign = db.session.scalar(db.select(Campaign).where(Campaign.claim_slug == slug))
@@ -91,20 +112,41 @@ def claim_page(slug: str):
         return render_template("public/claim_closed.html"), 404
     form = ClaimForm()
     if form.validate_on_submit():
-        claimed, error = attempt(lambda: claim(slug, make_contact(form.email.data, form.phone.data, form.name.data)))
-        if error is not None:
-            _show_errors(form, error)
-        else:
-            held, new = claimed
-            flash("Here is your voucher. Show it at the counter." if new else
-                  "You already have this voucher: here it is again.", "success")
-            return redirect(url_for("public.voucher", code_text=held.code))
+        contact, error = attempt(lambda: make_contact(form.email.data, form.phone.data, form.name.data))
+        claimed, error = (None, error) if error else attempt(lambda: claim(slug, contact))
+        if error is None:
+            return _answer_claim(campaign, contact, *claimed)
+        _show_errors(form, error)
     settings = get_settings()
-    return render_template("public/claim.html", campaign=campaign, form=form, business=settings.business_name, region=settings.default_phone_region)
+    return render_template("public/claim.html", campaign=campaign, form=form, business=settings.business_name,
+                           region=settings.default_phone_region)
+
+
+def _answer_claim(campaign: Campaign, contact: Contact, voucher, new: bool):
+    """Show a new voucher at once; never show one already held: send it to its own e-mail address instead.
+
+    The answer for a held voucher depends only on what was typed, never on what is stored, so it tells no
+    more than "this address already holds one". Mail goes to the customer's stored address only.
+    """
+    business = get_settings().business_name
+    owner_email = voucher.customer.email
+    if new:
+        flash("Here is your voucher. Show it at the counter.", "success")
+        response = redirect(url_for("public.voucher", code_text=voucher.code))
+        send_to = owner_email if contact.email and contact.email == owner_email else None
+    else:
+        response = make_response(render_template("public/claim_held.html", campaign=campaign, business=business,
+                                                 by_email=contact.email is not None))
+        send_to = owner_email if contact.email else None
+    if send_to:
+        send_after(response, voucher_letter(voucher, send_to, business))
+    return response
 
 
 def _show_errors(form: ClaimForm, error: DomainError) -> None:
     fields = error.details.get("fields", {}) if isinstance(error, ValidationError) else {}
     put_errors_on(form, fields, fallback=form.email)
-    if not fields:
+    if error.code == "customer_limit_reached":  # say no more than the held-voucher answer does
+        flash("This e-mail address or phone number has already had its voucher for this offer.", "error")
+    elif not fields:
         flash(error.message, "error")

@@ -1,5 +1,8 @@
-"""Security headers (strict CSP: no inline script or style) and the session's user loader."""
-from flask import Flask
+"""Security headers (strict CSP: no inline script or style), signing in, and the session's user loader."""
+import time
+
+from flask import Flask, current_app, session
+from flask_login import login_user
 from flask_talisman import Talisman
 
 from ..extensions import db, login_manager
@@ -19,11 +22,36 @@ CSP = {
 talisman = Talisman()
 
 
+_SIGNED_IN_AT = "signed_in_at"
+
+
+def sign_in(user: User, *, keep_lifetime: bool = False) -> None:
+    """Start a session for this user that lasts PERMANENT_SESSION_LIFETIME from now (or from the current log-in)."""
+    session.permanent = True
+    if not (keep_lifetime and _within_lifetime()):
+        session[_SIGNED_IN_AT] = int(time.time())
+    login_user(user)
+
+
+def _within_lifetime() -> bool:
+    signed_in_at = session.get(_SIGNED_IN_AT)
+    if not isinstance(signed_in_at, int):
+        return False
+    return time.time() - signed_in_at < current_app.permanent_session_lifetime.total_seconds()
+
+
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """Return the signed-in user, or None when the account is gone or inactive."""
+def load_user(session_id: str) -> User | None:
+    """Return the signed-in user, or None when the session has ended, expired, or the account is inactive."""
+    user_id, _, version = (session_id or "").partition(":")
+    if not (user_id.isascii() and user_id.isdigit() and version.isascii() and version.isdigit()):
+        return None  # an id from before session versions: sign in again
+    if len(user_id) > 18 or not _within_lifetime():
+        return None
     user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+    if user is None or not user.active or str(user.session_version) != version:
+        return None
+    return user
 
 
 def init_app(app: Flask) -> None:

@@ -8,6 +8,7 @@ from .. import accounts, business, tokens
 from ..extensions import db
 from ..models import Location, User
 from .access import requires
+from .security import sign_in
 from .forms import LocationForm, SettingsForm, TokenForm, UserCreateForm, UserEditForm, put_errors_on
 from .transaction import attempt
 
@@ -71,6 +72,8 @@ def user(user_id: int):
                 accounts.set_password(person, form.password.data)
 
         if _apply(save, f"{person.name} saved.", form):
+            if person.id == current_user.id and person.active:
+                sign_in(person, keep_lifetime=True)  # stays signed in here; their other sessions end
             return redirect(url_for("settings.users"))
     return render_template("settings/user.html", form=form, person=person, is_me=person.id == current_user.id)
 
