@@ -75,13 +75,13 @@ def _whole_range(field: str) -> NumberRange:
     return NumberRange(min=low, max=high)
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField("E-mail", validators=[DataRequired(), Email(check_deliverability=False)])
     password = PasswordField("Password", validators=[DataRequired()])
     submit = SubmitField("Log in")
 
 
-class SetupForm(FlaskForm):
+class SetupForm(Form):
     business_name = StringField("Business name", validators=[DataRequired(), Length(max=120)])
     name = StringField("Your name", validators=[DataRequired(), Length(max=120)])
     email = EmailField("E-mail", validators=[DataRequired(), Email(check_deliverability=False)])
@@ -90,7 +90,7 @@ class SetupForm(FlaskForm):
     submit = SubmitField("Create owner account")
 
 
-class UserCreateForm(FlaskForm):
+class UserCreateForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     email = EmailField("E-mail", validators=[DataRequired(), Email(check_deliverability=False)])
     role = SelectField("Role", choices=ROLE_CHOICES, default="staff")
@@ -98,7 +98,7 @@ class UserCreateForm(FlaskForm):
     submit = SubmitField("Add user")
 
 
-class UserEditForm(FlaskForm):
+class UserEditForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     role = SelectField("Role", choices=ROLE_CHOICES)
     active = BooleanField("Active (may log in)")
@@ -107,7 +107,7 @@ class UserEditForm(FlaskForm):
     submit = SubmitField("Save user")
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(Form):
     current_password = PasswordField("Current password", validators=[DataRequired()])
     password = PasswordField("New password", validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH)])
     confirm = PasswordField("Repeat new password",

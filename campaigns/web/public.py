@@ -4,7 +4,7 @@ import unicodedata
 
 from flask import (Blueprint, Response, current_app, flash, make_response, redirect, render_template, request,
                    url_for)
-from flask_wtf import FlaskForm
+
 from wtforms import EmailField, StringField, SubmitField, TelField
 from wtforms.validators import Length, Optional
 
@@ -18,7 +18,7 @@ from ..models import Campaign
 from ..vouchers import VoucherError, claim, find_voucher, voucher_state
 from .access import public
 from .errors import status_of
-from .forms import put_errors_on
+from .forms import Form, put_errors_on
 from .mail import send_after, voucher_letter
 from .transaction import attempt
 from .urls import voucher_url
@@ -26,7 +26,7 @@ from .urls import voucher_url
 bp = Blueprint("public", __name__)
 
 
-class ClaimForm(FlaskForm):
+class ClaimForm(Form):
     email = EmailField("E-mail", validators=[Optional(), Length(max=254)])
     phone = TelField("or phone number", validators=[Optional(), Length(max=32)])
     name = StringField("First name (optional)", validators=[Optional(), Length(max=120)])
