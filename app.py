@@ -19,7 +19,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted)
 
     from campaigns import cli, models  # noqa: F401  (models registers the tables)
-    from campaigns.extensions import csrf, db, limiter, login_manager, mail, migrate
+    from campaigns.extensions import csrf, db, limiter, login_manager, mail, migrate, sqlite_transactions
     from campaigns.web import access, errors, register_blueprints, transaction
     from campaigns.web.api import bp as api_bp
     from campaigns.web.auth import redirect_to_setup
@@ -27,6 +27,8 @@ def create_app(config: dict | None = None) -> Flask:
     from campaigns.web.security import init_app as init_security
 
     db.init_app(app)
+    with app.app_context():
+        sqlite_transactions(db.engine)  # a rolled-back request undoes its savepoints on SQLite too
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
     login_manager.init_app(app)
     init_security(app)

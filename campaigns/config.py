@@ -21,7 +21,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "ENV_NAME": env.get("RECIPROCATE_ENV", "development"),
         "SECRET_KEY": env.get("SECRET_KEY", DEV_SECRET_KEY),
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL", default_db),
-        "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        # Unset: links follow the address the app is served on (development and tests only).
+        "BASE_URL": (env.get("BASE_URL") or "").strip().rstrip("/") or None,
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "5 per minute;30 per hour"),
@@ -89,10 +90,16 @@ def _whole_number(config: dict, name: str, low: int, high: int) -> int:
 
 
 def _check_production(config: dict) -> None:
-    """Refuse to run in production with a missing, default or short secret key."""
+    """Refuse to run in production with a missing, default or short secret key, or without BASE_URL."""
     key = config.get("SECRET_KEY") or ""
     if key == DEV_SECRET_KEY or len(key) < 32:
         raise ConfigError(
             "RECIPROCATE_ENV=production needs SECRET_KEY set to a random value of at least "
             "32 characters, e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+    base = config.get("BASE_URL") or ""
+    if not base.startswith(("https://", "http://")) or "/" in base.split("://", 1)[1]:
+        raise ConfigError(
+            "RECIPROCATE_ENV=production needs BASE_URL: the public address printed in every QR code, "
+            "e.g. BASE_URL=https://vouchers.example.com (scheme and host, no path)"
         )

@@ -6,7 +6,7 @@ from flask_mailman import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -30,3 +30,16 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 mail = Mail()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def _begin_before_savepoint(connection, _name) -> None:
+    if not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN")
+
+
+def sqlite_transactions(engine) -> None:
+    """Make a SAVEPOINT on SQLite always sit inside a transaction: Python's sqlite3 opens none before it, so
+    when a savepoint was a request's first write its RELEASE committed, and the request's rollback could not
+    undo it. Only then is BEGIN said here; everything else keeps the driver's own transaction handling."""
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "savepoint", _begin_before_savepoint)

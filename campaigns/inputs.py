@@ -21,6 +21,8 @@ _WHOLE = re.compile(r"\+?\d{1,19}", re.ASCII)
 MOMENT_PATTERN = (r"^(20[0-9]{2}|2100)-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
                   r"(Z|z|[+-][0-9]{2}:[0-9]{2})$")
 _LINE_BREAKS = {"\n", "\r"}
+_SEPARATORS = {"\u2028", "\u2029"}  # line and paragraph separators: line breaks to anything that shows text
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")  # reorder what is shown
 
 
 def bad_character(text: str, multiline: bool = False) -> str | None:
@@ -28,6 +30,10 @@ def bad_character(text: str, multiline: bool = False) -> str | None:
     for char in text:
         if 0xD800 <= ord(char) <= 0xDFFF:
             return "a lone surrogate (not valid Unicode)"
+        if char in _BIDI_CONTROLS:
+            return f"a text-direction control (U+{ord(char):04X})"
+        if char in _SEPARATORS and not multiline:
+            return "a line break (keep it on one line)"
         if unicodedata.category(char) == "Cc" and not (multiline and (char in _LINE_BREAKS or char == "\t")):
             if char in _LINE_BREAKS:
                 return "a line break (keep it on one line)"

@@ -16,7 +16,7 @@ def test_development_defaults(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     config = load_config(str(tmp_path))
     assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/reciprocate.db"
-    assert config["BASE_URL"] == "http://127.0.0.1:5000"
+    assert config["BASE_URL"] is None  # links follow the address the app is served on
     assert not config["PRODUCTION"]
 
 
@@ -35,8 +35,21 @@ def test_production_starts_with_a_real_secret_key(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("RECIPROCATE_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "x" * 48)
+    monkeypatch.setenv("BASE_URL", "https://vouchers.example.com")
     config = load_config(str(tmp_path))
     assert config["PRODUCTION"] and config["SESSION_COOKIE_SECURE"]
+
+
+@pytest.mark.parametrize("base", [None, "", "vouchers.example.com", "https://vouchers.example.com/app"])
+def test_production_refuses_to_start_without_a_public_base_url(tmp_path, monkeypatch, base):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RECIPROCATE_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 48)
+    monkeypatch.delenv("BASE_URL", raising=False)
+    if base is not None:
+        monkeypatch.setenv("BASE_URL", base)
+    with pytest.raises(ConfigError, match="BASE_URL"):
+        load_config(str(tmp_path))
 
 
 def test_dotenv_file_is_read_and_postgres_urls_get_psycopg(tmp_path, monkeypatch):
@@ -64,7 +77,7 @@ def environment(tmp_path, monkeypatch):
     ("development", None), ("test", None), ("production", "k" * 32),
 ])
 def test_each_known_environment_starts(environment, env_name, key):
-    environment(RECIPROCATE_ENV=env_name, **({"SECRET_KEY": key} if key else {}))
+    environment(RECIPROCATE_ENV=env_name, **({"SECRET_KEY": key, "BASE_URL": "https://v.example.com"} if key else {}))
     app = create_app()
     assert app.config["ENV_NAME"] == env_name and app.config["PRODUCTION"] == (env_name == "production")
 

@@ -125,7 +125,7 @@ def test_redemption_fields_refused_and_the_voucher_stays_unused(api, field, valu
 
 @pytest.mark.parametrize("query, field", [
     ("page=²", "page"), ("page=0", "page"), (f"page={2**64}", "page"), ("per_page=201", "per_page"),
-    ("per_page=-1", "per_page"), ("per_page=1e2", "per_page"), ("status=gone", "status"),
+    ("per_page=-1", "per_page"), ("per_page=1e2", "per_page"), ("status=gone", "status"), ("status=%00", "status"),
 ])
 def test_list_parameters_refused(api, query, field):
     response = api.send("get", f"/api/v1/campaigns?{query}")
@@ -311,3 +311,67 @@ def test_a_campaign_already_stored_with_the_last_day_9999_12_31_still_works(app,
     assert client.get(f"/desk/v/{second}").status_code == 200
     csv = client.get(f"/campaigns/{campaign_id}/vouchers.csv?batch=flyer")
     assert csv.status_code == 200 and second in csv.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/claim/%00", "/claim/a%00", "/v/%00", "/desk/v/A%00B",
+                                  "/campaigns/{id}/vouchers.csv?batch=%00", "/campaigns/{id}/vouchers.pdf?batch=a%00b",
+                                  "/campaigns/{id}?x=%00"])
+def test_nul_in_paths_and_queries_is_refused_before_any_query(app, client, make_user, path):
+    with app.app_context():
+        made = campaigns.create_campaign(design({"name": "Latte", "unit_cost": "0.85", "claim_page": True}))
+        db.session.commit()
+        path = path.format(id=made.id)
+    log_in(client, make_user("owner"))
+    response = client.get(path, headers={"Accept": "application/json"} if "/api/" in path else {})
+    assert response.status_code in (404, 422), (path, response.status_code)
+
+
+@pytest.mark.parametrize("field", ["unit_cost", "gross_margin_pct"])
+def test_a_required_amount_left_blank_is_named_not_a_server_error(client, app, make_user, field):
+    log_in(client, make_user("marketer"))
+    response = _page_post(client, "/campaigns/new", dict(PAGE_CAMPAIGN, **{field: "   "}))
+    assert response.status_code == 200 and f'id="{field}-error"' in response.get_data(as_text=True)
+    log_in(client, make_user("owner"))
+    settings = _page_post(client, "/settings/", {"business_name": "Cafe", "currency": "USD", "time_zone": "UTC",
+                                                 "default_gross_margin_pct": " ", "default_phone_region": "US"})
+    assert settings.status_code == 200 and 'id="default_gross_margin_pct-error"' in settings.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("value", ["\u2028x", "a\u2029b", "\u202eevil", "left\u2066right"])
+def test_invisible_line_breaks_and_direction_controls_are_refused_in_one_line_text(api, value):
+    api.refused("post", "/api/v1/campaigns", dict(BASE_CAMPAIGN, name=value), "name")
+    api.refused("post", f"/api/v1/campaigns/{api.campaign}/vouchers", {"count": 1, "batch_label": value},
+                "batch_label")
+
+
+def test_a_refused_request_leaves_nothing_behind_even_when_a_savepoint_was_its_first_write(app, client, make_user,
+                                                                                          make_token):
+    """On SQLite the driver used to open no transaction before a SAVEPOINT, so its RELEASE committed."""
+    log_in(client, make_user("staff"))
+    with app.app_context():
+        made = campaigns.create_campaign(design({"name": "Latte", "unit_cost": "0.85"}))
+        campaigns.set_status(made, "active")
+        code = vouchers.issue_batch(made, 1, "flyer")[0]
+        ended = campaigns.create_campaign(design({"name": "Gone", "unit_cost": "1"}))
+        campaigns.set_status(ended, "ended")
+        db.session.commit()
+        ended_id = ended.id
+    csrf = csrf_from(client.get(f"/desk/v/{code}").get_data(as_text=True))
+    assert client.post("/desk/attach", json={"code": code, "email": "c@example.com"},
+                       headers={"X-CSRFToken": csrf}).status_code == 200
+    with app.app_context():
+        before = _snapshot()
+    refused = client.post("/desk/attach", json={"code": code, "email": "d@example.com"}, headers={"X-CSRFToken": csrf})
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "voucher_has_customer"
+    with app.app_context():
+        assert _snapshot() == before
+    headers = {"Authorization": f"Bearer {make_token('marketer')}"}
+    with app.app_context():
+        before = _snapshot()
+    ended_answer = client.post(f"/api/v1/campaigns/{ended_id}/vouchers", json={"customer": {"email": "n@example.com"}},
+                               headers=headers)
+    assert ended_answer.status_code == 422 and ended_answer.get_json()["error"]["code"] == "campaign_ended"
+    with app.app_context():
+        after = _snapshot()
+    before.pop("api_token"), after.pop("api_token")
+    assert after == before

@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, func
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -95,6 +95,15 @@ class BusinessSettings(db.Model):
     # Basis points (1/100 of a percent), so 62.5% is exact: 6250.
     default_gross_margin_bp: Mapped[int] = mapped_column(Integer, default=10000)
     default_phone_region: Mapped[str] = mapped_column(String(2), default="US")
+    # How people type and read money here (decimal and grouping marks): a Babel locale such as de_DE.
+    locale: Mapped[str] = mapped_column(String(16), default="en_US", server_default="en_US")
+    # The desk asks once more before recording a purchase above this (None: never asks).
+    large_purchase_cents: Mapped[int | None] = mapped_column(Integer, default=50_000)
+    # What customers' pages show about the business besides its name.
+    address: Mapped[str | None] = mapped_column(String(255))
+    opening_hours: Mapped[str | None] = mapped_column(String(255))
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    logo_type: Mapped[str | None] = mapped_column(String(32))
 
     def __repr__(self) -> str:
         return f"<BusinessSettings {self.business_name} {self.currency} {self.time_zone}>"

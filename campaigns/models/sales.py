@@ -49,6 +49,7 @@ class Purchase(db.Model):
         CheckConstraint("amount_cents >= 0 OR refund_of_id IS NOT NULL", name="negative_only_refund"),
         CheckConstraint("refund_of_id IS NULL OR amount_cents < 0", name="refund_negative"),
         CheckConstraint("refund_of_id IS NULL OR refund_of_id <> id", name="refund_not_self"),
+        CheckConstraint("voided_at IS NULL OR void_reason IS NOT NULL", name="void_reason"),
         Index("ix_purchase_customer_time", "customer_id", "occurred_at"),
     )
 
@@ -64,6 +65,10 @@ class Purchase(db.Model):
     # the same external_id with different content is a conflict.
     content_hash: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A purchase recorded by mistake is voided, never deleted: it stays as history and counts nowhere.
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    void_reason: Mapped[str | None] = mapped_column(Text)
 
     def __repr__(self) -> str:
         return f"<Purchase {self.id} {self.external_id} {self.amount_cents}>"

@@ -45,7 +45,8 @@ def _failure_limit() -> str:
     return current_app.config["REDEEM_FAILURE_LIMIT"]
 
 
-def _attempt(body: dict) -> redemption.Attempt:
+def redemption_attempt(body: dict) -> redemption.Attempt:
+    """Check a redemption's fields ({code, customer?, location?, scanned_at?, device_time?}) and say who tries."""
     wrong = FieldErrors({k: "Not a field here." for k in body if k not in ("code", "customer", "location",
                                                                           "scanned_at", "device_time")})
     wrong.check(inputs.text, body.get("code"), "code", CODE_MAX, minimum=1)
@@ -84,10 +85,10 @@ def _audit_refused(outcome: str, details: dict) -> None:
     """Audit an attempt refused before the redemption service saw it (bad input, too many failures)."""
     identity = current_identity()
     try:
-        sent = request.get_json(silent=True)
+        sent = request.get_json(silent=True) if request.is_json else request.form
     except RecursionError:
         sent = None
-    code = sent.get("code") if isinstance(sent, dict) and isinstance(sent.get("code"), str) else ""
+    code = sent.get("code") if hasattr(sent, "get") and isinstance(sent.get("code"), str) else ""
     redemption.audit_attempt(redemption.Attempt(user_id=identity.user_id, token_id=identity.token_id,
                                                 ip_address=request.remote_addr), None, code, outcome, details)
 
@@ -98,6 +99,26 @@ def _audit_rate_limited(breached) -> None:
         request.environ["reciprocate.refusal_audited"] = True
         _audit_refused("rate_limited", {"limit": str(breached.limit)})
         keep_refusal()
+
+
+def limit_guessing(view):
+    """Apply the failed-redemption limits (per user or token, and per address) to a view redeeming vouchers.
+
+    The API and the desk's plain form share the counts; only guesses (unknown or mistyped codes) count.
+    """
+    view = limiter.shared_limit(_failure_limit, "redeem-failures-address", deduct_when=_guessed,
+                                on_breach=_audit_rate_limited)(view)
+    return limiter.shared_limit(_failure_limit, "redeem-failures-identity", key_func=_identity_key,
+                                deduct_when=_guessed, on_breach=_audit_rate_limited)(view)
+
+
+def note_refusal(error: DomainError) -> None:
+    """Keep a refused redemption's audit entry, and count it against the failure limit when it was a guess."""
+    if not isinstance(error, redemption.RedemptionError):  # refused before it reached the service
+        _audit_refused(error.code, {"message": error.message, **error.details})
+    keep_refusal()  # the audit entry of the failed attempt is all the service left
+    if error.code in GUESSING:
+        request.environ[_GUESSED] = True
 
 
 @operation("/redemptions", "POST", "staff",
@@ -114,20 +135,15 @@ def _audit_rate_limited(breached) -> None:
                "location": schemas.text(120, nullable=True), "scanned_at": schemas.moment(nullable=True),
                "device_time": schemas.moment(nullable=True), "customer": schemas.CONTACT | {"nullable": True}},
                ["code"]))
-@limiter.limit(_failure_limit, key_func=_identity_key, deduct_when=_guessed, on_breach=_audit_rate_limited)
-@limiter.limit(_failure_limit, deduct_when=_guessed, on_breach=_audit_rate_limited)
+@limit_guessing
 def create_redemption():
     """Redeem a voucher; every attempt, failed ones included, goes to the audit log."""
     try:
         body = json_body()
-        attempt = _attempt(body)  # checks the fields, code first
+        attempt = redemption_attempt(body)  # checks the fields, code first
         made = redemption.redeem(body["code"], attempt)
     except DomainError as error:
-        if not isinstance(error, redemption.RedemptionError):  # refused before it reached the service
-            _audit_refused(error.code, {"message": error.message, **error.details})
-        keep_refusal()  # the audit entry of the failed attempt is all the service left
-        if error.code in GUESSING:
-            request.environ[_GUESSED] = True
+        note_refusal(error)
         return json_error(error)
     return jsonify(redemption_json(made)), 201
 

@@ -1,9 +1,10 @@
 """Error responses: one table from each domain error code to its HTTP status, JSON under /api/ (API.md's
 format) and for the desk's JSON requests, friendly pages elsewhere."""
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, abort, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from ..errors import DomainError
+from ..errors import DomainError, ValidationError
+from ..extensions import db
 from .access import is_api_request
 
 # Every code a service raises, and the status it answers with (API.md); a test keeps this complete.
@@ -17,7 +18,7 @@ STATUS = {
     "invalid_code": 422, "unknown_code": 404, "already_redeemed": 409, "void": 409, "expired": 410,
     "unknown_location": 422, "unknown_redemption": 404, "already_undone": 409, "undo_not_allowed": 403,
     # purchases
-    "conflict": 409,
+    "conflict": 409, "large_purchase": 422,
     # accounts and settings
     "email_taken": 409, "already_set_up": 409, "last_owner": 422, "location_exists": 409, "unknown_token": 404,
 }
@@ -91,13 +92,32 @@ def handle_domain(error: DomainError):
 
 
 def handle_unexpected(error: Exception):
-    """Log an unexpected error and answer 500 without a stack trace."""
+    """Log an unexpected error and answer 500 without a stack trace (after rolling back, so that a failed
+    flush cannot break the error page too)."""
     current_app.logger.exception("unhandled error")
+    try:
+        db.session.rollback()
+    except Exception:  # the connection itself may be gone; the page needs no database
+        current_app.logger.exception("rollback after an unhandled error failed")
     return handle_http(InternalServerError())
 
 
+def refuse_nul_characters():
+    """Before each request: a path or query value holding a NUL (%00) is refused here, in the caller's format,
+    before any view can carry it into a query (PostgreSQL's text cannot hold one). Other control characters
+    are harmless in a look-up: a batch label stored before labels were checked must still download."""
+    if "\x00" in request.path:
+        abort(404)
+    for name, value in request.args.items(multi=True):
+        if name == "next":  # where to go after logging in: the log-in page drops a bad one and goes home
+            continue
+        if "\x00" in name or "\x00" in value:
+            raise ValidationError({name.replace("\x00", "")[:40] or "query": "This parameter holds a NUL character."})
+
+
 def init_app(app: Flask) -> None:
-    """Register the error handlers."""
+    """Register the error handlers and the path and query NUL check."""
+    app.before_request(refuse_nul_characters)
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(DomainError, handle_domain)
     app.register_error_handler(Exception, handle_unexpected)

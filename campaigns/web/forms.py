@@ -5,9 +5,10 @@ from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, EmailField, IntegerField, PasswordField, SelectField,
                      StringField, SubmitField, TextAreaField, ValidationError)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, StopValidation, Email, EqualTo, InputRequired, Length, NumberRange, Optional
 
-from .. import inputs
+from .. import business, inputs, money
+from ..business import get_settings
 from ..errors import DomainError
 from ..accounts import MIN_PASSWORD_LENGTH
 from ..campaign import DEFAULT_QUESTION, NAME_MAX, TEXT_MAX, WHOLE_RANGES, CampaignDesign
@@ -33,12 +34,19 @@ class Form(FlaskForm):
 
 
 class MoneyField(StringField):
-    """An amount of money typed as text, read exactly into a Decimal (None when left empty): digits and at
-    most one '.', within the stated maximum; the service checks the currency's decimal places."""
+    """An amount of money typed as text the business's way (its locale's marks, campaigns/money.py), read
+    exactly into a Decimal (None when left empty); within the currency's decimal places and the maximum."""
 
     def read(self, typed: str) -> Decimal:
-        """Read what was typed (the service checks the currency's decimal places)."""
-        return inputs.amount(typed, self.name, places=3)
+        """Read what was typed in the business's locale and currency."""
+        settings = get_settings()
+        return money.read_amount(typed, self.name, settings.locale or "en_US", money.exponent(settings.currency),
+                                 currency=settings.currency)
+
+    def pre_validate(self, form):
+        """A required amount left blank (spaces only) is missing, not zero."""
+        if self.data is None and self.flags.required and not self.process_errors:
+            raise StopValidation("Enter an amount.")
 
     def process_formdata(self, valuelist):
         self.data = None
@@ -51,19 +59,26 @@ class MoneyField(StringField):
     def _value(self) -> str:
         if self.raw_data:
             return self.raw_data[0]
-        return "" if self.data is None else str(self.data)
+        return money.typed(self.data, get_settings().locale or "en_US")
 
 
 class PercentField(MoneyField):
-    """A percentage from 0 to 100 with at most two decimals, typed like an amount."""
+    """A percentage from 0 to 100 with at most two decimals, typed like an amount (a trailing % allowed)."""
 
     def read(self, typed: str) -> Decimal:
-        """Read a percentage."""
-        return inputs.percent(typed, self.name)
+        """Read a percentage in the business's locale."""
+        locale = get_settings().locale or "en_US"
+        try:
+            return money.read_amount(typed.strip().removesuffix("%"), self.name, locale, 2, maximum=Decimal(100))
+        except DomainError:
+            raise ValueError("A percentage from 0 to 100, with at most two decimals, like "
+                             f"{money.typed(Decimal('12.5'), locale)}.") from None
 
 
 class YearsInRange:
     """A date validator: the year lies in the window every date of the app keeps to."""
+
+    bounds = {"min": f"{inputs.YEAR_MIN}-01-01", "max": f"{inputs.YEAR_MAX}-12-31"}  # the date picker's own limits
 
     def __call__(self, form, field):
         if field.data is not None and not inputs.YEAR_MIN <= field.data.year <= inputs.YEAR_MAX:
@@ -123,13 +138,23 @@ class LocationForm(Form):
 
 
 class SettingsForm(Form):
+    """The business settings: choices come from Babel and the IANA zone list; the service checks them again."""
+
     business_name = StringField("Business name", validators=[DataRequired(), Length(max=120)])
-    currency = StringField("Currency (ISO code)", validators=[DataRequired(), Length(min=3, max=3)])
-    time_zone = StringField("Time zone", validators=[DataRequired(), Length(max=64)])
+    currency = SelectField("Currency", validators=[DataRequired()])
+    locale = SelectField("How amounts are typed and shown", choices=money.locale_choices(),
+                         validators=[DataRequired()])
+    time_zone = SelectField("Time zone", validators=[DataRequired()])
     default_gross_margin_pct = PercentField("Default gross margin (%)",
                                             validators=[InputRequired(message="Enter a margin from 0 to 100.")])
     default_phone_region = StringField("Default phone region", validators=[DataRequired(), Length(min=2, max=2)])
+    large_purchase = MoneyField("Ask again before recording a purchase over", validators=[Optional()])
     submit = SubmitField("Save settings")
+
+    def __init__(self, *args, current_zone: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency.choices = money.currency_choices()
+        self.time_zone.choices = business.zone_choices(current_zone or self.time_zone.data or "")
 
 
 class TokenForm(Form):
@@ -148,8 +173,9 @@ class CampaignForm(Form):
     retail_value = MoneyField("Retail value", validators=[Optional()])
     fixed_cost = MoneyField("Fixed costs (printing, staff time)", default=Decimal(0), validators=[Optional()])
     gross_margin_pct = PercentField("Gross margin on later purchases (%)", validators=[InputRequired()])
-    starts_on = DateField("Starts on", validators=[Optional(), YearsInRange()])
-    ends_on = DateField("Ends on (vouchers expire at the end of this day)", validators=[Optional(), YearsInRange()])
+    starts_on = DateField("Starts on", validators=[Optional(), YearsInRange()], render_kw=YearsInRange.bounds)
+    ends_on = DateField("Ends on (vouchers expire at the end of this day)", validators=[Optional(), YearsInRange()],
+                        render_kw=YearsInRange.bounds)
     voucher_limit = IntegerField("Most vouchers in all", validators=[Optional(), _whole_range("voucher_limit")])
     per_customer_limit = IntegerField("Most vouchers per customer", default=1,
                                       validators=[InputRequired(), _whole_range("per_customer_limit")])

@@ -17,7 +17,7 @@ from ..models import Campaign
 from .access import requires
 from .forms import BatchForm, CampaignForm, put_errors_on
 from .transaction import attempt, streamed
-from .urls import claim_url, voucher_url
+from .urls import claim_url, unreachable_address, voucher_url
 
 bp = Blueprint("marketing", __name__, url_prefix="/campaigns")
 PDF_PART = 5000  # cards per PDF download: a 100,000-voucher batch prints as 20 files
@@ -79,6 +79,7 @@ def detail(campaign_id: int):
         budget=budget(campaign, redeemed=sum(batch["redeemed"] for batch in batches)),
         batches=batches, form=BatchForm(formdata=None), state=designs.campaign_state(campaign),
         expires=designs.expires_at(campaign, zone), currency=get_settings().currency, part_size=PDF_PART,
+        unreachable=unreachable_address(),
         claim_url=url_for("public.claim_page", slug=campaign.claim_slug, _external=False) if campaign.claim_slug else None,
         actions=[a for a, to in STATUS_ACTIONS.items() if to in designs.TRANSITIONS[campaign.status]
                  and (a != "resume" or campaign.status == "paused") and (a != "activate" or campaign.status == "draft")],

@@ -1,9 +1,10 @@
 """JSON Schema pieces for the OpenAPI document, stating the same bounds that `campaigns.inputs` enforces."""
 from .. import inputs
 
-_ONE_LINE = r"[^\x00-\x1f\x7f-\x9f]"
-_LONG = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
-_VISIBLE = r"[^\s\x00-\x1f\x7f-\x9f]"
+_BIDI = r"\u202a-\u202e\u2066-\u2069"
+_ONE_LINE = rf"[^\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}]"
+_LONG = rf"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}]"
+_VISIBLE = rf"[^\s\x00-\x1f\x7f-\x9f{_BIDI}]"
 
 
 def text(maximum: int, minimum: int = 0, multiline: bool = False, **extra) -> dict:

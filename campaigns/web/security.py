@@ -6,6 +6,7 @@ from flask_login import login_user
 from flask_talisman import Talisman
 
 from ..extensions import db, login_manager
+from ..inputs import ID_MAX
 from ..models import User
 
 CSP = {
@@ -46,7 +47,7 @@ def load_user(session_id: str) -> User | None:
     user_id, _, version = (session_id or "").partition(":")
     if not (user_id.isascii() and user_id.isdigit() and version.isascii() and version.isdigit()):
         return None  # an id from before session versions: sign in again
-    if len(user_id) > 18 or not _within_lifetime():
+    if len(user_id) > 10 or int(user_id) > ID_MAX or not _within_lifetime():
         return None
     user = db.session.get(User, int(user_id))
     if user is None or not user.active or str(user.session_version) != version:
