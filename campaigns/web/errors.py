@@ -18,7 +18,7 @@ STATUS = {
     "invalid_code": 422, "unknown_code": 404, "already_redeemed": 409, "void": 409, "expired": 410,
     "unknown_location": 422, "unknown_redemption": 404, "already_undone": 409, "undo_not_allowed": 403,
     # purchases
-    "conflict": 409, "large_purchase": 422,
+    "conflict": 409, "unknown_purchase": 404, "already_void": 409, "purchase_void": 409, "large_purchase": 422,
     # accounts and settings
     "email_taken": 409, "already_set_up": 409, "last_owner": 422, "location_exists": 409, "unknown_token": 404,
 }

@@ -20,7 +20,7 @@ def money(places: int, **extra) -> dict:
     """An amount as a decimal string: ASCII digits (at most MONEY_DIGITS before the '.') and at most `places`
     decimals."""
     fraction = rf"(\.[0-9]{{1,{places}}})?" if places else ""
-    return {"type": "string", "pattern": rf"^[0-9]{{1,{inputs.MONEY_DIGITS}}}{fraction}$",
+    return {"type": "string", "pattern": rf"^\s*[0-9]{{1,{inputs.MONEY_DIGITS}}}{fraction}\s*$",
             "example": "12.50" if places else "1250",
             "description": f"A decimal string with at most {places} decimals, below {10 ** inputs.MONEY_DIGITS:,}.",
             **extra}

@@ -6,8 +6,8 @@ from tests.browser.conftest import DESKTOP, PHONE, screenshot, sign_in
 
 NAV = {
     "staff": ["Front desk"],
-    "marketer": ["Campaigns", "Front desk"],
-    "owner": ["Dashboard", "Campaigns", "Front desk", "Settings"],
+    "marketer": ["Campaigns", "Purchases", "Front desk"],
+    "owner": ["Dashboard", "Campaigns", "Purchases", "Front desk", "Settings"],
 }
 
 pytestmark = pytest.mark.browser
