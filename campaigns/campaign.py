@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from . import inputs, money
+from . import codes, inputs, money
 from .business import business_zone, get_settings
 from .errors import DomainError, FieldErrors, NotFound, ValidationError
 from .extensions import db
@@ -110,9 +110,19 @@ def _apply(campaign: Campaign, design: CampaignDesign, columns: dict) -> None:
     for key, value in columns.items():
         setattr(campaign, key, value)
     if design.claim_page and campaign.claim_slug is None:
-        campaign.claim_slug = secrets.token_urlsafe(9)
+        campaign.claim_slug = new_claim_slug()
     elif not design.claim_page:
         campaign.claim_slug = None
+
+
+SLUG_GROUPS = 3  # of four characters: 60 random bits, read aloud or typed off a poster without doubt
+
+
+def new_claim_slug() -> str:
+    """Return a new claim page slug in the voucher codes' unambiguous alphabet (no I, L, O or U), lower-cased
+    and grouped for reading, e.g. "k3m9-x2pq-7vtn"; slugs made before keep working, as they are only looked up."""
+    alphabet = codes.ALPHABET.lower()
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(SLUG_GROUPS))
 
 
 def create_campaign(design: CampaignDesign, created_by_id: int | None = None) -> Campaign:

@@ -33,7 +33,7 @@ def test_marketer_creates_a_campaign_from_the_form(client, app, make_user):
         assert (campaign.unit_cost_cents, campaign.fixed_cost_cents, campaign.gross_margin_bp) == (85, 12000, 6800)
         assert campaign.status == "draft" and campaign.voucher_limit == 1000
     page = client.get(response.location).get_data(as_text=True)
-    assert "Free latte" in page and "USD 970.00" in page  # 120 + 0.85 × 1000 committed
+    assert "Free latte" in page and "USD\u00a0970.00" in page  # 120 + 0.85 × 1000 committed
 
 
 def test_a_bad_campaign_form_names_the_fields_and_saves_nothing(client, app, make_user):

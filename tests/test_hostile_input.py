@@ -196,7 +196,7 @@ PAGE_CAMPAIGN = {"name": "Free latte", "kind": "sample", "offer": "One free latt
                  "retail_value": "4.50", "fixed_cost": "120", "gross_margin_pct": "68", "starts_on": "",
                  "ends_on": "", "voucher_limit": "1000", "per_customer_limit": "1", "attribution_window_days": "60",
                  "feedback_question": "What did you like?"}
-FORM_MONEY = ["1e30", "9223372036854775807", "NaN", "Infinity", "1,000.00", "12.5055", "-1", "²", "10000000"]
+FORM_MONEY = ["1e30", "9223372036854775807", "NaN", "Infinity", "1.000,00", "12.5055", "-1", "²", "10000000"]
 FORM_WHOLE = ["²", str(2**64), "-1", "1.5", "1e3"]
 FORM_TEXT = ["a\x00b", "bell\x07", "x" * 10_001]
 BATCH_LABELS = {"count": "How many vouchers", "batch_label": "Batch label (channel)"}

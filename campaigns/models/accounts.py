@@ -102,7 +102,7 @@ class BusinessSettings(db.Model):
     # What customers' pages show about the business besides its name.
     address: Mapped[str | None] = mapped_column(String(255))
     opening_hours: Mapped[str | None] = mapped_column(String(255))
-    logo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)  # up to 500 KB: loaded only by /logo
     logo_type: Mapped[str | None] = mapped_column(String(32))
 
     def __repr__(self) -> str:

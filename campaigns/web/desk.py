@@ -5,6 +5,7 @@ actions after a scan are here, answering JSON to the page's script and redirects
 """
 import uuid
 from datetime import datetime
+from urllib.parse import urlencode
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -16,26 +17,45 @@ from ..errors import DomainError, ValidationError
 from ..extensions import db
 from ..metrics.desk import redemptions_today
 from ..models import Redemption, utcnow
-from ..money import exponent, to_cents, to_json as money_json
+from ..money import exponent, format_amount, read_amount, to_cents, to_json as money_json
 from ..purchases import record_purchase
 from ..vouchers import attach_customer, find_voucher, voucher_state
 from .access import requires
-from .api_desk import CODE_MAX, customer_json
+from .api_desk import CODE_MAX, customer_json, limit_guessing, note_refusal, redemption_attempt
 from .errors import json_error, status_of, wants_json
 from .payloads import CONTACT_MAX, json_body, parse_time
 from .transaction import attempt
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
+LOCATION_COOKIE = "desk_location"  # the plain form's remembered location (the script keeps it in localStorage)
+TYPO = "One character looks wrong: check the code."
+# What the desk says when it refuses, in a few plain words (the API's messages say more, for programs).
+PLAIN = {"unknown_code": "Not one of our vouchers: check the code.",
+         "void": "Cancelled voucher: hand nothing over.",
+         "unknown_location": "That location is closed: choose the location again.",
+         "busy": "Busy for a moment: try again."}
 
 
-def _answer(action, back: str, success: str = ""):
-    """Run the desk action; answer the script with JSON, or the plain form with a flash and a redirect."""
+def plain_refusal(error: DomainError) -> str:
+    """Say why the desk refused, short and plain (a mistyped code, a used voucher, a closed location…)."""
+    if error.code == "invalid_code":
+        message = error.message.removeprefix("Looks mistyped: ")
+        return TYPO if "check character" in message else message
+    fields = error.details.get("fields") if error.code == "invalid_input" else None
+    if isinstance(fields, dict) and fields:
+        return " ".join(message if message.endswith(".") else message + "." for message in fields.values())
+    return PLAIN.get(error.code, error.message)
+
+
+def _answer(action, back: str, success: str = "", refused=None):
+    """Run the desk action; answer the script with JSON, or the plain form with a flash and a redirect
+    (to `refused(error)` when given and the action was refused)."""
     result, error = attempt(action)
     if wants_json():
         return json_error(error) if error is not None else jsonify(result)
-    flash(error.message if error else success(result) if callable(success) else success,
+    flash(plain_refusal(error) if error else success(result) if callable(success) else success,
           "error" if error else "success")
-    return redirect(back)
+    return redirect(refused(error) if error and refused else back)
 
 
 def _fields() -> dict:
@@ -48,13 +68,15 @@ def _fields() -> dict:
 def index():
     """Show the scanner: one input for scanners and typing, a camera button, today's counts."""
     zone = business.business_zone()
-    data = {"locations": [place.name for place in business.list_locations(include_inactive=False)],
+    settings = business.get_settings()
+    data = {"locations": _open_locations(),
             "redeemUrl": url_for("api.create_redemption"), "attachUrl": url_for("desk.attach"),
             "undoUrl": url_for("desk.undo"), "purchaseUrl": url_for("desk.purchase"),
             "todayUrl": url_for("desk.today"), "voucherUrl": url_for("desk.voucher", code_text="CODE"),
             "wasmUrl": url_for("static", filename="vendor/zxing_reader.wasm"),
             "scannerScript": url_for("static", filename="vendor/barcode-detector.js"),
-            "currency": business.get_settings().currency, "csrf": generate_csrf()}
+            "currency": settings.currency, "largePurchaseCents": settings.large_purchase_cents,
+            "csrf": generate_csrf()}
     return render_template("desk/index.html", data=data, **redemptions_today(zone, current_user.id))
 
 
@@ -85,7 +107,8 @@ def voucher(code_text: str):
     try:
         found = find_voucher(code_text)
     except DomainError as error:
-        return render_template("desk/voucher.html", error=error, voucher=None), status_of(error)
+        return render_template("desk/voucher.html", error=error, voucher=None,
+                               words=plain_refusal(error)), status_of(error)
     zone = business.business_zone()
     state = voucher_state(found, zone=zone)
     first = redemption.first_redemption(found, zone) if state == "redeemed" else None
@@ -93,7 +116,49 @@ def voucher(code_text: str):
     return render_template("desk/voucher.html", error=None, voucher=found, state=state, first=first,
                            may_undo=live is not None and undoing.may_undo(live, current_user),
                            formatted=codes.format_code(found.code), purchase_id=f"desk-{uuid.uuid4()}",
-                           purchase_time=utcnow().isoformat())
+                           purchase_time=utcnow().isoformat(), locations=_open_locations(),
+                           location=request.cookies.get(LOCATION_COOKIE, ""), large=_large_to_confirm())
+
+
+def _open_locations() -> list[str]:
+    return [place.name for place in business.list_locations(include_inactive=False)]
+
+
+def _large_to_confirm() -> dict | None:
+    """The large amount a plain purchase form was sent back to confirm: the amount as typed and its cents."""
+    typed, cents = request.args.get("amount", ""), request.args.get("confirm", "")
+    if not typed or not cents.isdigit() or len(cents) > 15 or len(typed) > 40:
+        return None
+    settings = business.get_settings()
+    return {"typed": typed, "cents": cents, "shown": format_amount(int(cents), settings.currency, settings.locale)}
+
+
+@bp.route("/redeem", methods=["POST"])
+@requires("staff")
+@limit_guessing
+def redeem():
+    """Redeem from the plain form (the page without its script): the same service, limits and audit as the API."""
+    fields = request.form.to_dict()
+    location = (fields.get("location") or "").strip() or None
+    try:
+        if location is None and len(_open_locations()) > 1:
+            raise ValidationError({"location": "Choose the location first."}, "Choose the location first.")
+        attempt_ = redemption_attempt({"code": fields.get("code"), "location": location})
+        made = redemption.redeem(fields["code"], attempt_)
+    except DomainError as error:
+        note_refusal(error)
+        flash(plain_refusal(error), "error")
+        return redirect(url_for("desk.voucher", code_text=_back_code(fields)))
+    flash(f"Give: {made.offer or made.campaign_name}", "success")
+    return _remembering(redirect(url_for("desk.voucher", code_text=made.code)), location)
+
+
+def _remembering(response, location: str | None):
+    """Remember the location this device redeemed at, for the plain form's next voucher."""
+    if location:
+        response.set_cookie(LOCATION_COOKIE, location[:120], max_age=365 * 86400, httponly=True, samesite="Lax",
+                            secure=request.is_secure)
+    return response
 
 
 @bp.route("/attach", methods=["POST"])
@@ -138,7 +203,9 @@ def purchase():
     def record():
         customer_id, voucher_id = _purchase_customer(fields, _text(fields, "code", CODE_MAX))
         currency = business.get_settings().currency
-        cents = to_cents(inputs.amount(fields.get("amount"), "amount", exponent(currency)), currency)
+        cents = to_cents(read_amount(fields.get("amount"), "amount", business.get_settings().locale,
+                                     exponent(currency), currency=currency), currency)
+        _refuse_unconfirmed_large(cents, fields)
         place = business.find_location(_text(fields, "location", 120))
         # The page fixes the id and the time when the sale is typed, so a retry is the same purchase.
         made, new = record_purchase(_text(fields, "external_id", 128) or f"desk-{uuid.uuid4()}", cents,
@@ -148,8 +215,29 @@ def purchase():
         return {"id": made.id, "created": new, "amount": money_json(made.amount_cents)}
 
     back = url_for("desk.voucher", code_text=code) if code != "-" else url_for("desk.index")
-    return _answer(record, back, lambda result: "Purchase recorded." if result["created"]
-                   else "That purchase was already recorded.")
+    return _answer(record, back, lambda result: "Purchase recorded." if result["created"] else "Already recorded.",
+                   refused=lambda error: _confirm_back(error, back, fields))
+
+
+def _refuse_unconfirmed_large(cents: int, fields: dict) -> None:
+    """Refuse an unusually large desk purchase (over BusinessSettings.large_purchase_cents) unless the request
+    says it was confirmed: `confirm_large: true` from the script, or the plain form's box holding the cents."""
+    settings = business.get_settings()
+    limit = settings.large_purchase_cents
+    confirmed = fields.get("confirm_large")
+    if limit is None or cents <= limit or confirmed is True or confirmed == str(cents):
+        return
+    shown = format_amount(cents, settings.currency, settings.locale)
+    raise DomainError("large_purchase", f"{shown} is a large amount: confirm it to record it.",
+                      {"amount_cents": cents, "amount": shown, "limit_cents": limit})
+
+
+def _confirm_back(error: DomainError, back: str, fields: dict) -> str:
+    """Where a refused plain purchase form leads: back to the voucher, with the large amount to confirm."""
+    if error.code != "large_purchase" or back == url_for("desk.index"):
+        return back
+    typed = fields.get("amount") if isinstance(fields.get("amount"), str) else ""
+    return back + "?" + urlencode({"amount": typed[:40], "confirm": error.details["amount_cents"]})
 
 
 def _text(fields: dict, name: str, maximum: int = 120, multiline: bool = False) -> str:

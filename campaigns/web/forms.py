@@ -2,6 +2,7 @@
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (BooleanField, DateField, EmailField, IntegerField, PasswordField, SelectField,
                      StringField, SubmitField, TextAreaField, ValidationError)
 from wtforms.fields.choices import SelectChoice
@@ -138,13 +139,12 @@ class LocationForm(Form):
 
 
 class SettingsForm(Form):
-    """The business settings: choices come from Babel and the IANA zone list; the service checks them again."""
+    """The business settings: the lists come from Babel and the IANA zones; the service checks each value."""
 
     business_name = StringField("Business name", validators=[DataRequired(), Length(max=120)])
-    currency = SelectField("Currency", validators=[DataRequired()])
-    locale = SelectField("How amounts are typed and shown", choices=money.locale_choices(),
-                         validators=[DataRequired()])
-    time_zone = SelectField("Time zone", validators=[DataRequired()])
+    currency = SelectField("Currency", validators=[DataRequired()], validate_choice=False)
+    locale = SelectField("How amounts are typed and shown", validators=[DataRequired()], validate_choice=False)
+    time_zone = SelectField("Time zone", validators=[DataRequired()], validate_choice=False)
     default_gross_margin_pct = PercentField("Default gross margin (%)",
                                             validators=[InputRequired(message="Enter a margin from 0 to 100.")])
     default_phone_region = StringField("Default phone region", validators=[DataRequired(), Length(min=2, max=2)])
@@ -153,8 +153,11 @@ class SettingsForm(Form):
 
     def __init__(self, *args, current_zone: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        self.currency.choices = money.currency_choices()
-        self.time_zone.choices = business.zone_choices(current_zone or self.time_zone.data or "")
+        self.currency.choices = [SelectChoice(code, label) for code, label in money.currency_choices()]
+        self.locale.choices = [SelectChoice(code, label) for code, label in money.locale_choices()]
+        self.time_zone.choices = [SelectChoice(zone, label, optgroup=region) for region, zones in
+                                  business.zone_choices(current_zone or self.time_zone.data or "").items()
+                                  for zone, label in zones]
 
 
 class TokenForm(Form):
@@ -215,3 +218,14 @@ def put_errors_on(form: FlaskForm, fields: dict[str, str], fallback=None) -> Non
         target = form[name] if name in form else fallback
         if target is not None:
             target.errors = list(target.errors) + [problem]
+
+
+class CustomerPageForm(Form):
+    """What customers' pages show besides the business's name; the service checks the logo's bytes and size."""
+
+    address = TextAreaField("Address", validators=[Optional(), Length(max=255)])
+    opening_hours = TextAreaField("Opening hours", validators=[Optional(), Length(max=255)])
+    logo = FileField("Logo (PNG, JPEG or WebP, at most 500 KB)",
+                     render_kw={"accept": "image/png,image/jpeg,image/webp"})
+    submit = SubmitField("Save customer pages")
+    remove_logo = SubmitField("Remove logo")

@@ -11,6 +11,7 @@ from .access import allows, required_role
 NAVIGATION = (
     ("dashboard.index", "Dashboard"),
     ("marketing.campaigns", "Campaigns"),
+    ("sales.index", "Purchases"),
     ("desk.index", "Front desk"),
     ("settings.index", "Settings"),
 )
@@ -24,10 +25,18 @@ def navigation() -> list[dict]:
             for endpoint, label in NAVIGATION if allows(current_user.role, required_role(endpoint))]
 
 
+def money_reading() -> dict:
+    """Return how amounts are typed and shown here (locale, currency, marks), for a page's JSON data block."""
+    settings = get_settings()
+    return dict(money.marks(settings.locale or "en_US", settings.currency, money.exponent(settings.currency)))
+
+
 def init_app(app: Flask) -> None:
     """Make navigation and money formatting available to templates."""
     app.context_processor(lambda: {"navigation": navigation()})
+    app.add_template_global(money_reading)
 
     @app.template_filter("money")
     def money_filter(cents, currency=None):
-        return money.display(cents, currency or get_settings().currency)
+        settings = get_settings()
+        return money.format_amount(cents, currency or settings.currency, settings.locale or "en_US")

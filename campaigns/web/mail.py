@@ -27,7 +27,7 @@ class Letter:
 def voucher_letter(voucher: Voucher, to: str, business: str) -> Letter:
     """Write the e-mail that brings a customer their voucher: the business, the offer, the link."""
     campaign = voucher.campaign
-    offer = campaign.offer or campaign.name
+    offer = campaign.offer or "your free voucher"  # never the internal campaign name
     valid = f"Valid until {campaign.ends_on:%-d %B %Y}." if campaign.ends_on else "It has no expiry date."
     body = (f"Hello,\n\nHere is your voucher from {business}: {offer}.\n\n"
             f"Open it and show it at the counter:\n{voucher_url(voucher.code)}\n\n"

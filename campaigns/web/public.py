@@ -10,7 +10,8 @@ from wtforms.validators import Length, Optional
 
 from .. import codes, qr
 from ..accounts import normalise_email
-from ..business import business_zone, get_settings
+from ..business import business_zone, get_settings, logo_version
+from ..campaign import campaign_state
 from ..customers import Contact, make_contact, normalise_phone
 from ..errors import DomainError, ValidationError
 from ..extensions import db, limiter
@@ -24,6 +25,17 @@ from .transaction import attempt
 from .urls import voucher_url
 
 bp = Blueprint("public", __name__)
+LOGO_MAX_AGE = 86400  # the logo's address carries its version, so a new logo shows at once
+_SLUG_LOOKALIKES = str.maketrans("oil", "011")  # the codes' alphabet reads O as 0 and I, L as 1
+CLOSED_STATUS = {"ended": 410, "expired": 410}  # gone for good; paused or not yet started: come back later
+
+
+@bp.context_processor
+def business_page() -> dict:
+    """Give every customer page the business it belongs to: name, logo, address and opening hours."""
+    settings = get_settings()
+    logo = url_for("public.logo", v=logo_version(settings)) if settings.logo else None
+    return {"business": settings, "logo_url": logo}
 
 
 class ClaimForm(Form):
@@ -52,8 +64,23 @@ def voucher(code_text: str):
     zone = business_zone()
     campaign = found.campaign
     return render_template("public/voucher.html", voucher=found, campaign=campaign, state=voucher_state(found, zone=zone),
-                           zone=zone, formatted=codes.format_code(found.code),
-                           business=get_settings().business_name)
+                           zone=zone, formatted=codes.format_code(found.code))
+
+
+@bp.route("/logo")
+@public
+def logo():
+    """The business's logo for its customer pages (a stored PNG, JPEG or WebP), or 404 when it has none."""
+    settings = get_settings()
+    if not settings.logo:
+        return Response("No logo.", status=404, mimetype="text/plain")
+    response = Response(settings.logo, mimetype=settings.logo_type)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    response.cache_control.public = True
+    response.cache_control.max_age = LOGO_MAX_AGE
+    response.set_etag(logo_version(settings))
+    return response.make_conditional(request)
 
 
 def _qr_response(code_text: str, kind: str):
@@ -109,7 +136,14 @@ def claim_page(slug: str):
     """Let a customer leave an e-mail or phone and get their personal voucher at once."""
     campaign = db.session.scalar(db.select(Campaign).where(Campaign.claim_slug == slug))
     if campaign is None:
+        typed = slug.strip().lower().translate(_SLUG_LOOKALIKES)  # a new slug typed off a poster, any case
+        if typed != slug and db.session.scalar(db.select(Campaign.id).where(Campaign.claim_slug == typed)):
+            return redirect(url_for("public.claim_page", slug=typed), 301)
         return render_template("public/claim_closed.html"), 404
+    state = campaign_state(campaign)
+    if state != "active":  # say so before any form: nothing typed here could be used
+        return render_template("public/claim.html", campaign=campaign, state=state, form=None), \
+            CLOSED_STATUS.get(state, 200)
     form = ClaimForm()
     if form.validate_on_submit():
         contact, error = attempt(lambda: make_contact(form.email.data, form.phone.data, form.name.data))
@@ -117,9 +151,8 @@ def claim_page(slug: str):
         if error is None:
             return _answer_claim(campaign, contact, *claimed)
         _show_errors(form, error)
-    settings = get_settings()
-    return render_template("public/claim.html", campaign=campaign, form=form, business=settings.business_name,
-                           region=settings.default_phone_region)
+    return render_template("public/claim.html", campaign=campaign, state=state, form=form,
+                           region=get_settings().default_phone_region)
 
 
 def _answer_claim(campaign: Campaign, contact: Contact, voucher, new: bool):
@@ -128,18 +161,18 @@ def _answer_claim(campaign: Campaign, contact: Contact, voucher, new: bool):
     The answer for a held voucher depends only on what was typed, never on what is stored, so it tells no
     more than "this address already holds one". Mail goes to the customer's stored address only.
     """
-    business = get_settings().business_name
     owner_email = voucher.customer.email
     if new:
         flash("Here is your voucher. Show it at the counter.", "success")
         response = redirect(url_for("public.voucher", code_text=voucher.code))
         send_to = owner_email if contact.email and contact.email == owner_email else None
     else:
-        response = make_response(render_template("public/claim_held.html", campaign=campaign, business=business,
-                                                 by_email=contact.email is not None))
         send_to = owner_email if contact.email else None
+        # The page says an e-mail is on its way only when one is: never for a phone, nor an address-less holder.
+        response = make_response(render_template("public/claim_held.html", campaign=campaign,
+                                                 emailed=send_to is not None, by_email=contact.email is not None))
     if send_to:
-        send_after(response, voucher_letter(voucher, send_to, business))
+        send_after(response, voucher_letter(voucher, send_to, get_settings().business_name))
     return response
 
 

@@ -3,13 +3,14 @@ from decimal import Decimal
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
+from werkzeug.datastructures import FileStorage
 
-from .. import accounts, business, tokens
+from .. import accounts, business, money, tokens
 from ..extensions import db
 from ..models import Location, User
 from .access import requires
 from .security import sign_in
-from .forms import LocationForm, SettingsForm, TokenForm, UserCreateForm, UserEditForm, put_errors_on
+from .forms import CustomerPageForm, LocationForm, SettingsForm, TokenForm, UserCreateForm, UserEditForm, put_errors_on
 from .transaction import attempt
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -32,14 +33,17 @@ def _apply(action, success: str, form=None) -> bool:
 def index():
     """Show and change the business settings."""
     settings = business.get_settings()
-    form = SettingsForm(obj=settings)
+    form = SettingsForm(obj=settings, current_zone=settings.time_zone)
     if not form.is_submitted():
         form.default_gross_margin_pct.data = Decimal(settings.default_gross_margin_bp) / 100
+        form.large_purchase.data = (None if settings.large_purchase_cents is None
+                                    else money.to_decimal(settings.large_purchase_cents, settings.currency))
     if form.validate_on_submit():
         saved = _apply(lambda: business.update_settings(
             business_name=form.business_name.data, currency=form.currency.data, time_zone=form.time_zone.data,
             default_gross_margin_bp=int(form.default_gross_margin_pct.data * 100),
-            default_phone_region=form.default_phone_region.data), "Settings saved.", form)
+            default_phone_region=form.default_phone_region.data, locale=form.locale.data,
+            large_purchase=form.large_purchase.data), "Settings saved.", form)
         if saved:
             return redirect(url_for("settings.index"))
     return render_template("settings/index.html", form=form)
@@ -125,3 +129,28 @@ def revoke_token(token_id: int):
     """Revoke a token."""
     _apply(lambda: tokens.revoke_token(token_id), "Token revoked: it no longer works.")
     return redirect(url_for("settings.api_tokens"))
+
+
+@bp.route("/customer-page", methods=["GET", "POST"])
+@requires("owner")
+def customer_page():
+    """Show and change what customers' pages show about the business: address, opening hours and logo."""
+    settings = business.get_settings()
+    form = CustomerPageForm(obj=settings)
+    if form.validate_on_submit():
+        if form.remove_logo.data:
+            done = _apply(business.remove_logo, "Logo removed from customers' pages.")
+        else:
+            done = _apply(lambda: _save_customer_page(form), "Customer pages saved.", form)
+        if done:
+            return redirect(url_for("settings.customer_page"))
+    return render_template("settings/customer_page.html", form=form, settings=settings,
+                           logo_url=url_for("public.logo", v=business.logo_version(settings)) if settings.logo else None)
+
+
+def _save_customer_page(form: CustomerPageForm) -> None:
+    """Store the typed text and, when a file was chosen, the new logo (read no further than the size limit)."""
+    business.update_customer_page(form.address.data, form.opening_hours.data)
+    upload = form.logo.data  # the stored bytes (from the settings) when no file came with the form
+    if isinstance(upload, FileStorage) and upload.filename:
+        business.set_logo(upload.stream.read(business.LOGO_MAX_BYTES + 1), upload.mimetype)

@@ -1,35 +1,47 @@
-// Shows the budget a campaign commits (fixed cost + unit cost × voucher limit) while the form is filled in.
+// Shows, in words, the budget a campaign commits (fixed cost up front + unit cost per voucher redeemed, at most
+// the voucher limit) while the form is filled in. Amounts are read as the server reads them (static/js/money.js,
+// with the locale and marks in the page's JSON) and shown with Intl.NumberFormat in the same locale.
 (function () {
   "use strict";
   const form = document.getElementById("campaign-form");
-  if (!form) return;
-  const currency = form.dataset.currency || "";
-  const out = document.getElementById("budget-committed");
-  const explained = document.getElementById("budget-explained");
+  const data = document.getElementById("campaign-form-data");
+  const money = window.ReciprocateMoney;
+  if (!form || !data || !money) return;
+  const info = JSON.parse(data.textContent);
+  const figure = document.getElementById("budget-committed");
+  const words = document.getElementById("budget-explained");
 
-  // Parse a money string into integer cents without floating-point rounding.
-  function cents(text) {
-    const match = String(text || "").replace(/,/g, "").trim().match(/^(\d*)(?:\.(\d{0,2}))?$/);
-    if (!match || (match[1] === "" && !match[2])) return null;
-    return parseInt(match[1] || "0", 10) * 100 + parseInt(((match[2] || "") + "00").slice(0, 2), 10);
+  // The amount typed in a field in minor units, 0n when empty and allowed, or {error} naming the field.
+  function amount(name, label, emptyIsZero) {
+    const typed = form.elements[name].value;
+    if (!typed.trim()) return emptyIsZero ? 0n : {error: "Enter the " + label + " to see the budget."};
+    const read = money.read(typed, info);
+    if (read.error) return {error: label.charAt(0).toUpperCase() + label.slice(1) + ": " + read.error};
+    return money.minor(read.amount, info.places);
   }
-  function show(c) {
-    const whole = Math.floor(c / 100).toLocaleString("en-US");
-    return currency + " " + whole + "." + String(c % 100).padStart(2, "0");
-  }
+
   function update() {
-    const unit = cents(form.elements.unit_cost.value);
-    const fixed = cents(form.elements.fixed_cost.value || "0");
-    const limit = parseInt(form.elements.voucher_limit.value, 10);
-    if (unit === null || fixed === null) {
-      out.textContent = "—";
-      explained.textContent = "Enter the unit cost to see the budget.";
-    } else if (!limit || limit < 1) {
-      out.textContent = show(fixed) + " + " + show(unit) + " per voucher redeemed";
-      explained.textContent = "No voucher limit: the budget grows with every redemption.";
+    const unit = amount("unit_cost", "unit cost", false);
+    const fixed = amount("fixed_cost", "fixed costs", true);
+    const limitText = form.elements.voucher_limit.value.trim();
+    const limit = /^[0-9]{1,9}$/.test(limitText) && Number(limitText) > 0 ? BigInt(limitText) : null;
+    const problem = [unit, fixed].find((value) => typeof value === "object");
+    form.classList.toggle("budget-unknown", Boolean(problem));
+    if (problem) {
+      figure.textContent = "—";
+      words.textContent = problem.error;
+      return;
+    }
+    const upFront = money.format(fixed, info) + " up front";
+    if (limit === null) {
+      figure.textContent = "No voucher limit";
+      words.textContent = "No voucher limit: " + upFront + " + " + money.format(unit, info) + " for each voucher redeemed";
     } else {
-      out.textContent = show(fixed + unit * limit);
-      explained.textContent = show(fixed) + " fixed + " + show(unit) + " × " + limit.toLocaleString("en-US") + " vouchers, if all are redeemed.";
+      const most = money.format(fixed + unit * limit, info);
+      const count = new Intl.NumberFormat(info.locale.replace("_", "-")).format(limit);
+      figure.textContent = most;
+      words.textContent = "At most " + most + ": " + upFront + " + " + money.format(unit, info) + " × " + count +
+        (limit === 1n ? " voucher" : " vouchers");
     }
   }
   form.addEventListener("input", update);

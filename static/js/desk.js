@@ -6,36 +6,153 @@
   const csrf = data.csrf;
   const $ = (id) => document.getElementById(id);
   const form = $("scan-form"), input = $("scan-input"), result = $("result");
-  const locationSelect = $("desk-location");
   const LOCATION_KEY = "reciprocate.desk.location";
-  const CODE_CHARS = /[0-9A-HJKMNP-TV-Z]/g;
   const RESULT_CLASSES = ["has-result-ok", "has-result-bad", "has-result-neutral"];
   let current = null;       // the last successful redemption, for attach / purchase / undo
   let busy = false;
   let autoTimer = null;
 
-  // The location is remembered on this device.
+  // ---- Codes, read exactly as campaigns/codes.py reads them, so a typo never reaches the server. ----
+  const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";  // Crockford base 32
+  const CODE_LENGTH = 13;                               // 12 characters and the check character
+  // Python's \s (str.isspace) and - _ . : what a person or a scanner may put between the characters.
+  const SEPARATORS = /[\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\-_.]+/g;
+  const URL_CODE = /\/v\/([^/?#]+)/;
+  const EXP = new Array(62), LOG = new Array(32);  // GF(32) with the primitive polynomial x^5 + x^2 + 1
+  for (let i = 0, x = 1; i < 31; i++) {
+    EXP[i] = x; LOG[x] = i;
+    x <<= 1;
+    if (x & 0x20) x ^= 0x25;
+  }
+  for (let i = 31; i < 62; i++) EXP[i] = EXP[i - 31];
+  const gfMul = (a, b) => (a === 0 || b === 0 ? 0 : EXP[LOG[a] + LOG[b]]);
+
+  // The check character of a 12-character body: the sum of value * alpha^position, positions 1..12.
+  function checkCharacter(body) {
+    let total = 0;
+    for (let position = 1; position <= body.length; position++) {
+      total ^= gfMul(EXP[position % 31], ALPHABET.indexOf(body[position - 1]));
+    }
+    return ALPHABET[total];
+  }
+
+  // Read what was typed or scanned (a code or a voucher URL): {code} when it is one, else {problem, …}.
+  function readCode(text) {
+    const found = URL_CODE.exec(String(text || ""));
+    const raw = found ? found[1] : String(text || "");
+    const candidate = raw.replace(SEPARATORS, "").toUpperCase().replace(/O/g, "0").replace(/[IL]/g, "1");
+    if (!candidate) return {problem: "empty"};
+    const wrong = [...new Set([...candidate].filter((ch) => !ALPHABET.includes(ch)))].sort();
+    if (wrong.length) return {problem: "characters", wrong};
+    if (candidate.length !== CODE_LENGTH) return {problem: "length", length: candidate.length};
+    if (checkCharacter(candidate.slice(0, -1)) !== candidate.slice(-1)) return {problem: "typo"};
+    return {code: candidate};
+  }
+  window.deskCodes = {read: readCode, checkCharacter};  // for tests comparing with the server's reading
+
+  // ---- What the desk says: short and plain. ----
+  const TYPO = ["One character looks wrong", "Check the code."];
+
+  function problemWords(read) {
+    if (read.problem === "typo") return TYPO;
+    if (read.problem === "length") {
+      return [read.length < CODE_LENGTH ? "Code too short" : "Code too long",
+              "A code has 13 characters; this one has " + read.length + "."];
+    }
+    return ["Not a voucher code", read.wrong.length <= 2 ? "Codes have no " + read.wrong.join(" or ") + "."
+                                                         : "Scan the voucher's QR code or type its code."];
+  }
+
+  function refusalWords(error, status) {
+    const details = error.details || {};
+    switch (error.code) {
+      case "already_redeemed":
+        return ["Already redeemed " + (details.summary || "earlier") + ".", "Do not hand it over again."];
+      case "invalid_code": return TYPO;
+      case "unknown_code": return ["Not one of our vouchers", "Check the code."];
+      case "void": return ["Cancelled voucher", "Hand nothing over."];
+      case "expired": return [error.message || "Expired", "Hand nothing over."];
+      case "campaign_not_active": {
+        const state = details.campaign_status;
+        if (state === "paused") return ["Offer paused", "Hand nothing over for now."];
+        if (state === "ended") return ["Offer ended", "Hand nothing over."];
+        if (state === "draft") return ["Offer not started", "Hand nothing over yet."];
+        return [error.message || "Not valid yet", "Hand nothing over yet."];
+      }
+      case "unknown_location": return ["Choose the location again", "That location is closed."];
+      case "rate_limited": return ["Too many wrong codes", "Wait a minute, then try again."];
+      case "busy": return ["Busy", "Scan again."];
+      case "unauthorized": return ["Logged out", "Reload the page and log in again."];
+      case "forbidden": return ["Not allowed", "Your account may not redeem."];
+      default: return [error.message || "Not valid (" + status + ")", ""];
+    }
+  }
+
+  // A refused action's words: what is wrong with each field, or the message.
+  function errorWords(payload, fallback) {
+    const error = (payload && payload.error) || {};
+    const fields = (error.details && error.details.fields) || {};
+    const said = Object.values(fields).filter((v) => typeof v === "string");
+    return said.length ? said.join(" ") : (error.message || fallback);
+  }
+
+  const who = (customer) => [customer.name, customer.email, customer.phone].filter(Boolean).join(" · ");
+
+  // ---- The location: chosen once on this device, never guessed. ----
+  const locations = data.locations || [];
+  let place = null;
   const saved = localStorage.getItem(LOCATION_KEY);
-  if (saved && [...locationSelect.options].some((o) => o.value === saved)) locationSelect.value = saved;
-  locationSelect.addEventListener("change", () => { localStorage.setItem(LOCATION_KEY, locationSelect.value); focusInput(); });
+  if (locations.length === 1) place = locations[0];
+  else if (saved && locations.includes(saved)) place = saved;
+
+  function showLocation() {
+    $("desk-location").hidden = !place;
+    $("desk-location-name").textContent = place || "";
+    $("desk-location-change").hidden = locations.length < 2;
+  }
+
+  function askLocation(why) {
+    const chooser = $("location-chooser");
+    chooser.hidden = false;
+    chooser.querySelector(".hint").textContent = why || "Asked once: this device remembers it.";
+    const buttons = [...chooser.querySelectorAll("[data-location]")];
+    buttons.forEach((button) => button.setAttribute("aria-pressed", String(button.dataset.location === place)));
+    (buttons.find((button) => button.dataset.location === place) || buttons[0]).focus();
+  }
+
+  $("location-chooser").addEventListener("click", (event) => {
+    const button = event.target.closest("[data-location]");
+    if (!button) return;
+    place = button.dataset.location;
+    localStorage.setItem(LOCATION_KEY, place);
+    $("location-chooser").hidden = true;
+    showLocation();
+    focusInput();
+    if (input.value) input.select();
+  });
+  $("desk-location-change").addEventListener("click", () => askLocation("Which location is this device at?"));
+  showLocation();
+  if (locations.length > 1 && !place) askLocation();
 
   function focusInput() { input.focus({preventScroll: true}); }
 
-  // What a scanner or a person typed, read as a code: from a voucher URL, any case, separators ignored.
-  function codeOf(text) {
-    const url = String(text).match(/\/v\/([^/?#\s]+)/);
-    const raw = (url ? url[1] : String(text)).toUpperCase().replace(/O/g, "0").replace(/[IL]/g, "1");
-    return (raw.match(CODE_CHARS) || []).join("");
-  }
-
   async function call(url, body) {
-    const response = await fetch(url, {
-      method: "POST", credentials: "same-origin",
-      headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf},
-      body: JSON.stringify(body),
-    });
+    let response;
+    try {
+      response = await fetch(url, {
+        method: "POST", credentials: "same-origin",
+        headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf},
+        body: JSON.stringify(body),
+      });
+    } catch (e) {
+      return {ok: false, status: 0, payload: {error: {code: "offline", message: "No answer: check the connection."}}};
+    }
     let payload = {};
-    try { payload = await response.json(); } catch (e) { payload = {error: {message: "The server answered " + response.status + "."}}; }
+    try {
+      payload = await response.json();
+    } catch (e) {
+      payload = {error: {message: "The server answered " + response.status + "."}};
+    }
     return {ok: response.ok, status: response.status, payload};
   }
 
@@ -45,18 +162,41 @@
     $("result-verdict").textContent = verdict;
     $("result-detail").textContent = detail || "";
     $("result-ok-actions").hidden = kind !== "ok";
+    $("result-link").hidden = !code;
     $("result-link").href = data.voucherUrl.replace("CODE", encodeURIComponent(code || "-"));
     $("attach-note").textContent = "";
-    $("purchase-note").textContent = "";
-    $("purchase-form").hidden = true;
+    resetPurchase();
+    $("purchase-amount").value = "";
     document.body.classList.remove(...RESULT_CLASSES);
     document.body.classList.add("has-result-" + kind);
+    // The answer is what the screen shows, wherever the page was scrolled to.
+    const box = $("result-verdict").getBoundingClientRect();
+    if (box.top < 0 || box.bottom > window.innerHeight) $("result-verdict").scrollIntoView({block: "center"});
+  }
+
+  function showCustomer(customer, justAttached) {
+    const line = $("result-customer");
+    line.hidden = !customer;
+    line.textContent = customer ? (justAttached ? "Attached: " : "Customer: ") + who(customer) : "";
+    $("attach-form").hidden = !!customer;
+    $("purchase-form").hidden = !customer;
+  }
+
+  function hideResult() {
+    result.hidden = true;
+    document.body.classList.remove(...RESULT_CLASSES);
   }
 
   function clearResult() {
-    result.hidden = true;
-    document.body.classList.remove(...RESULT_CLASSES);
+    hideResult();
     focusInput();
+  }
+
+  // A refusal leaves the code in the box, selected: the next scan or keystroke replaces it, or fix one character.
+  function keepTyped(fromCamera) {
+    if (fromCamera) return;
+    focusInput();
+    input.select();
   }
 
   async function refreshToday() {
@@ -67,100 +207,145 @@
     } catch (e) { /* counts refresh on the next scan */ }
   }
 
-  async function redeem(text) {
-    const code = codeOf(text);
-    if (!code || busy) return;
+  async function redeem(text, fromCamera) {
+    if (busy) return;
+    const read = readCode(text);
+    if (read.problem === "empty") return;
+    if (read.problem) {  // caught here: nothing is asked of the server
+      current = null;
+      const [verdict, detail] = problemWords(read);
+      show("bad", verdict, detail, "");
+      keepTyped(fromCamera);
+      return;
+    }
+    if (locations.length > 1 && !place) {
+      askLocation("First choose the location: the code waits in the box.");
+      return;
+    }
     busy = true;
-    input.value = "";
-    focusInput();
     try {
-      const body = {code: text.trim(), device_time: new Date().toISOString()};
-      if (locationSelect.value) body.location = locationSelect.value;
-      const {ok, payload} = await call(data.redeemUrl, body);
+      const body = {code: String(text).trim(), device_time: new Date().toISOString()};
+      if (place) body.location = place;
+      const {ok, status, payload} = await call(data.redeemUrl, body);
       if (ok) {
         current = payload;
-        const who = payload.customer ? " · " + (payload.customer.name || payload.customer.email || payload.customer.phone) : "";
-        show("ok", payload.give, payload.campaign.name + who, payload.code);
-        $("purchase-form").hidden = !payload.customer;
+        input.value = "";
+        show("ok", payload.give, payload.campaign.name, payload.code);
+        showCustomer(payload.customer, false);
         refreshToday();
+        if (!fromCamera) focusInput();
       } else {
         current = null;
         const error = payload.error || {};
-        show("bad", error.message || "Not valid.", explain(error), code);
+        const [verdict, detail] = status === 0 ? ["No answer", "Check the connection, then scan again."]
+                                               : refusalWords(error, status);
+        show("bad", verdict, detail, error.code === "unknown_code" ? "" : read.code);
+        keepTyped(fromCamera);
+        if (error.code === "unknown_location") {
+          place = null;
+          localStorage.removeItem(LOCATION_KEY);
+          showLocation();
+          askLocation("That location is closed: choose the location again.");
+        }
       }
-    } catch (e) {
-      show("bad", "No answer from the server.", "Check the connection and scan again.", code);
     } finally {
       busy = false;
-      focusInput();
     }
   }
 
-  function explain(error) {
-    switch (error.code) {
-      case "already_redeemed": return "Do not hand it over again.";
-      case "invalid_code": return "Scan again, or type the code carefully.";
-      case "unknown_code": return "This is not one of our vouchers.";
-      case "expired": return "The offer is over.";
-      case "campaign_not_active": return "This voucher cannot be used right now.";
-      case "void": return "This voucher was cancelled.";
-      case "rate_limited": return "Too many failed scans: wait a minute.";
-      default: return "";
-    }
-  }
-
-  form.addEventListener("submit", (event) => { event.preventDefault(); clearTimeout(autoTimer); redeem(input.value); });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    clearTimeout(autoTimer);
+    redeem(input.value, false);
+  });
 
   // Scanners that send no Enter: submit once a whole code has arrived and the keystrokes stop.
   input.addEventListener("input", () => {
     clearTimeout(autoTimer);
-    if (!result.hidden) { result.hidden = true; document.body.classList.remove(...RESULT_CLASSES); }
-    autoTimer = setTimeout(() => { if (codeOf(input.value).length === 13) redeem(input.value); }, 300);
+    if (!result.hidden) hideResult();
+    autoTimer = setTimeout(() => {
+      const read = readCode(input.value);
+      if (read.code || read.problem === "typo") redeem(input.value, false);
+    }, 300);
   });
 
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape") { clearResult(); return; }
     // Keystrokes from a scanner land in the scan box even when another control has focus.
-    const typing = event.target.closest && event.target.closest("input, select, textarea");
+    const typing = event.target.closest && (event.target.closest("input, select, textarea") ||
+                                            (event.key === " " && event.target.closest("button, a")));
     if (!typing && event.key.length === 1 && !event.ctrlKey && !event.metaKey) focusInput();
   });
-  $("next-button").addEventListener("click", clearResult);
+  $("next-button").addEventListener("click", () => { clearResult(); input.value = ""; });
 
+  // ---- After a green scan: attach the customer. ----
   $("attach-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     if (!current) return;
     const contact = $("attach-contact").value.trim();
+    if (!contact) { $("attach-note").textContent = "Type an e-mail or a phone number."; return; }
     const body = {code: current.code};
     body[contact.includes("@") ? "email" : "phone"] = contact;
     const {ok, payload} = await call(data.attachUrl, body);
     if (ok) {
       current.customer = payload.customer;
-      $("attach-note").textContent = "Attached: later purchases of this customer count for the campaign.";
       $("attach-contact").value = "";
-      $("purchase-form").hidden = false;
+      $("attach-note").textContent = "";
+      showCustomer(payload.customer, true);
     } else {
-      $("attach-note").textContent = (payload.error && payload.error.message) || "Could not attach.";
+      $("attach-note").textContent = errorWords(payload, "Could not attach.");
     }
   });
 
-  let purchaseId = null, purchaseTime = null;
-  $("purchase-form").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    if (!current) return;
-    // One id per purchase typed: a retry after a lost answer is recognised, not counted twice.
-    purchaseId = purchaseId || ("desk-" + (crypto.randomUUID ? crypto.randomUUID() : Date.now() + "-" + Math.random()));
-    purchaseTime = purchaseTime || new Date().toISOString();
-    const body = {code: current.code, amount: $("purchase-amount").value.trim(), external_id: purchaseId,
-                  occurred_at: purchaseTime, location: locationSelect.value};
-    const {ok, payload} = await call(data.purchaseUrl, body);
-    if (ok) {
-      $("purchase-note").textContent = "Recorded " + data.currency + " " + payload.amount + ".";
-      $("purchase-amount").value = "";
-      purchaseId = purchaseTime = null;
-    } else {
-      $("purchase-note").textContent = (payload.error && payload.error.message) || "Could not record it.";
-      if (payload.error && payload.error.code === "invalid_input") purchaseId = purchaseTime = null;
+  // ---- Record a purchase: one id per sale typed, so a second tap is the same sale, never a second one. ----
+  let sale = null;          // {id, time, amount} of the sale typed now
+  let recording = false;
+
+  function resetPurchase() {
+    sale = null;
+    $("purchase-confirm").hidden = true;
+    $("purchase-note").textContent = "";
+  }
+
+  async function recordPurchase(confirmed) {
+    if (!current || recording) return;
+    const amount = $("purchase-amount").value.trim();
+    if (!amount) { $("purchase-note").textContent = "Type the amount."; return; }
+    if (!sale || sale.amount !== amount) {
+      const id = "desk-" + (crypto.randomUUID ? crypto.randomUUID() : Date.now() + "-" + Math.random());
+      sale = {id, time: new Date().toISOString(), amount};
     }
+    const body = {code: current.code, amount, external_id: sale.id, occurred_at: sale.time};
+    if (place) body.location = place;
+    if (confirmed) body.confirm_large = true;
+    recording = true;
+    $("purchase-button").disabled = true;
+    try {
+      const {ok, payload} = await call(data.purchaseUrl, body);
+      $("purchase-confirm").hidden = true;
+      if (ok) {
+        $("purchase-note").textContent = payload.created ? "Recorded " + data.currency + " " + payload.amount + "."
+                                                         : "Already recorded.";
+      } else if (payload.error && payload.error.code === "large_purchase") {
+        $("purchase-note").textContent = payload.error.details.amount + " is more than usual.";
+        $("purchase-confirm-button").textContent = "Yes, record " + payload.error.details.amount;
+        $("purchase-confirm").hidden = false;
+        $("purchase-confirm-button").focus();
+      } else {
+        $("purchase-note").textContent = errorWords(payload, "Could not record it.");
+        if (payload.error && payload.error.code === "invalid_input") sale = null;
+      }
+    } finally {
+      recording = false;
+      $("purchase-button").disabled = false;
+    }
+  }
+
+  $("purchase-form").addEventListener("submit", (event) => { event.preventDefault(); recordPurchase(false); });
+  $("purchase-confirm-button").addEventListener("click", () => recordPurchase(true));
+  $("purchase-amount").addEventListener("input", () => {
+    $("purchase-confirm").hidden = true;
+    $("purchase-note").textContent = "";
   });
 
   $("undo-button").addEventListener("click", async () => {
@@ -173,11 +358,11 @@
       current = null;
       refreshToday();
     } else {
-      $("attach-note").textContent = (payload.error && payload.error.message) || "Could not undo.";
+      $("attach-note").textContent = errorWords(payload, "Could not undo.");
     }
   });
 
-  // Camera scanning with the barcode-detector package (zxing-wasm), loaded from our own static folder.
+  // ---- Camera scanning with the barcode-detector package (zxing-wasm), loaded from our own static folder. ----
   let stream = null, detector = null, lastSeen = {value: "", at: 0};
   const cameraButton = $("camera-button");
 
@@ -193,6 +378,7 @@
   }
 
   async function startCamera() {
+    hideResult();  // the camera sits right under the scan box while it looks
     $("camera").hidden = false;
     cameraButton.setAttribute("aria-pressed", "true");
     cameraButton.textContent = "Stop camera";
@@ -207,31 +393,34 @@
       video.srcObject = stream;
       await video.play();
       $("camera-status").textContent = "Point the camera at the voucher's QR code.";
-      scanFrames(video);
+      scanFrames(video, stream);
     } catch (error) {
-      $("camera-status").textContent = "The camera could not start (" + error.message + "). Type the code or use a scanner.";
+      $("camera-status").textContent = "The camera did not start (" + error.message + "): type the code instead.";
     }
   }
 
-  function stopCamera() {
+  function stopCamera(focus) {
     if (stream) stream.getTracks().forEach((track) => track.stop());
     stream = null;
+    $("camera-video").srcObject = null;
     $("camera").hidden = true;
     cameraButton.setAttribute("aria-pressed", "false");
     cameraButton.textContent = "Camera";
-    focusInput();
+    if (focus) focusInput();
   }
 
-  async function scanFrames(video) {
-    while (stream) {
+  async function scanFrames(video, running) {
+    while (stream === running) {
       try {
         const found = await detector.detect(video);
         const value = found.length ? found[0].rawValue : "";
         const now = Date.now();
         // The same code held in front of the camera is one scan, not many.
-        if (value && !(value === lastSeen.value && now - lastSeen.at < 4000)) {
+        if (value && stream === running && !(value === lastSeen.value && now - lastSeen.at < 4000)) {
           lastSeen = {value, at: now};
-          await redeem(value);
+          stopCamera(false);  // one scan, then the answer fills the screen
+          await redeem(value, true);
+          return;
         } else if (value) {
           lastSeen.at = now;
         }
@@ -240,6 +429,6 @@
     }
   }
 
-  cameraButton.addEventListener("click", () => (stream ? stopCamera() : startCamera()));
-  focusInput();
+  cameraButton.addEventListener("click", () => (stream ? stopCamera(true) : startCamera()));
+  if ($("location-chooser").hidden) focusInput();
 })();
