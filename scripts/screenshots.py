@@ -61,6 +61,9 @@ def desk_answers(page, targets: dict, size: str) -> None:
     """Redeem a fresh demo code at the desk (green), then scan it again (red)."""
     code = targets["fresh"][0 if size == "phone" else 1]
     page.goto("/desk/")
+    choice = page.locator("[data-location]").first
+    if choice.is_visible():  # a new device says once which location it is at
+        choice.click()
     page.locator("#scan-input").fill(code)
     page.keyboard.press("Enter")
     page.locator("#result.result-ok").wait_for()
