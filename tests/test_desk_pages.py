@@ -185,8 +185,8 @@ def test_a_large_amount_is_refused_until_confirmed(counter, app):
     refused = counter["post"]("/desk/purchases", body)
     assert refused.status_code == 422
     error = refused.get_json()["error"]
-    assert error["code"] == "large_purchase" and error["details"]["amount"] == "USD 1,250.00"
-    assert error["message"] == "USD 1,250.00 is a large amount: confirm it to record it."
+    assert error["code"] == "large_purchase" and error["details"]["amount"] == "USD\u00a01,250.00"
+    assert error["message"] == "USD\u00a01,250.00 is a large amount: confirm it to record it."
     assert counter["post"]("/desk/purchases", {**body, "confirm_large": "yes"}).status_code == 422
     assert _purchases(app) == []
     made = counter["post"]("/desk/purchases", {**body, "confirm_large": True})
@@ -213,8 +213,8 @@ def test_the_plain_purchase_form_confirms_a_large_amount_with_a_box(counter, app
     sale = {"code": code, "amount": "1250.00", "external_id": "desk-plain", "occurred_at": "2026-11-20T10:00:00Z"}
     response, shown = _form_post(counter, "/desk/purchases", **sale)
     assert response.status_code == 302 and response.location == f"/desk/v/{code}?amount=1250.00&confirm=125000"
-    assert "USD 1,250.00 is a large amount" in shown and 'value="1250.00"' in shown
-    assert '<input type="checkbox" name="confirm_large" value="125000"> Yes, record USD 1,250.00' in shown
+    assert "USD\u00a01,250.00 is a large amount" in shown and 'value="1250.00"' in shown
+    assert '<input type="checkbox" name="confirm_large" value="125000"> Yes, record USD\u00a01,250.00' in shown
     assert _purchases(app) == []
     # A box ticked for another amount does not confirm this one.
     _form_post(counter, "/desk/purchases", **{**sale, "amount": "9999.00"}, confirm_large="125000")
