@@ -35,8 +35,9 @@ def _check_role(role: str) -> str:
     return role
 
 
-def login_limit_key(email: str) -> str:
-    """Return the e-mail as the log-in limits count it: normalised as accounts match it, at least."""
+def email_limit_key(email: str) -> str:
+    """Return an e-mail as rate limits count it (log-in, claim page): NFKC-folded, then normalised as
+    accounts and customers match it, so that no spelling of one address walks past its limit."""
     text = unicodedata.normalize("NFKC", email or "").casefold().strip()
     try:
         return normalise_email(text)

@@ -14,8 +14,6 @@ from .inputs import MONEY_DIGITS
 from .models import BusinessSettings, Location
 
 UNCHANGED = object()  # an optional setting not given: keep what is stored
-COMMON_CURRENCIES = ("USD", "EUR", "GBP", "CAD", "AUD", "NZD", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK",
-                     "JPY", "SGD", "HKD", "INR", "BRL", "MXN", "ZAR")
 
 
 def get_settings() -> BusinessSettings:

@@ -100,10 +100,7 @@ def _columns(design: CampaignDesign, campaign: Campaign) -> dict:
 def _cents(field: str, amount: Decimal, currency: str) -> int:
     if abs(amount) > inputs.MONEY_MAX:
         raise ValidationError({field: f"Less than {10 ** inputs.MONEY_DIGITS:,}."})
-    try:
-        return money.to_cents(amount, currency)
-    except money.MoneyError as error:
-        raise ValidationError({field: str(error)}) from None
+    return money.field_cents(field, amount, currency)
 
 
 def _apply(campaign: Campaign, design: CampaignDesign, columns: dict) -> None:

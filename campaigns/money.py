@@ -67,6 +67,14 @@ def to_cents(value, currency: str = "USD", allow_negative: bool = False) -> int:
     return int(scaled)
 
 
+def field_cents(field: str, amount: Decimal, currency: str) -> int:
+    """Return an amount in minor units, or raise invalid_input naming `field` (too many decimal places)."""
+    try:
+        return to_cents(amount, currency)
+    except MoneyError as error:
+        raise ValidationError({field: str(error)}) from None
+
+
 def to_decimal(cents: int, currency: str = "USD") -> Decimal:
     """Return minor units as an exact Decimal in major units."""
     places = exponent(currency)

@@ -141,9 +141,9 @@ def test_one_address_guessing_many_emails_is_limited_too(app, make_user):
     assert statuses == [401] * 20 + [429]
 
 
-def test_login_limit_key_is_the_normalised_email():
-    assert accounts.login_limit_key(" ＯWNER@ｅxample.COM ") == "owner@example.com"
-    assert accounts.login_limit_key("not an address Ｘ") == "not an address x"
+def test_email_limit_key_is_the_normalised_email():
+    assert accounts.email_limit_key(" ＯWNER@ｅxample.COM ") == "owner@example.com"
+    assert accounts.email_limit_key("not an address Ｘ") == "not an address x"
 
 
 @pytest.mark.parametrize("password, says", [

@@ -11,7 +11,7 @@ from .access import current_identity
 from . import schemas
 from .api import operation
 from .errors import json_error
-from .payloads import json_body, parse_contact, parse_time
+from .payloads import json_body, parse_contact, parse_time, sent_json
 from .transaction import keep_refusal
 from .urls import voucher_url
 
@@ -84,10 +84,7 @@ def redemption_json(made: redemption.Redeemed) -> dict:
 def _audit_refused(outcome: str, details: dict) -> None:
     """Audit an attempt refused before the redemption service saw it (bad input, too many failures)."""
     identity = current_identity()
-    try:
-        sent = request.get_json(silent=True) if request.is_json else request.form
-    except RecursionError:
-        sent = None
+    sent = sent_json() if request.is_json else request.form
     code = sent.get("code") if hasattr(sent, "get") and isinstance(sent.get("code"), str) else ""
     redemption.audit_attempt(redemption.Attempt(user_id=identity.user_id, token_id=identity.token_id,
                                                 ip_address=request.remote_addr), None, code, outcome, details)

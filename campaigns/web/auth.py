@@ -30,7 +30,7 @@ def _failed_login(response) -> bool:
 
 def _email_at_address_key() -> str:
     # The e-mail together with the address: a stranger's wrong guesses lock out only the stranger.
-    return f"login:{accounts.login_limit_key(request.form.get('email') or '')}|{get_remote_address()}"
+    return f"login:{accounts.email_limit_key(request.form.get('email') or '')}|{get_remote_address()}"
 
 
 def _safe_next(target: str | None) -> str | None:

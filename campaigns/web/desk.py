@@ -202,9 +202,9 @@ def purchase():
 
     def record():
         customer_id, voucher_id = _purchase_customer(fields, _text(fields, "code", CODE_MAX))
-        currency = business.get_settings().currency
-        cents = to_cents(read_amount(fields.get("amount"), "amount", business.get_settings().locale,
-                                     exponent(currency), currency=currency), currency)
+        settings = business.get_settings()
+        cents = to_cents(read_amount(fields.get("amount"), "amount", settings.locale, exponent(settings.currency),
+                                     currency=settings.currency), settings.currency)
         _refuse_unconfirmed_large(cents, fields)
         place = business.find_location(_text(fields, "location", 120))
         # The page fixes the id and the time when the sale is typed, so a retry is the same purchase.

@@ -29,7 +29,6 @@ MESSAGES = {401: "Send a valid API token as 'Authorization: Bearer <token>'.",
             403: "Your role may not do this.",
             404: "There is nothing here.",
             405: "This address does not answer that method; the Allow header lists those it does.",
-            413: "The request is larger than this server accepts.",
             429: "Too many attempts. Wait a minute and try again.",
             500: "Something went wrong on our side. It has been logged; please try again."}
 PAGES = {403: "errors/403.html", 404: "errors/404.html", 429: "errors/429.html"}
@@ -71,9 +70,9 @@ def _kept_headers(error: HTTPException) -> dict:
 def handle_http(error: HTTPException):
     """Answer an HTTP error in the caller's format: JSON for the API and scripts, a page for people."""
     status = error.code or 500
+    message = MESSAGES.get(status, error.description)
     if status == 413:
-        error.description = f"The request is larger than {current_app.config['MAX_CONTENT_LENGTH'] // 2**20} MB."
-    message = MESSAGES.get(status, error.description) if status != 413 else error.description
+        message = f"The request is larger than {current_app.config['MAX_CONTENT_LENGTH'] // 2**20} MB."
     if wants_json():
         response = _http_json(status, message)
     else:

@@ -17,13 +17,18 @@ CAMPAIGN_FIELDS = {"name", "kind", "offer", "unit_cost", "retail_value", "fixed_
 _NULLABLE = {"retail_value", "voucher_limit", "starts_on", "ends_on"}
 
 
+def sent_json():
+    """Return the request's parsed JSON, or None when it is not JSON or nests deeper than the parser goes."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        return None
+
+
 def json_body() -> dict:
     """Return the request's JSON object, or raise invalid_json (400): not JSON, not an object, too deep,
     or holding text that is not valid Unicode."""
-    try:
-        body = request.get_json(silent=True)
-    except RecursionError:  # nested deeper than the parser goes
-        body = None
+    body = sent_json()
     if not isinstance(body, dict):
         raise DomainError("invalid_json", "Send a JSON object with Content-Type: application/json.")
     problem = inputs.tree_problem(body)

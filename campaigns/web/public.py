@@ -9,7 +9,7 @@ from wtforms import EmailField, StringField, SubmitField, TelField
 from wtforms.validators import Length, Optional
 
 from .. import codes, qr
-from ..accounts import normalise_email
+from ..accounts import email_limit_key
 from ..business import business_zone, get_settings, logo_version
 from ..campaign import campaign_state
 from ..customers import Contact, make_contact, normalise_phone
@@ -110,14 +110,17 @@ def voucher_png(code_text: str):
 
 
 def contact_key(field: str, raw: str) -> str:
-    """The rate-limit key of a typed e-mail or phone: its normalised form (E.164, lower-cased address),
-    or the raw text NFKC-folded when it does not parse, hashed so the limiter's store holds no addresses."""
-    try:
-        typed = normalise_email(raw) if field == "email" else normalise_phone(raw)
-    except DomainError:
-        typed = raw
-    folded = unicodedata.normalize("NFKC", typed.strip()).casefold()
-    return f"claim-{field}:" + hashlib.sha256(folded.encode("utf-8", "surrogatepass")).hexdigest()
+    """The rate-limit key of a typed e-mail or phone: the e-mail as every limit counts it, the phone in E.164
+    (or its text NFKC-folded when it does not parse), hashed so the limiter's store holds no addresses."""
+    if field == "email":
+        typed = email_limit_key(raw)
+    else:
+        typed = unicodedata.normalize("NFKC", raw.strip()).casefold()
+        try:
+            typed = normalise_phone(typed)
+        except DomainError:
+            pass
+    return f"claim-{field}:" + hashlib.sha256(typed.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _limit_contact(field: str):

@@ -9,8 +9,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from .. import inputs, purchases
 from ..business import business_zone, get_settings
-from ..errors import ValidationError
-from ..money import exponent, to_cents
+from ..money import field_cents
 from .access import requires
 from .forms import Form, MoneyField
 from .transaction import attempt
@@ -54,7 +53,6 @@ def index():
         flash(error.message, "error")
     return render_template("sales/index.html", rows=rows, total=total, revenue=revenue, search=search,
                            page=page or 1, pages=max(1, -(-total // purchases.PAGE_SIZE)),
-                           void_form=VoidForm(formdata=None), refund_form=RefundForm(formdata=None),
                            refund_id=f"refund-{uuid.uuid4()}")
 
 
@@ -82,11 +80,7 @@ def refund(purchase_id: int):
         return _back()
 
     def record():
-        currency = get_settings().currency
-        try:
-            cents = to_cents(form.amount.data, currency)
-        except ValueError as problem:
-            raise ValidationError({"amount": str(problem)}) from None
+        cents = field_cents("amount", form.amount.data, get_settings().currency)
         refund_id = inputs.text(form.refund_id.data or f"refund-{uuid.uuid4()}", "refund_id", 120, minimum=1)
         return purchases.refund_purchase(purchases.get_purchase(purchase_id), cents, refund_id, current_user.id,
                                          form.reason.data or "")
