@@ -5,15 +5,33 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from app import create_app
 from campaigns import codes
 from campaigns.extensions import db
 from campaigns.models import Campaign
 from tests.browser.conftest import PHONE, screenshot
-from tests.test_claim_page import app, smtp  # noqa: F401  (the fixtures: the app sending real mail to loopback)
+from tests.conftest import app_config
+from tests.test_claim_page import SMTPServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 
+@pytest.fixture
+def smtp():
+    server = SMTPServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def app(database_url, smtp):
+    """The app on a fresh database, sending real mail to the loopback SMTP server (overrides conftest's)."""
+    app = create_app(app_config(database_url, MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port,
+                                MAIL_TIMEOUT=5))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def _mail_to(smtp, address: str, count: int) -> list[str]:
