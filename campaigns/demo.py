@@ -248,7 +248,8 @@ class _Story:
         customer_id = customer if isinstance(customer, int) else find_or_create(customer).id
         self.sales += 1
         purchase, _ = record_purchase(f"demo-{self.sales:06d}", self.rng.choice(BASKETS), when,
-                                      customer_id=customer_id, location_id=self.location()[1], now=when)
+                                      customer_id=customer_id, location_id=self.location()[1], now=when,
+                                      source="demo")
         if self.rng.random() < REFUND_SHARE:
             self.at(when + timedelta(hours=self.rng.uniform(0.2, 3)), self.refund, purchase)
         if visits > 1:
@@ -257,4 +258,4 @@ class _Story:
     def refund(self, when: datetime, purchase: Purchase) -> None:
         record_purchase(f"{purchase.external_id}-refund", -purchase.amount_cents, when,
                         customer_id=purchase.customer_id, refund_of_id=purchase.id,
-                        location_id=purchase.location_id, now=when)
+                        location_id=purchase.location_id, now=when, source="demo")

@@ -25,7 +25,8 @@ def _content_hash(fields: dict) -> str:
 
 def record_purchase(external_id: str, amount_cents: int, occurred_at: datetime, *, customer_id: int | None = None,
                     voucher_id: int | None = None, refund_of_id: int | None = None,
-                    location_id: int | None = None, now: datetime | None = None) -> tuple[Purchase, bool]:
+                    location_id: int | None = None, now: datetime | None = None,
+                    source: str = "desk") -> tuple[Purchase, bool]:
     """Store a purchase; return it and whether it is new. The same content again is a duplicate, not a
     second purchase; the same external_id with other content is a conflict."""
     external_id = (external_id or "").strip()
@@ -46,7 +47,8 @@ def record_purchase(external_id: str, amount_cents: int, occurred_at: datetime, 
         try:
             purchase = Purchase(external_id=external_id, amount_cents=amount_cents, occurred_at=occurred_at,
                                 customer_id=customer_id, voucher_id=voucher_id, refund_of_id=refund_of_id,
-                                location_id=location_id, content_hash=digest, recorded_at=now or utcnow())
+                                location_id=location_id, content_hash=digest, recorded_at=now or utcnow(),
+                                source=source)
             db.session.add(purchase)
             db.session.flush()
         except IntegrityError:  # the same external_id arrived a moment ago: treat it as a retry

@@ -20,12 +20,14 @@ class Redemption(db.Model):
             postgresql_where=text("undone_at IS NULL"),
         ),
         CheckConstraint("undone_at IS NULL OR undo_reason IS NOT NULL", name="undo_reason"),
+        # Attribution looks up a customer's redemptions before each purchase.
+        Index("ix_redemption_customer_time", "customer_id", "redeemed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     voucher_id: Mapped[int] = mapped_column(ForeignKey("voucher.id"))
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
     redeemed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"))
@@ -61,6 +63,11 @@ class Purchase(db.Model):
     voucher_id: Mapped[int | None] = mapped_column(ForeignKey("voucher.id"))
     refund_of_id: Mapped[int | None] = mapped_column(ForeignKey("purchase.id"), index=True)
     location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"))
+    # Where it came from: desk, api, import or demo; an import's file; the customer's id in the till's system
+    # (e.g. "square:JDKYHBWT1D4F8MFH63DBMEN8Y4") until a customer directory links it to one of ours.
+    source: Mapped[str | None] = mapped_column(String(16))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("purchase_import.id"))
+    customer_ref: Mapped[str | None] = mapped_column(String(160), index=True)
     # Hash of the content as first posted: a retry with the same content is a duplicate,
     # the same external_id with different content is a conflict.
     content_hash: Mapped[str] = mapped_column(String(64))
