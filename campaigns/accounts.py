@@ -3,7 +3,7 @@ import re
 import unicodedata
 from datetime import datetime
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
@@ -21,8 +21,31 @@ _SCORED_LENGTH = 100
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
+# The everyday address (ASCII dot-atoms, plain labels, a TLD of letters) is read without the full
+# validator, which costs a tenth of a millisecond: a file of customers is mostly such addresses. Anything
+# else (Unicode, quoting, punycode, special-use names, odd lengths) goes through email_validator.
+_PLAIN_EMAIL = re.compile(r"[a-z0-9_%+-]+(?:\.[a-z0-9_%+-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
+                          r"[a-z]{1,63}")
+
+
+def _plain_email(text: str) -> str | None:
+    """Return `text` lower-cased when it is an everyday address the full validator would accept as it is."""
+    if not text.isascii() or len(text) > 254 or "--" in text:
+        return None
+    lowered = text.lower()
+    if not _PLAIN_EMAIL.fullmatch(lowered):
+        return None
+    local, domain = lowered.rsplit("@", 1)
+    if len(local) > 64 or len(domain) > 253 or domain.rsplit(".", 1)[1] in SPECIAL_USE_DOMAIN_NAMES:
+        return None
+    return lowered
+
+
 def normalise_email(email: str, field: str = "email") -> str:
     """Return the e-mail address lower-cased and checked, or raise ValidationError."""
+    plain = _plain_email((email or "").strip())
+    if plain is not None:
+        return plain
     try:
         return validate_email((email or "").strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:

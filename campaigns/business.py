@@ -20,10 +20,16 @@ def get_settings() -> BusinessSettings:
     """Return the installation's settings, creating the defaults on first use."""
     settings = db.session.get(BusinessSettings, 1)
     if settings is None:
-        settings = BusinessSettings(id=1, business_name="My business", currency="USD", time_zone="UTC",
-                                    default_gross_margin_bp=10000, default_phone_region="US")
-        db.session.add(settings)
-        db.session.flush()
+        savepoint = db.session.begin_nested()
+        try:
+            db.session.add(BusinessSettings(id=1, business_name="My business", currency="USD", time_zone="UTC",
+                                            default_gross_margin_bp=10000, default_phone_region="US"))
+            db.session.flush()
+        except IntegrityError:  # another process made them a moment ago: theirs are the same defaults
+            savepoint.rollback()
+        else:
+            savepoint.commit()
+        settings = db.session.get(BusinessSettings, 1)
     return settings
 
 

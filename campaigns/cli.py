@@ -1,9 +1,9 @@
-"""`flask --app app …` commands: tokens, users and demo data."""
+"""`flask --app app …` commands: tokens, users, demo data and importing point-of-sale files."""
 import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from . import accounts, demo, tokens
+from . import accounts, demo, imports, purchase_imports, tokens
 from .errors import DomainError
 from .extensions import db
 from .models import ROLES
@@ -63,7 +63,42 @@ def seed_demo_command(if_empty: bool, seed: int):
     click.echo(demo.describe(summary))
 
 
+SHORT_SOURCES = {"square": "square_transactions", "shopify": "shopify_orders"}
+
+
+@click.command("import-purchases")
+@with_appcontext
+@click.argument("file", type=click.File("rb"))
+@click.option("--source", type=click.Choice([*imports.SOURCES, *SHORT_SOURCES]),
+              help="The kind of file (default: found from its headers). square: a Square export "
+                   "(transactions, items or customers, by its headers); shopify: Shopify's orders export.")
+def import_purchases_command(file, source: str | None):
+    """Import purchases (or Square's customer directory) from a point-of-sale CSV file, in chunks."""
+    try:
+        record = purchase_imports.upload(file.name, file.read(), None)
+        purchase_imports.confirm_proposed(record, _chosen_source(source, record.source))
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(" ".join(error.details.get("fields", {}).values()) or error.message) from None
+    db.session.commit()
+    click.echo(f"Importing {record.total_rows:,} rows of {record.filename} as {imports.SOURCES[record.source]}.")
+    for progress in purchase_imports.run_all(record):
+        db.session.commit()
+        click.echo(f"  {progress['done_rows']:,} / {progress['total_rows']:,} rows: {progress['created']:,} added, "
+                   f"{progress['duplicates']:,} already there, {progress['failed']:,} refused")
+        for problem in progress["problems"]:
+            click.echo(f"  line {problem['line']}: {problem['reason']}")
+    click.echo(f"Done: {record.created:,} added, {record.duplicates:,} already there, {record.failed:,} refused.")
+
+
+def _chosen_source(given: str | None, detected: str) -> str:
+    """The full kind of file for what was given on the command line (square: the Square kind detected)."""
+    if given == "square" and detected.startswith("square_"):
+        return detected
+    return SHORT_SOURCES.get(given, given) or detected
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
-    for command in (create_token_command, create_user_command, seed_demo_command):
+    for command in (create_token_command, create_user_command, seed_demo_command, import_purchases_command):
         app.cli.add_command(command)

@@ -5,25 +5,29 @@ keys: `INSERT … ON CONFLICT DO NOTHING` on `external_id`, so retries and overl
 several processes writing the same purchase store it once. It never commits: the caller's edge does.
 """
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from functools import lru_cache
+from datetime import UTC, datetime, timedelta
 
 from collections import Counter
 
 from sqlalchemy import bindparam, func, select, tuple_, update
 
 from . import codes
+from .business import get_settings
 from .customers import Contact, make_contact
 from .errors import DomainError, ValidationError
 from .extensions import db
-from .inputs import MONEY_MAX
+from .inputs import MONEY_DIGITS
+from .money import exponent
 from .models import Customer, CustomerLink, Location, Purchase, Redemption, Voucher, utcnow
 from .purchases import PurchaseError
 from .store_sql import chunked, insert_ignoring_conflicts
 
 SOURCES = ("desk", "api", "import", "demo")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -79,37 +83,46 @@ class _Sale:
     values: dict = field(default_factory=dict)
 
 
-def _digest(parts: dict) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+def _digest(parts: tuple) -> str:
+    """A fingerprint of what was sent: the same content always gives the same digest, other content another."""
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
-def _utc_text(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat()
+def _microseconds(moment: datetime) -> int:
+    """The moment as whole microseconds since 1970 (UTC): one number whatever the offset it was written with."""
+    return (moment - EPOCH) // MICROSECOND
+
+
+@lru_cache(maxsize=65536)  # files repeat their customers, across chunks too: read each written contact once
+def _contact(email: str | None, phone: str | None, name: str | None, region: str) -> Contact | ValidationError:
+    try:
+        return make_contact(email, phone, name, region)
+    except ValidationError as error:
+        return error
 
 
 class _Contacts:
-    """Normalise contact details once per distinct value (files repeat their customers)."""
+    """Normalise contact details once per distinct value, in the business's phone region (read once)."""
 
-    def __init__(self):
-        self.seen: dict[tuple, Contact | ValidationError] = {}
+    def __init__(self, region: str):
+        self.region = region
 
     def read(self, email, phone, name) -> Contact | None:
         email, phone = (email or "").strip() or None, (phone or "").strip() or None
         if email is None and phone is None:
             return None
-        key = (email, phone, name)
-        if key not in self.seen:
-            try:
-                self.seen[key] = make_contact(email, phone, name)
-            except ValidationError as error:
-                self.seen[key] = error
-        found = self.seen[key]
+        found = _contact(email, phone, name, self.region)
         if isinstance(found, ValidationError):
             raise found
         return found
 
 
-def _check(index: int, row: PurchaseRow, contacts: _Contacts) -> _Sale:
+def cents_max(places: int) -> int:
+    """The largest amount in minor units: below ten million major units (inputs.MONEY_DIGITS), within int4."""
+    return min(10 ** (MONEY_DIGITS + places) - 1, 2 ** 31 - 1)
+
+
+def _check(index: int, row: PurchaseRow, contacts: _Contacts, maximum: int) -> _Sale:
     """Check one row's own values (nothing that needs the database) or raise a ValidationError naming fields."""
     wrong = {}
     external_id = (row.external_id or "").strip()
@@ -121,10 +134,10 @@ def _check(index: int, row: PurchaseRow, contacts: _Contacts) -> _Sale:
     if row.refunded_total_cents is not None:
         if not refund:
             wrong["refund_of"] = "A refunded total names the purchase it refunds."
-        elif not 0 < row.refunded_total_cents < MONEY_MAX:
-            wrong["amount"] = "A refunded total is above zero and below the money maximum."
-    elif row.amount_cents is None or not -MONEY_MAX < row.amount_cents < MONEY_MAX:
-        wrong["amount"] = "Give an amount below the money maximum."
+        elif not 0 < row.refunded_total_cents <= maximum:
+            wrong["amount"] = f"A refunded total is above zero and below {10 ** MONEY_DIGITS:,}."
+    elif not isinstance(row.amount_cents, int) or not -maximum <= row.amount_cents <= maximum:
+        wrong["amount"] = f"Give an amount, below {10 ** MONEY_DIGITS:,} either way."
     elif row.amount_cents < 0 and not refund:
         wrong["amount"] = "Only a refund is negative, and a refund names refund_of."
     elif refund and row.amount_cents >= 0:
@@ -146,11 +159,10 @@ def _check(index: int, row: PurchaseRow, contacts: _Contacts) -> _Sale:
         wrong["customer_ref"] = "A customer reference is source:id, at most 160 characters."
     if wrong:
         raise ValidationError(wrong)
-    digest = _digest({"external_id": external_id, "amount": row.amount_cents, "refunded_total": row.refunded_total_cents,
-                      "at": _utc_text(row.occurred_at), "email": contact.email if contact else None,
-                      "phone": contact.phone if contact else None, "ref": row.customer_ref, "code": code,
-                      "refund_of": row.refund_of if not isinstance(row.refund_of, str) else row.refund_of.strip(),
-                      "location": (row.location or "").strip().casefold() or None})
+    refund_of = row.refund_of.strip() if isinstance(row.refund_of, str) else row.refund_of
+    digest = _digest((external_id, row.amount_cents, row.refunded_total_cents, _microseconds(row.occurred_at),
+                      contact.email if contact else None, contact.phone if contact else None, row.customer_ref,
+                      code, refund_of, (row.location or "").strip().casefold() or None))
     if row.refunded_total_cents is not None:  # each new refunded total is its own refund of what is new
         external_id = f"{external_id}:{row.refunded_total_cents}"[:120]
     return _Sale(index, row, external_id, contact, code, digest)
@@ -205,6 +217,8 @@ def _create(todo: list[Contact], phones_taken: dict) -> None:
 
 def _fill_in(matched: dict[Contact, int], by_email: dict, by_phone: dict) -> None:
     """Give matched customers a name, e-mail or phone they lacked (API.md: matching fills in what was missing)."""
+    # Only a contact with a name, or with both e-mail and phone, can add anything to the customer it matched.
+    matched = {c: cid for c, cid in matched.items() if c.name or (c.email and c.phone)}
     if not matched:
         return
     ids = sorted(set(matched.values()))
@@ -222,7 +236,7 @@ def _fill_in(matched: dict[Contact, int], by_email: dict, by_phone: dict) -> Non
         if contact.phone and not have.phone and contact.phone not in by_phone and "phone" not in change:
             change["phone"] = contact.phone
     for column in ("name", "email", "phone"):
-        params = [{"cid": cid, "value": change[column]} for cid, change in changes.items() if column in change]
+        params = [{"cid": cid, "value": change[column]} for cid, change in sorted(changes.items()) if column in change]
         counts = Counter(p["value"] for p in params)
         params = [p for p in params if column == "name" or counts[p["value"]] == 1]  # two customers cannot take one address
         if not params:
@@ -295,10 +309,12 @@ def store_purchases(rows: Sequence[PurchaseRow], *, source: str, import_id: int 
         raise ValueError(f"unknown purchase source {source!r}")
     now = now or utcnow()
     outcomes: list[Outcome | None] = [None] * len(rows)
-    contacts, sales = _Contacts(), []
+    settings = get_settings()
+    contacts, sales = _Contacts(settings.default_phone_region), []
+    maximum = cents_max(exponent(settings.currency))
     for index, row in enumerate(rows):
         try:
-            sales.append(_check(index, row, contacts))
+            sales.append(_check(index, row, contacts, maximum))
         except DomainError as error:
             outcomes[index] = Outcome(index, "error", error=error, line=row.line)
     firsts: dict[str, _Sale] = {}
@@ -365,6 +381,7 @@ def _write(sales: list[_Sale], stored: dict) -> None:
     """Insert the sales in one statement; a row already there (a retry racing us) is left as it is."""
     if not sales:
         return
+    sales = sorted(sales, key=lambda sale: sale.external_id)  # one order for every writer: no deadlock between two
     table = Purchase.__table__
     params = [{k: v for k, v in s.values.items() if not k.startswith("_")} for s in sales]
     inserted = insert_ignoring_conflicts(table, params, returning=(table.c.external_id, table.c.id))
@@ -433,7 +450,7 @@ def _refund_amount(sale: _Sale, original, refunded: dict) -> int:
 def store_customers(rows: Sequence[CustomerRow], *, source: str) -> list[Outcome]:
     """Store a customer directory: find or create each customer, link the other system's id to them, and give
     that system's purchases stored before (by customer_ref) their customer. Set-based; idempotent."""
-    contacts, outcomes, good = _Contacts(), [None] * len(rows), []
+    contacts, outcomes, good = _Contacts(get_settings().default_phone_region), [None] * len(rows), []
     for index, row in enumerate(rows):
         external_id = (row.external_id or "").strip()
         try:
@@ -449,7 +466,7 @@ def store_customers(rows: Sequence[CustomerRow], *, source: str) -> list[Outcome
     customers = resolve_customers([contact for _, _, contact in good])
     table = CustomerLink.__table__
     params = {ext: {"source": source, "external_id": ext, "customer_id": customers[contact], "created_at": utcnow()}
-              for _, ext, contact in good}
+              for _, ext, contact in sorted(good, key=lambda entry: entry[1])}
     made = dict(insert_ignoring_conflicts(table, list(params.values()),
                                           returning=(table.c.external_id, table.c.id)))
     for index, ext, contact in good:

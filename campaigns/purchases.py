@@ -10,7 +10,8 @@ from . import audit, codes, inputs
 from .errors import DomainError, NotFound, ValidationError
 from .extensions import db
 from .customers import normalise_phone
-from .models import Customer, Location, Purchase, Voucher, utcnow
+from .metrics import attribution
+from .models import Campaign, Customer, Location, Purchase, Voucher, utcnow
 
 
 class PurchaseError(DomainError):
@@ -148,8 +149,8 @@ def _matching(search: str):
 
 
 def recent_purchases(search: str = "", page: int = 1) -> tuple[list[dict], int, int]:
-    """Return a page of sales (newest first) with their refunds, how many sales match, and their net revenue
-    in cents (voided ones left out, refunds included)."""
+    """Return a page of sales (newest first) with their refunds and the campaign each is attributed to, how many
+    sales match, and their net revenue in cents (voided ones left out, refunds included)."""
     search = inputs.text(search or "", "q", 120)
     sales = (select(Purchase.id).outerjoin(Customer, Customer.id == Purchase.customer_id)
              .outerjoin(Voucher, Voucher.id == Purchase.voucher_id).where(Purchase.refund_of_id.is_(None)))
@@ -169,7 +170,11 @@ def recent_purchases(search: str = "", page: int = 1) -> tuple[list[dict], int, 
                                    .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     refunds = db.session.scalars(select(Purchase).where(Purchase.refund_of_id.in_([row[0].id for row in page_rows]))
                                  .order_by(Purchase.occurred_at)).all()
+    attributed = attribution.campaign_of([row[0].id for row in page_rows])
+    names = dict(db.session.execute(select(Campaign.id, Campaign.name)
+                                    .where(Campaign.id.in_(set(attributed.values())))).all()) if attributed else {}
     rows = [{"purchase": sale, "email": email, "phone": phone, "name": name, "code": code, "location": place,
+             "campaign": names.get(attributed.get(sale.id)),
              "refunds": [refund for refund in refunds if refund.refund_of_id == sale.id],
              "refunded_cents": -sum(r.amount_cents for r in refunds if r.refund_of_id == sale.id and not r.voided_at)}
             for sale, email, phone, name, code, place in page_rows]

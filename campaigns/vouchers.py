@@ -11,7 +11,7 @@ from .campaign import campaign_state
 from .customers import Contact, find_or_create
 from .errors import DomainError, NotFound, ValidationError
 from .extensions import db
-from .models import Campaign, Customer, Redemption, Voucher, utcnow
+from .models import Campaign, Customer, Purchase, Redemption, Voucher, utcnow
 
 MAX_BATCH = 100_000
 CHUNK = 5_000
@@ -230,6 +230,9 @@ def attach_customer(voucher: Voucher, customer: Customer) -> Voucher:
             raise VoucherError("voucher_has_customer", "This voucher already belongs to another customer.")
         db.session.execute(update(Redemption).where(Redemption.voucher_id == voucher.id,
                                                     Redemption.undone_at.is_(None))
+                           .values(customer_id=customer.id).execution_options(synchronize_session=False))
+        # A purchase rung up with this voucher's code before anyone knew whose it was is theirs too.
+        db.session.execute(update(Purchase).where(Purchase.voucher_id == voucher.id, Purchase.customer_id.is_(None))
                            .values(customer_id=customer.id).execution_options(synchronize_session=False))
         return voucher
     raise VoucherError("busy", "Too many simultaneous requests for this customer; try again.")

@@ -134,3 +134,10 @@ def test_square_sales_find_their_customer_whichever_file_arrives_first(ctx, dire
     owners = db.session.scalars(select(Purchase.customer_id).order_by(Purchase.id)).all()
     assert owners == [eve.id, eve.id]
     assert count(CustomerLink) == 1
+
+
+def test_amounts_up_to_the_money_maximum_are_stored_and_beyond_it_refused(ctx):
+    outcomes = store_purchases([PurchaseRow("m-1", 999_999_999, WHEN), PurchaseRow("m-2", 1_000_000_000, WHEN),
+                                PurchaseRow("m-3", 10_000_000, WHEN)], source="api")
+    assert statuses(outcomes) == ["created", "error", "created"]
+    assert "amount" in outcomes[1].error.details["fields"]

@@ -19,6 +19,10 @@ STATUS = {
     "unknown_location": 422, "unknown_redemption": 404, "already_undone": 409, "undo_not_allowed": 403,
     # purchases
     "conflict": 409, "unknown_purchase": 404, "already_void": 409, "purchase_void": 409, "large_purchase": 422,
+    # imports of point-of-sale files
+    "import_not_confirmed": 409, "import_started": 409,
+    # customers
+    "unknown_customer": 404, "merge_conflict": 409,
     # accounts and settings
     "email_taken": 409, "already_set_up": 409, "last_owner": 422, "location_exists": 409, "unknown_token": 404,
 }

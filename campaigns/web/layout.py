@@ -12,6 +12,7 @@ NAVIGATION = (
     ("dashboard.index", "Dashboard"),
     ("marketing.campaigns", "Campaigns"),
     ("sales.index", "Purchases"),
+    ("customers.index", "Customers"),
     ("desk.index", "Front desk"),
     ("settings.index", "Settings"),
 )

@@ -10,6 +10,7 @@ from .. import campaign as designs
 from .. import exports, sheets, vouchers
 from ..business import business_zone, get_settings
 from ..extensions import db
+from ..metrics.attribution import campaign_revenue, revenue_by_campaign
 from ..metrics.counts import batches as batch_counts
 from ..metrics.counts import voucher_counts
 from ..metrics.spend import budget
@@ -27,8 +28,8 @@ STATUS_ACTIONS = {"activate": "active", "pause": "paused", "resume": "active", "
 @bp.route("/")
 @requires("marketer")
 def campaigns():
-    """List campaigns with their status and voucher counts."""
-    return render_template("marketing/campaigns.html", rows=voucher_counts())
+    """List campaigns with their status, voucher counts and attributed revenue."""
+    return render_template("marketing/campaigns.html", rows=voucher_counts(), revenue=revenue_by_campaign())
 
 
 def _save(form: CampaignForm, action) -> Campaign | None:
@@ -78,6 +79,7 @@ def detail(campaign_id: int):
         "marketing/detail.html", campaign=campaign,
         budget=budget(campaign, redeemed=sum(batch["redeemed"] for batch in batches)),
         batches=batches, form=BatchForm(formdata=None), state=designs.campaign_state(campaign),
+        revenue=campaign_revenue(campaign.id),
         expires=designs.expires_at(campaign, zone), currency=get_settings().currency, part_size=PDF_PART,
         unreachable=unreachable_address(),
         claim_url=url_for("public.claim_page", slug=campaign.claim_slug, _external=False) if campaign.claim_slug else None,

@@ -5,9 +5,9 @@ from playwright.sync_api import expect
 from tests.browser.conftest import DESKTOP, PHONE, screenshot, sign_in
 
 NAV = {
-    "staff": ["Front desk"],
-    "marketer": ["Campaigns", "Purchases", "Front desk"],
-    "owner": ["Dashboard", "Campaigns", "Purchases", "Front desk", "Settings"],
+    "staff": ["Customers", "Front desk"],
+    "marketer": ["Campaigns", "Purchases", "Customers", "Front desk"],
+    "owner": ["Dashboard", "Campaigns", "Purchases", "Customers", "Front desk", "Settings"],
 }
 
 pytestmark = pytest.mark.browser

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from campaigns import accounts, business, campaign as campaigns, qr, tokens, vouchers
+from campaigns import accounts, business, campaign as campaigns, purchase_imports, qr, tokens, vouchers
 from campaigns.customers import find_or_create, make_contact
 from campaigns.extensions import db
 from campaigns.models import Location, User
@@ -134,6 +134,8 @@ def fill_business(app, people: dict) -> dict:
         held = vouchers.issue_personal(open_, customer, channel="claim", batch_label="claim page")
         redeem(held.code, Attempt(user_id=people["staff"].id, location=main.name))
         record_purchase("till-1", 1250, datetime.now(UTC), customer_id=customer.id, location_id=main.id)
+        namesake = find_or_create(make_contact(LONG_EMAIL, "+1 415 555 0199",
+                                               "Maximiliana Featherstonehaugh-Worthington"))
         limited = made("active", name="Free pastry with a limit of vouchers, for the farmers' market weekend",
                        voucher_limit=500, claim_page=False)
         vouchers.issue_batch(limited, 120, "market stall, Saturday and Sunday, both entrances")
@@ -144,6 +146,13 @@ def fill_business(app, people: dict) -> dict:
                        ends_on=str(today - timedelta(days=1)))
         expired_code = vouchers.issue_batch(expired, 2, "summer flyer")[0]
         draft = made("draft", name="Holiday cookie box: a free box of four cookies for every regular customer")
+        sales = ("Date,Amount,Email,Phone,ID,Name\n2026-04-01 09:00,12.50,ana@example.com,,till-9,Ana\n"
+                 f"2026-04-02 10:30,not money,{LONG_EMAIL},,till-10,Maximiliana Featherstonehaugh-Worthington\n")
+        waiting = purchase_imports.upload("square-and-shopify-sales-export-for-the-whole-of-april-2026.csv",
+                                          sales.encode(), owner_id)
+        finished = purchase_imports.upload("april.csv", sales.encode(), owner_id)
+        purchase_imports.confirm_proposed(finished)
+        list(purchase_imports.run_all(finished))
         db.session.commit()
         samples = {
             "campaign_id": [open_.id, limited.id, paused.id, ended.id, draft.id],
@@ -152,6 +161,9 @@ def fill_business(app, people: dict) -> dict:
             "code_text": [codes[20], codes[0], held.code, expired_code, paused_code, "NOT-A-CODE"],
             "slug": [open_.claim_slug, paused.claim_slug, ended.claim_slug],
             "token_id": [revoked.id],
+            "customer_id": [customer.id, namesake.id],
+            "other_id": [namesake.id, customer.id],
+            "import_id": [waiting.id, finished.id],
         }
     return samples
 

@@ -1,0 +1,133 @@
+"""What each kind of file holds: the fields a column can map to, the column names each export uses for them
+(found by name, any case and spacing, never by position), and which kind a file's header line is."""
+import re
+from functools import lru_cache
+
+SOURCES: dict[str, str] = {
+    "square_transactions": "Square: transactions export",
+    "square_items": "Square: item details export",
+    "shopify_orders": "Shopify: orders export",
+    "plain": "Plain file (date, amount, e-mail or phone, id)",
+    "square_customers": "Square: customer directory export",
+}
+GROUPED = {"square_items", "shopify_orders"}  # several rows make one sale
+CUSTOMER_SOURCES = {"square_customers"}
+
+_SQUARE_SALE = [
+    ("date", "Date", True, ["date"]),
+    ("time", "Time", False, ["time"]),
+    ("time_zone", "Time zone", False, ["time zone", "timezone"]),
+    ("amount", "Net sales (the amount)", True, ["net sales"]),
+    ("payment_id", "Payment ID", False, ["payment id"]),
+    ("transaction_id", "Transaction ID", False, ["transaction id"]),
+    ("event_type", "Event type (Payment or Refund)", False, ["event type"]),
+    ("customer_id", "Square customer ID", False, ["customer id"]),
+    ("customer_name", "Customer name", False, ["customer name"]),
+    ("location", "Location (one of ours, by name)", False, []),
+]
+_SPEC: dict[str, list[tuple[str, str, bool, list[str]]]] = {
+    "square_transactions": _SQUARE_SALE,
+    "square_items": _SQUARE_SALE,
+    "shopify_orders": [
+        ("order", "Order name (#1001)", True, ["name", "order name", "order"]),
+        ("order_id", "Order id", False, ["id", "order id"]),
+        ("date", "Created at", True, ["created at", "processed at", "paid at"]),
+        ("amount", "Subtotal (the amount)", True, ["subtotal"]),
+        ("currency", "Currency", False, ["currency"]),
+        ("financial_status", "Financial status", False, ["financial status"]),
+        ("refunded", "Refunded amount", False, ["refunded amount"]),
+        ("email", "E-mail", False, ["email", "e mail", "customer email"]),
+        ("phone", "Phone", False, ["phone", "billing phone", "shipping phone"]),
+        ("name", "Customer name", False, ["billing name", "shipping name"]),
+        ("voucher_code", "Voucher code", False, []),
+        ("location", "Location (one of ours, by name)", False, []),
+    ],
+    "plain": [
+        ("date", "Date (or date and time)", True,
+         ["date", "datetime", "date time", "occurred at", "timestamp", "created at", "purchase date", "order date",
+          "sale date", "transaction date", "purchased at", "datum", "fecha"]),
+        ("time", "Time", False, ["time", "purchase time", "sale time", "uhrzeit", "heure", "hora"]),
+        ("amount", "Amount", True,
+         ["amount", "net sales", "net", "subtotal", "total", "sale amount", "purchase amount", "revenue", "value",
+          "betrag", "montant", "importe", "bedrag"]),
+        ("external_id", "Id (the till's own id for the sale)", True,
+         ["id", "external id", "sale id", "purchase id", "order id", "transaction id", "receipt", "receipt number",
+          "receipt no", "order", "order number", "invoice", "invoice number", "reference", "ticket"]),
+        ("email", "E-mail", False, ["email", "e mail", "email address", "e mail address", "customer email", "mail"]),
+        ("phone", "Phone", False,
+         ["phone", "phone number", "mobile", "mobile number", "telephone", "tel", "customer phone", "telefon"]),
+        ("name", "Name", False, ["name", "customer name", "customer", "full name"]),
+        ("refund_of", "Refund of (id of the refunded sale)", False,
+         ["refund of", "refunds", "original id", "original sale", "refunded sale"]),
+        ("voucher_code", "Voucher code", False, ["voucher", "voucher code", "code", "coupon", "coupon code"]),
+        ("location", "Location (one of ours, by name)", False, ["location", "store", "shop", "branch"]),
+        ("currency", "Currency", False, ["currency", "currency code"]),
+    ],
+    "square_customers": [
+        ("customer_id", "Square customer ID", True, ["square customer id", "customer id"]),
+        ("first_name", "First name", False, ["first name", "given name"]),
+        ("last_name", "Last name", False, ["last name", "surname", "family name"]),
+        ("email", "E-mail", False, ["email address", "email", "e mail"]),
+        ("phone", "Phone", False, ["phone number", "phone", "mobile"]),
+        ("company", "Company name", False, ["company name"]),
+    ],
+}
+FIELDS: dict[str, list[tuple[str, str, bool]]] = {
+    source: [(name, label, required) for name, label, required, _ in spec] for source, spec in _SPEC.items()}
+ALIASES: dict[str, dict[str, list[str]]] = {
+    source: {name: aliases for name, _, _, aliases in spec} for source, spec in _SPEC.items()}
+
+
+@lru_cache(maxsize=4096)
+def normal(header: str) -> str:
+    """Return a header as compared: case-folded, any run of non-letters and non-digits as one space."""
+    return " ".join(re.sub(r"[\W_]+", " ", header.replace("\ufeff", "")).casefold().split())
+
+
+def detect_source(headers: list[str]) -> str:
+    """Return the kind of file a header line shows (a key of SOURCES); "plain" when it is no known export."""
+    have = {normal(header) for header in headers}
+    if "lineitem name" in have or {"financial status", "subtotal", "name"} <= have:
+        return "shopify_orders"
+    if "net sales" in have and have & {"transaction id", "payment id"}:
+        return "square_items" if {"item", "qty"} & have and "total collected" not in have else "square_transactions"
+    if "square customer id" in have or ({"reference id", "email address"} <= have and "net sales" not in have):
+        return "square_customers"
+    return "plain"
+
+
+def header_for(headers: list[str], wanted: str | None) -> int | None:
+    """Return the index of the header named `wanted` (exactly, else compared as normal()), or None."""
+    if not wanted:
+        return None
+    if wanted in headers:
+        return headers.index(wanted)
+    key = normal(wanted)
+    return next((index for index, header in enumerate(headers) if normal(header) == key), None)
+
+
+def suggest_columns(source: str, headers: list[str], remembered: dict | None = None) -> dict[str, str | None]:
+    """Return field -> header of this file for each field of the source: the remembered choice when this file
+    has that column (None when it was set to "not used"), else the first known name the file uses."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown import source {source!r}")
+    remembered = remembered or {}
+    by_normal: dict[str, str] = {}
+    for header in headers:
+        by_normal.setdefault(normal(header), header)
+    chosen: dict[str, str | None] = {}
+    used: set[str] = set()
+    for name, aliases in ALIASES[source].items():  # remembered choices first: they win over guesses
+        if name in remembered:
+            index = header_for(headers, remembered[name])
+            if remembered[name] is None or index is not None:
+                chosen[name] = None if index is None else headers[index]
+                used.add(chosen[name])
+    for name, aliases in ALIASES[source].items():
+        if name in chosen:
+            continue
+        found = next((by_normal[alias] for alias in aliases if by_normal.get(alias) not in (None, *used)), None)
+        chosen[name] = found
+        if found is not None:
+            used.add(found)
+    return {name: chosen[name] for name in ALIASES[source]}
