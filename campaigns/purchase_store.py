@@ -384,11 +384,12 @@ def _write(sales: list[_Sale], stored: dict) -> None:
     sales = sorted(sales, key=lambda sale: sale.external_id)  # one order for every writer: no deadlock between two
     table = Purchase.__table__
     params = [{k: v for k, v in s.values.items() if not k.startswith("_")} for s in sales]
-    inserted = insert_ignoring_conflicts(table, params, returning=(table.c.external_id, table.c.id))
-    mine = dict(inserted)
+    inserted = insert_ignoring_conflicts(table, params, returning=(table.c.external_id, table.c.id,
+                                                                   table.c.content_hash), checked=True)
+    mine = {external_id: (pid, digest) for external_id, pid, digest in inserted}
     for sale in sales:
         if sale.external_id in mine:
-            stored[sale.external_id] = (mine[sale.external_id], sale.digest)
+            stored[sale.external_id] = mine[sale.external_id]  # its own digest: another writer's may differ
             sale.values["_new"] = True
     late = [s.external_id for s in sales if s.external_id not in mine]
     stored.update(_existing(late))

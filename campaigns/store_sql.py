@@ -18,16 +18,18 @@ def chunked(values: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
         yield values[start:start + size]
 
 
-def insert_ignoring_conflicts(table: Table, rows: list[dict], returning: tuple = ()) -> list[tuple]:
+def insert_ignoring_conflicts(table: Table, rows: list[dict], returning: tuple = (), checked: bool = False) -> list[tuple]:
     """Insert `rows` in one statement, skipping any that would break a unique key (another writer's, or an
-    earlier run's); return the `returning` columns of the rows actually inserted."""
+    earlier run's); return the `returning` columns of the rows inserted (the first is the rows' key). With
+    `checked` the caller has just read that none of the keys was there: on SQLite the rows are then read back
+    without reading first, and one a concurrent writer slipped in is returned too (compare its content)."""
     if not rows:
         return []
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
         return _unnest(table, rows, returning)
     if dialect == "sqlite":
-        return _sqlite_many(table, rows, returning)
+        return _sqlite_many(table, rows, returning, checked)
     statement = sqlite.insert(table).on_conflict_do_nothing()
     if not returning:
         db.session.execute(statement, rows)
@@ -48,13 +50,13 @@ def _sqlite_text(value):
     return value
 
 
-def _sqlite_many(table: Table, rows: list[dict], returning: tuple) -> list[tuple]:
+def _sqlite_many(table: Table, rows: list[dict], returning: tuple, checked: bool) -> list[tuple]:
     """SQLite: one DBAPI executemany (SQLAlchemy's per-value processing would cost more than the insert).
     SQLite cannot return rows from an executemany, so the rows a key names are read before and after: those
     there only after are ours (writers to one SQLite file take turns, so none can slip in between)."""
     names = _worth_sending(table, rows)
     key = returning[0] if returning else None
-    before = _keys(table, key, [row[key.name] for row in rows]) if key is not None else set()
+    before = _keys(table, key, [row[key.name] for row in rows]) if key is not None and not checked else set()
     statement = (f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
                  "ON CONFLICT DO NOTHING")
     moments = [n for n, name in enumerate(names) if _array_type(table.c[name]) == "timestamptz[]"]
