@@ -19,8 +19,9 @@ from .business import get_settings
 from .errors import DomainError, ValidationError
 from .extensions import db
 from .inputs import bad_character
-from .models import ImportMapping, PurchaseImport, utcnow
-from .purchase_store import CustomerRow, store_customers, store_purchases
+from .models import ImportMapping, Purchase, PurchaseImport, utcnow
+from .purchase_store import CustomerRow, PurchaseRow, store_customers, store_purchases
+from .store_sql import chunked
 
 CHUNK_ROWS = 2000  # a page's chunk: one request, one transaction, a second or so, so the bar moves
 BATCH_ROWS = 10000  # the command line's chunk: no one watches a bar, and bigger statements cost less per row
@@ -42,6 +43,7 @@ class PreviewRow:
     contact: str = ""
     external_id: str = ""
     problem: str | None = None
+    stored_before: bool = False  # already imported (this file, or one overlapping it): adds nothing
 
 
 def upload(filename: str, data: bytes, user_id: int | None) -> PurchaseImport:
@@ -81,10 +83,8 @@ def proposal(record: PurchaseImport, source: str | None = None) -> tuple[str, di
     columns = imports.suggest_columns(source, sheet.headers, remembered)
     settings = get_settings()
     options = imports.suggest_options(sheet, source, columns, locale=settings.locale or "en_US",
-                                      time_zone=settings.time_zone, currency=settings.currency)
-    if mapping:
-        kept = {name: value for name, value in json.loads(mapping.options).items() if name != "currency"}
-        options = replace(options, **{name: value for name, value in kept.items() if hasattr(options, name)})
+                                      time_zone=settings.time_zone, currency=settings.currency,
+                                      remembered=json.loads(mapping.options) if mapping else None)
     return source, columns, options
 
 
@@ -133,9 +133,35 @@ def preview(record: PurchaseImport, count: int = 10) -> list[PreviewRow]:
     source, columns, options = proposal(record)
     converted = imports.convert(_sheet(record), source, columns, options, start=0, limit=count)
     zone = ZoneInfo(get_settings().time_zone)
-    shown = [_preview_row(row, zone) for row in converted.rows]
+    verdicts = _dry_run(record, converted.rows)
+    shown = []
+    for row in converted.rows:
+        status, reason = verdicts.get(id(row), ("created", None))
+        shown.append(PreviewRow(line=row.line, problem=reason) if status == "error"
+                     else replace(_preview_row(row, zone), stored_before=status == "duplicate"))
     shown += [PreviewRow(line=line, problem=reason) for line, reason in converted.problems]
     return sorted(shown, key=lambda row: row.line)
+
+
+def _dry_run(record: PurchaseImport, rows: list) -> dict[int, tuple[str, str | None]]:
+    """Store the previewed rows inside a savepoint that is then rolled back, so that the preview says exactly
+    what the import will do with them (an unknown location, a customer without e-mail or phone, a conflict);
+    return id(row) -> (status, reason). A refund whose sale comes later in the file is fine."""
+    verdicts = {}
+    savepoint = db.session.begin_nested()
+    try:
+        customers = [row for row in rows if isinstance(row, CustomerRow)]
+        sales = [row for row in rows if not isinstance(row, CustomerRow)]
+        outcomes = [(customers, o) for o in store_customers(customers, source=record.source.split("_")[0])] \
+            if customers else []
+        outcomes += [(sales, o) for o in store_purchases(sales, source="import")] if sales else []
+        for batch, outcome in outcomes:
+            refused = outcome.status == "error" and not outcome.missing_original
+            verdicts[id(batch[outcome.index])] = ("error", _reason(outcome.error)) if refused \
+                else (outcome.status if outcome.status != "error" else "created", None)
+    finally:
+        savepoint.rollback()
+    return verdicts
 
 
 def progress(record: PurchaseImport) -> dict:
@@ -163,18 +189,44 @@ def run_chunk(record: PurchaseImport, size: int | None = None, *, now=None) -> d
     end = record.total_rows if converted.next_start is None else converted.next_start
     _claim(record, start, end)
     counts, found = _store(record, converted.rows)
-    found = sorted([{"line": line, "reason": reason} for line, reason in converted.problems] + found,
-                   key=lambda problem: problem["line"] or 0)
-    kept = json.loads(record.errors or "[]")
-    record.errors = json.dumps(kept + found[:max(0, MAX_STORED_ERRORS - len(kept))])
-    record.created += counts["created"]
-    record.duplicates += counts["duplicate"]
-    record.failed += counts["error"] + len(converted.problems)
+    record.deferred += counts["deferred"]
+    if converted.next_start is None and record.deferred:
+        found += _deferred_refunds(record, source, columns, options)
+    found = _note(record, counts, found, converted.problems)
     if converted.next_start is None:
         record.status, record.finished_at = "done", now or utcnow()
     db.session.flush()
     del settings
     return progress(record) | {"problems": found}
+
+
+def _note(record: PurchaseImport, counts: dict, found: list[dict], problems: list) -> list[dict]:
+    """Add a chunk's outcomes to the import's counts and its kept bad rows; return the chunk's bad rows."""
+    found = sorted([{"line": line, "reason": reason} for line, reason in problems] + found,
+                   key=lambda problem: problem["line"] or 0)
+    kept = json.loads(record.errors or "[]")
+    record.errors = json.dumps(kept + found[:max(0, MAX_STORED_ERRORS - len(kept))])
+    record.created += counts["created"]
+    record.duplicates += counts["duplicate"]
+    record.failed += counts["error"] + len(problems)
+    return found
+
+
+def _deferred_refunds(record: PurchaseImport, source: str, columns: dict, options) -> list[dict]:
+    """Store once more the refunds that came before their sale in the file, now that every sale is in; those
+    whose sale is still missing are refused. Return the refused ones."""
+    rows = [row for row in imports.convert(_sheet(record), source, columns, options).rows
+            if isinstance(row, PurchaseRow) and row.refund_of is not None and row.refunded_total_cents is None]
+    stored = set()
+    for part in chunked(sorted({row.external_id for row in rows})):
+        stored.update(db.session.scalars(select(Purchase.external_id).where(Purchase.external_id.in_(part))))
+    waiting = [row for row in rows if row.external_id not in stored]
+    counts, refused = _store(record, waiting, last_try=True)
+    counts["duplicate"] = 0  # stored meanwhile by another writer: not a row of this file counted twice
+    record.created += counts["created"]
+    record.failed += counts["error"]
+    record.deferred = 0
+    return refused
 
 
 def run_all(record: PurchaseImport, size: int | None = None) -> Iterator[dict]:
@@ -183,8 +235,9 @@ def run_all(record: PurchaseImport, size: int | None = None) -> Iterator[dict]:
         yield run_chunk(record, size or BATCH_ROWS)
 
 
-def _store(record: PurchaseImport, rows: list) -> tuple[dict, list[dict]]:
-    """Store a chunk's rows; return the outcome counts and the rows refused, as {line, reason}."""
+def _store(record: PurchaseImport, rows: list, last_try: bool = False) -> tuple[dict, list[dict]]:
+    """Store a chunk's rows; return the outcome counts and the rows refused, as {line, reason}. A refund whose
+    sale is not stored yet is counted as deferred, not refused, unless this is the last try."""
     customers = [row for row in rows if isinstance(row, CustomerRow)]
     sales = [row for row in rows if not isinstance(row, CustomerRow)]
     outcomes = []
@@ -193,9 +246,12 @@ def _store(record: PurchaseImport, rows: list) -> tuple[dict, list[dict]]:
                      store_customers(customers, source=record.source.split("_")[0])]
     if sales:
         outcomes += [(sales, outcome) for outcome in store_purchases(sales, source="import", import_id=record.id)]
-    counts = {"created": 0, "duplicate": 0, "error": 0}
+    counts = {"created": 0, "duplicate": 0, "error": 0, "deferred": 0}
     refused = []
     for batch, outcome in outcomes:
+        if outcome.missing_original and not last_try:
+            counts["deferred"] += 1
+            continue
         counts[outcome.status] += 1
         if outcome.status == "error":
             line = outcome.line if outcome.line is not None else batch[outcome.index].line

@@ -68,6 +68,7 @@ class Outcome:
     purchase_id: int | None = None
     error: DomainError | None = None
     line: int | None = None
+    missing_original: bool = False  # a refund whose sale is not stored (yet): worth sending again later
 
 
 @dataclass
@@ -420,7 +421,8 @@ def _prepare_refunds(refunds: list[_Sale], outcomes: list) -> None:
         try:
             amount = _refund_amount(sale, original, refunded)
         except DomainError as error:
-            outcomes[sale.index] = Outcome(sale.index, "error", error=error, line=sale.row.line)
+            outcomes[sale.index] = Outcome(sale.index, "error", error=error, line=sale.row.line,
+                                           missing_original=original is None)
             sale.values = {}
             continue
         if amount == 0:

@@ -13,7 +13,7 @@ plain loops over what the test itself wrote down, read straight from METRICS.md 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
@@ -120,7 +120,7 @@ def reference(model: Model) -> dict[int, int]:
         best = None
         for r in model.redemptions:
             window = timedelta(days=model.windows[r.voucher.campaign])
-            if r.live and r.customer == p.customer and r.at < p.at <= r.at + window:
+            if r.live and r.customer == p.customer and r.at < p.at < r.at + window:
                 # last touch: the latest R wins; ties go to the lower voucher id
                 if best is None or r.at > best.at or (r.at == best.at and r.voucher.id < best.voucher.id):
                     best = r
@@ -195,6 +195,14 @@ class Run:
             code = issue_batch(self.campaigns[index], 1, "pool")[0]
             voucher_id = db.session.scalar(select(Voucher.id).where(Voucher.code == code))
             self.model.vouchers.append(VoucherRow(voucher_id, code, index))
+        note(f"base {self.base.isoformat()}; campaigns {self.model.campaign_ids} with windows {self.model.windows} "
+             f"days; customers {self.model.customer_ids}; vouchers (id: campaign) "
+             f"{ {v.id: self.model.campaign_ids[v.campaign] for v in self.model.vouchers} }")
+
+    def when(self, moment: datetime) -> str:
+        """A moment as the base plus hours, and a nudge when there is one."""
+        hours, rest = divmod(moment - self.base, timedelta(hours=1))
+        return f"base+{hours}h" + (f"+{rest.total_seconds() * 1e6:.0f}us" if rest else "")
 
     def at(self, k: int, nudge: timedelta) -> datetime:
         return self.base + k * STEP + nudge
@@ -206,6 +214,7 @@ class Run:
         getattr(self, "do_" + event[0])(*event[1:])
 
     def do_check(self) -> None:
+        note("check")
         check(self.model)
 
     def do_redeem(self, campaign: int, pick: int, who: int | None, when: tuple) -> None:
@@ -227,6 +236,8 @@ class Run:
         made = redemption.redeem(voucher.code, redemption.Attempt(customer=contact, scanned_at=moment),
                                  now=moment + timedelta(minutes=3))
         assert (made.voucher_id, made.redeemed_at) == (voucher.id, moment)
+        note(f"redemption {made.id}: voucher {voucher.id} (campaign {made.campaign_id}) at {self.when(moment)} "
+             f"by customer {made.customer_id}")
         if who is not None:
             voucher.customer = self.model.customer_ids[who]
         self.model.redemptions.append(RedemptionRow(made.id, voucher, moment, voucher.customer))
@@ -237,6 +248,8 @@ class Run:
         made, new = record_purchase(f"till-{self.sales}", amount, moment, customer_id=customer,
                                     voucher_id=voucher_id, refund_of_id=refund_of, now=moment)
         assert new
+        note(f"purchase {made.id}: {amount} cents at {self.when(moment)} by customer {customer}, voucher {voucher_id}"
+             + (f", refunding purchase {refund_of}" if refund_of else ""))
         self.model.purchases[made.id] = PurchaseRow(made.id, made, customer, voucher_id, moment, amount, refund_of)
 
     def do_buy(self, who: int | None, when: tuple, cents: int, voucher: int | None) -> None:
@@ -268,6 +281,8 @@ class Run:
             made, new = refund_purchase(original.obj, cents, f"refund-{self.sales}", self.boss.id, now=moment)
             self.sales += 1
             assert new and made.customer_id == original.customer
+            note(f"purchase {made.id}: refund_purchase of {cents} cents of purchase {original.id} "
+                 f"at {self.when(moment)}")
             self.model.purchases[made.id] = PurchaseRow(made.id, made, original.customer, original.voucher_id,
                                                         moment, -cents, original.id)
             return
@@ -284,12 +299,14 @@ class Run:
         chosen = live[pick % len(live)]
         undo.undo(chosen.id, self.boss, "scanned the wrong voucher", now=chosen.at + timedelta(minutes=30))
         chosen.live = False
+        note(f"undo redemption {chosen.id}")
 
     def do_void(self, pick: int) -> None:
         standing = [p for p in self.model.purchases.values() if not p.voided]
         if not standing:
             return
         chosen = standing[pick % len(standing)]
+        note(f"void purchase {chosen.id}")
         void_purchase(chosen.obj, "rung up by mistake", self.boss.id, now=chosen.at + timedelta(hours=1))
         for p in self.model.purchases.values():
             if p is chosen or (p.refund_of == chosen.id and not p.voided):
@@ -299,6 +316,7 @@ class Run:
         campaign %= len(self.campaigns)
         change(self.campaigns[campaign], {"attribution_window_days": days})
         self.model.windows[campaign] = days
+        note(f"campaign {self.model.campaign_ids[campaign]}: window {days} days")
 
     def do_attach(self, pick: int, who: int) -> None:
         anonymous = [v for v in self.model.vouchers if v.customer is None]
@@ -308,6 +326,7 @@ class Run:
         customer = self.customers[who % len(self.customers)]
         attach_customer(db.session.get(Voucher, voucher.id), customer)
         voucher.customer = customer.id
+        note(f"attach customer {customer.id} to voucher {voucher.id}")
         for r in self.model.redemptions:   # its live redemption becomes theirs (an undone one stays as it was)
             if r.voucher is voucher and r.live:
                 r.customer = customer.id

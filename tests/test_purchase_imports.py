@@ -356,3 +356,47 @@ def test_update_preview_keeps_the_choice_and_another_kind_gets_its_own_columns(a
     with app.app_context():
         record = db.session.get(PurchaseImport, int(url.rsplit("/", 1)[1]))
         assert (record.source, record.status) == ("square_customers", "uploaded")
+
+
+def test_what_a_new_file_shows_wins_over_the_last_files_options_and_missing_columns(ctx):
+    german = "Datum;Betrag;Telefon;ID\n23.11.2026;1.234,56;+49 30 1234567;de-1\n05.11.2026;12,50;+49 30 1234568;de-2\n"
+    started(german.encode("cp1252"), "kasse.csv")
+    us = f"{HEADER}\n11/05/2026,12.50,ana@example.com,,us-1\n11/20/2026,1234.56,bo@example.com,,us-2\n"
+    record = purchase_imports.upload("us.csv", us.encode(), None)
+    source, columns, options = purchase_imports.proposal(record)
+    assert source == "plain" and columns["email"] == "Email"  # the German file had no e-mail column
+    assert (options.decimal_mark, options.date_order) == (".", "mdy")
+    purchase_imports.confirm_proposed(record)
+    ambiguous = f"{HEADER}\n05/11/2026,7,c@example.com,,p-1\n"  # either order: the one last confirmed (US)
+    assert purchase_imports.proposal(purchase_imports.upload("p.csv", ambiguous.encode(), None))[2].date_order == "mdy"
+    started(german.replace("de-", "de2-").encode("cp1252"), "kasse2.csv")
+    assert purchase_imports.proposal(purchase_imports.upload("p2.csv", ambiguous.encode(), None))[2].date_order == "dmy"
+
+
+def test_a_refund_listed_before_its_sale_in_another_chunk_is_stored_after_the_last_chunk(ctx):
+    header = "Date,Amount,Email,Phone,ID,Refund of"
+    rows = ["2026-03-09 10:00,-0.40,,,refund-1,sale-1", "2026-03-09 11:00,-9.00,,,refund-x,no-such-sale"]
+    rows += [f"2026-03-0{n} 10:00,{n}.00,c{n}@example.com,,sale-{n}," for n in range(1, 6)]
+    record = started((header + "\n" + "\n".join(rows) + "\n").encode(), "newest-first.csv")
+    chunks = list(purchase_imports.run_all(record, size=2))
+    assert chunks[0]["problems"] == []  # not refused yet: its sale may come further down
+    refund = db.session.scalar(select(Purchase).where(Purchase.external_id == "refund-1"))
+    sale = db.session.scalar(select(Purchase).where(Purchase.external_id == "sale-1"))
+    assert (refund.refund_of_id, refund.amount_cents, refund.customer_id) == (sale.id, -40, sale.customer_id)
+    assert (record.status, record.created, record.failed, record.deferred) == ("done", 6, 1, 0)
+    assert [p["line"] for p in purchase_imports.problems(record)] == [3]
+
+
+def test_the_preview_says_what_the_import_will_do_with_each_row(ctx):
+    first = started(plain(range(3)), "march.csv")
+    list(purchase_imports.run_all(first))
+    header = "Date,Amount,Email,Phone,ID,Location"
+    data = (f"{header}\n2026-03-01 10:00,1.50,c0@example.com,,sale-0,\n"
+            "2026-03-02 10:00,2.00,c1@example.com,,sale-new,Nowhere Cafe\n"
+            "2026-03-03 10:00,3.00,c2@example.com,,sale-new-2,\n").encode()
+    record = purchase_imports.upload("april.csv", data, None)
+    shown = {row.line: row for row in purchase_imports.preview(record)}
+    assert shown[2].stored_before and shown[2].problem is None
+    assert "Nowhere Cafe" in shown[3].problem
+    assert shown[4].kind == "sale" and not shown[4].stored_before
+    assert count(Purchase) == 3  # the preview stored nothing

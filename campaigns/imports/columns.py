@@ -108,7 +108,8 @@ def header_for(headers: list[str], wanted: str | None) -> int | None:
 
 def suggest_columns(source: str, headers: list[str], remembered: dict | None = None) -> dict[str, str | None]:
     """Return field -> header of this file for each field of the source: the remembered choice when this file
-    has that column (None when it was set to "not used"), else the first known name the file uses."""
+    has that column, else the first known name the file uses. A field remembered as "not in this file" is
+    guessed again: the last file may simply not have had it (a customer column left out would lose customers)."""
     if source not in SOURCES:
         raise ValueError(f"unknown import source {source!r}")
     remembered = remembered or {}
@@ -118,10 +119,10 @@ def suggest_columns(source: str, headers: list[str], remembered: dict | None = N
     chosen: dict[str, str | None] = {}
     used: set[str] = set()
     for name, aliases in ALIASES[source].items():  # remembered choices first: they win over guesses
-        if name in remembered:
+        if remembered.get(name) is not None:
             index = header_for(headers, remembered[name])
-            if remembered[name] is None or index is not None:
-                chosen[name] = None if index is None else headers[index]
+            if index is not None:
+                chosen[name] = headers[index]
                 used.add(chosen[name])
     for name, aliases in ALIASES[source].items():
         if name in chosen:

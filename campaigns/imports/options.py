@@ -61,23 +61,28 @@ def _majority(votes: list[str | None]) -> str | None:
 
 
 def suggest_options(sheet: Sheet, source: str, columns: dict, *, locale: str, time_zone: str,
-                    currency: str) -> Options:
+                    currency: str, remembered: dict | None = None) -> Options:
     """Return the options a file most likely needs: decimal mark and date order from its own amounts and dates
-    (a first part above 12 means day first, a middle one month first), else the business locale's."""
+    (a first part above 12 means day first, a middle one month first), else the ones last confirmed for this kind
+    of file (`remembered`), else the business locale's; the time zone last confirmed, else the business's."""
+    remembered = remembered or {}
     if source not in SOURCES:
         raise ValueError(f"unknown import source {source!r}")
     amounts = _sample(sheet, columns, ("amount", "refunded"))
     mark = _majority([decimal_vote(text) for text in amounts])
     if mark is None:
-        mark = "." if source == "shopify_orders" else marks(locale)["decimal"]
+        mark = remembered.get("decimal_mark") or ("." if source == "shopify_orders" else marks(locale)["decimal"])
     if mark not in DECIMAL_MARKS:
         mark = "."
     dates = _sample(sheet, columns, ("date",))
     votes = [order_vote(text) for text in dates]
     order = _majority([vote for vote in votes if vote != "ymd"]) or ("ymd" if "ymd" in votes else None)
+    if order is None and remembered.get("date_order") in ("ymd", "mdy", "dmy"):
+        order = remembered["date_order"]
     if order is None:
         order = locale_order(locale)
         if order == "ymd" and any(year_last(text) for text in dates):  # 03/04/2026 cannot be year first
             order = "dmy"
-    return Options(decimal_mark=mark, date_order=order, time_zone=iana_name(time_zone) or "UTC",
+    zone_name = iana_name(str(remembered.get("time_zone") or "")) or iana_name(time_zone) or "UTC"
+    return Options(decimal_mark=mark, date_order=order, time_zone=zone_name,
                    currency=currency.upper())

@@ -60,6 +60,9 @@ class PurchaseImport(db.Model):
     created: Mapped[int] = mapped_column(Integer, default=0)
     duplicates: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
+    # Refunds whose sale had not been stored yet (a newest-first export lists the refund before the sale):
+    # stored once more after the last chunk, when every sale of the file is in.
+    deferred: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     errors: Mapped[str] = mapped_column(Text, default="[]", server_default=text("'[]'"))  # JSON: [{line, reason}]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

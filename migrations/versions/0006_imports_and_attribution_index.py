@@ -56,6 +56,7 @@ def upgrade():
     sa.Column('created', sa.Integer(), nullable=False),
     sa.Column('duplicates', sa.Integer(), nullable=False),
     sa.Column('failed', sa.Integer(), nullable=False),
+    sa.Column('deferred', sa.Integer(), server_default=sa.text('0'), nullable=False),
     sa.Column('errors', sa.Text(), server_default=sa.text("'[]'"), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
