@@ -10,6 +10,7 @@ from sqlalchemy.types import TypeDecorator
 from .extensions import db
 
 CHUNK = 500  # values in one IN (…) list: well inside SQLite's and PostgreSQL's parameter limits
+ANALYZE_AFTER = 5000  # rows written at once after which PostgreSQL's statistics of the table are refreshed
 
 
 def chunked(values: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
@@ -112,7 +113,12 @@ def _unnest(table: Table, rows: list[dict], returning: tuple) -> list[tuple]:
         statement += " RETURNING " + ", ".join(column.name for column in returning)
     params = {f"c{n}": [row[name] for row in rows] for n, name in enumerate(names)}
     result = db.session.execute(text(statement), params)
-    return [tuple(row) for row in result] if returning else []
+    found = [tuple(row) for row in result] if returning else []
+    if len(rows) >= ANALYZE_AFTER:
+        # A table that has just grown by thousands of rows (a first import into a new installation) still has
+        # the planner's picture of it empty, and each look-up by key becomes a scan of the whole table.
+        db.session.execute(text(f"ANALYZE {table.name}"))
+    return found
 
 
 def _worth_sending(table: Table, rows: list[dict]) -> list[str]:

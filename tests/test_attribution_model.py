@@ -13,7 +13,7 @@ plain loops over what the test itself wrote down, read straight from METRICS.md 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
@@ -59,7 +59,8 @@ EVENTS = {
     "attach": st.tuples(st.just("attach"), PICK, st.integers(0, 2)),
     "check": st.tuples(st.just("check")),
 }
-WEIGHTS = ["redeem"] * 4 + ["buy"] * 5 + ["refund"] * 2 + ["undo", "void", "window", "attach", "check"]
+# "check" first: it is what the shrinker turns events into, so a shrunk history keeps only what matters.
+WEIGHTS = ["check"] + ["redeem"] * 4 + ["buy"] * 5 + ["refund"] * 2 + ["undo", "void", "window", "attach"]
 EVENT = st.sampled_from(WEIGHTS).flatmap(EVENTS.__getitem__)
 HISTORY = st.fixed_dictionaries({
     "base": st.sampled_from(BASES),
@@ -120,7 +121,7 @@ def reference(model: Model) -> dict[int, int]:
         best = None
         for r in model.redemptions:
             window = timedelta(days=model.windows[r.voucher.campaign])
-            if r.live and r.customer == p.customer and r.at < p.at < r.at + window:
+            if r.live and r.customer == p.customer and r.at < p.at <= r.at + window:
                 # last touch: the latest R wins; ties go to the lower voucher id
                 if best is None or r.at > best.at or (r.at == best.at and r.voucher.id < best.voucher.id):
                     best = r
@@ -335,7 +336,7 @@ class Run:
                 p.customer = customer.id
 
 
-@settings(max_examples=EXAMPLES, deadline=None,
+@settings(max_examples=EXAMPLES, deadline=None, phases=[p for p in Phase if p != Phase.explain],
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(history=HISTORY)
 def test_attribution_agrees_with_a_plain_reading_of_metrics(ctx, history):
