@@ -13,7 +13,7 @@ plain loops over what the test itself wrote down, read straight from METRICS.md 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import HealthCheck, Phase, given, note, settings
+from hypothesis import HealthCheck, Phase, example, given, note, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
@@ -51,7 +51,7 @@ BUY_WHEN = st.one_of(st.tuples(st.just("at"), st.integers(0, GRID), st.sampled_f
 EVENTS = {
     "redeem": st.tuples(st.just("redeem"), st.integers(0, 2), PICK, WHO, REDEEM_WHEN),
     "buy": st.tuples(st.just("buy"), WHO, BUY_WHEN, st.integers(1, 5000), st.one_of(st.none(), st.none(), PICK)),
-    "refund": st.tuples(st.just("refund"), PICK, st.integers(0, 10_000), WHEN,
+    "refund": st.tuples(st.just("refund"), PICK, st.one_of(st.just("all"), st.integers(0, 10_000)), WHEN,
                         st.sampled_from(["service", "same", "other"]), WHO),
     "undo": st.tuples(st.just("undo"), PICK),
     "void": st.tuples(st.just("void"), PICK),
@@ -183,7 +183,8 @@ class Run:
         self.campaigns = []
         for index, window in enumerate(history["windows"]):
             made = campaigns.create_campaign(design({"name": f"Free thing {index}", "offer": "One free thing",
-                                                     "unit_cost": "0.85", "attribution_window_days": window, "per_customer_limit": 100}))
+                                                     "unit_cost": "0.85", "attribution_window_days": window,
+                                                     "per_customer_limit": 100}))
             campaigns.set_status(made, "active")
             self.campaigns.append(made)
             self.model.campaign_ids.append(made.id)
@@ -201,9 +202,10 @@ class Run:
              f"{ {v.id: self.model.campaign_ids[v.campaign] for v in self.model.vouchers} }")
 
     def when(self, moment: datetime) -> str:
-        """A moment as the base plus hours, and a nudge when there is one."""
-        hours, rest = divmod(moment - self.base, timedelta(hours=1))
-        return f"base+{hours}h" + (f"+{rest.total_seconds() * 1e6:.0f}us" if rest else "")
+        """A moment as the base plus whole hours, and its nudge off the grid in microseconds when it has one."""
+        steps = round((moment - self.base) / STEP)
+        nudge = (moment - self.base - steps * STEP) // timedelta(microseconds=1)
+        return f"base+{steps * 12}h" + (f"{nudge:+d}us" if nudge else "")
 
     def at(self, k: int, nudge: timedelta) -> datetime:
         return self.base + k * STEP + nudge
@@ -230,18 +232,19 @@ class Run:
         else:
             who = self.who(who)
         contact = None if who is None else make_contact(self.emails[who])
-        if when[0] == "tie" and self.model.redemptions:
-            moment = self.model.redemptions[when[1] % len(self.model.redemptions)].at
-        else:
-            moment = self.at(*when[1:]) if when[0] == "at" else self.base
+        if when[0] == "at":
+            moment = self.at(*when[1:])
+        else:  # at the moment of an earlier redemption
+            earlier = [r.at for r in self.model.redemptions] or [self.base]
+            moment = earlier[when[1] % len(earlier)]
         made = redemption.redeem(voucher.code, redemption.Attempt(customer=contact, scanned_at=moment),
                                  now=moment + timedelta(minutes=3))
         assert (made.voucher_id, made.redeemed_at) == (voucher.id, moment)
         note(f"redemption {made.id}: voucher {voucher.id} (campaign {made.campaign_id}) at {self.when(moment)} "
              f"by customer {made.customer_id}")
-        if who is not None:
-            voucher.customer = self.model.customer_ids[who]
         self.model.redemptions.append(RedemptionRow(made.id, voucher, moment, voucher.customer))
+        if who is not None and voucher.customer is None:  # the desk named the customer of an anonymous voucher:
+            self.attached(voucher, self.model.customer_ids[who])  # attached to it as the redemption is made
 
     def _record(self, amount: int, moment: datetime, customer: int | None, voucher_id: int | None,
                 refund_of: int | None = None) -> None:
@@ -269,13 +272,14 @@ class Run:
     def _refunded(self, pid: int) -> int:
         return -sum(p.amount for p in self.model.purchases.values() if p.refund_of == pid and not p.voided)
 
-    def do_refund(self, pick: int, size: int, when: tuple, how: str, who: int | None) -> None:
+    def do_refund(self, pick: int, size: int | str, when: tuple, how: str, who: int | None) -> None:
         open_ = [p for p in self.model.purchases.values()
                  if p.refund_of is None and not p.voided and p.amount > self._refunded(p.id)]
         if not open_:
             return
         original = open_[pick % len(open_)]
-        cents = 1 + size % (original.amount - self._refunded(original.id))
+        left = original.amount - self._refunded(original.id)
+        cents = left if size == "all" else 1 + size % left
         moment = self.at(*when)
         if how == "service":  # dated when it is typed, for the original's customer and voucher
             db.session.refresh(original.obj)  # a customer attached since was written past the ORM
@@ -326,19 +330,27 @@ class Run:
         voucher = anonymous[pick % len(anonymous)]
         customer = self.customers[who % len(self.customers)]
         attach_customer(db.session.get(Voucher, voucher.id), customer)
-        voucher.customer = customer.id
         note(f"attach customer {customer.id} to voucher {voucher.id}")
+        self.attached(voucher, customer.id)
+
+    def attached(self, voucher: VoucherRow, customer_id: int) -> None:
+        """The model's side of attaching a customer to a voucher (vouchers.attach_customer)."""
+        voucher.customer = customer_id
         for r in self.model.redemptions:   # its live redemption becomes theirs (an undone one stays as it was)
             if r.voucher is voucher and r.live:
-                r.customer = customer.id
+                r.customer = customer_id
         for p in self.model.purchases.values():   # and so does anything rung up naming it, for nobody
             if p.voucher_id == voucher.id and p.customer is None:
-                p.customer = customer.id
+                p.customer = customer_id
 
 
 @settings(max_examples=EXAMPLES, deadline=None, phases=[p for p in Phase if p != Phase.explain],
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(history=HISTORY)
+@example(history={  # an anonymous sale naming a voucher, then the voucher redeemed for a named customer: theirs
+    "base": BASES[0], "windows": [1, 1], "customers": 1, "issue_order": [0, 1] * 7 + [0],
+    "events": [("buy", None, ("at", 0, timedelta(microseconds=1)), 100, 0), ("check",),
+               ("redeem", 0, 0, 0, ("at", 0, timedelta(0)))]})
 def test_attribution_agrees_with_a_plain_reading_of_metrics(ctx, history):
     # Each example starts from the empty database the last one rolled back to.
     assert db.session.scalar(select(func.count()).select_from(Campaign)) == 0
