@@ -24,8 +24,9 @@ class IdConverter(BaseConverter):
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint to the app."""
     from . import (api, api_campaigns, api_desk, api_purchases, auth, dashboard, desk, imports,  # noqa: F401
-                   marketing, people, public, sales, settings)
+                   mail, marketing, people, public, sales, settings)
 
     app.url_map.converters["int"] = IdConverter
     for module in (auth, dashboard, marketing, sales, imports, people, desk, settings, public, api):
         app.register_blueprint(module.bp)
+    app.teardown_request(mail.send_pending)  # e-mail a request left, once it has committed

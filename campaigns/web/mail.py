@@ -2,7 +2,7 @@
 import logging
 from dataclasses import dataclass
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, g
 from flask_mailman import EmailMessage
 
 from .. import codes
@@ -38,9 +38,23 @@ def voucher_letter(voucher: Voucher, to: str, business: str) -> Letter:
 
 
 def send_after(response: Response, letter: Letter) -> None:
-    """Send `letter` after `response` has gone out (and the request has committed), never failing it."""
-    app = current_app._get_current_object()
-    response.call_on_close(lambda: send_now(app, letter))
+    """Send `letter` once the request that answers with `response` has committed, never failing it.
+
+    The letters wait on `g` until the request's teardown, which comes after the commit. (The response's close
+    callbacks were used before: Werkzeug's server skips them when the browser drops the connection first, and a
+    claimed voucher's e-mail was then never sent.)"""
+    pending = g.setdefault("letters_after", [])
+    pending.append(letter)
+
+
+def send_pending(error: BaseException | None = None) -> None:
+    """At a request's teardown (after its commit, before its body goes out): send the letters it left, unless
+    it failed. A slow mail server delays that answer by at most MAIL_TIMEOUT; a failure is logged, never shown."""
+    letters = g.pop("letters_after", [])
+    if error is None and letters:
+        app = current_app._get_current_object()
+        for letter in letters:
+            send_now(app, letter)
 
 
 def send_now(app: Flask, letter: Letter) -> bool:
