@@ -37,7 +37,7 @@ def _plus_days_sqlite(element, compiler, **kw):
     return f"(datetime(substr({moment}, 1, 19), '+' || ({days}) || ' days') || substr({moment}, 20))"
 
 
-def _originals(purchase_ids=None, customer_id: int | None = None):
+def _originals(purchase_ids=None, customer_id: int | None = None, campaign_ids=None):
     """Each live, non-refund purchase of a known customer with the redemption it is attributed to."""
     redemption, campaign = Redemption.__table__, Campaign.__table__
     purchase = Purchase.__table__
@@ -61,16 +61,25 @@ def _originals(purchase_ids=None, customer_id: int | None = None):
             select(func.coalesce(named.refund_of_id, named.id)).where(named.id.in_(purchase_ids))))
     if customer_id is not None:
         candidates = candidates.where(purchase.c.customer_id == customer_id)
+    if campaign_ids is not None:
+        # Only customers who redeemed one of these campaigns can have purchases attributed to them; the ranking
+        # still runs over all of those customers' redemptions, whatever their campaign.
+        candidates = candidates.where(purchase.c.customer_id.in_(
+            select(redemption.c.customer_id).where(redemption.c.campaign_id.in_(list(campaign_ids)),
+                                                   redemption.c.undone_at.is_(None))))
     ranked = candidates.subquery("ranked")
     columns = [c for c in ranked.c if c.key != "rank"]
     return select(*columns, cast(null(), Integer).label("refund_of_id")).where(ranked.c.rank == 1)
 
 
-def attributed(purchase_ids=None, customer_id: int | None = None):
+def attributed(purchase_ids=None, customer_id: int | None = None, campaign_ids=None):
     """Return every live attributed purchase and its live refunds as a subquery (purchase_id, campaign_id,
-    redemption_id, voucher_id, customer_id, amount_cents, occurred_at, redeemed_at, refund_of_id)."""
+    redemption_id, voucher_id, customer_id, amount_cents, occurred_at, redeemed_at, refund_of_id).
+
+    With `campaign_ids`, only the purchases of customers who redeemed one of those campaigns are looked at:
+    the rows attributed to those campaigns are all there (rows of other campaigns may be too; filter them)."""
     # A nested CTE: the ranking runs once for both halves, and two uses of attributed() in one statement never clash.
-    originals = _originals(purchase_ids, customer_id).cte("originals", nesting=True)
+    originals = _originals(purchase_ids, customer_id, campaign_ids).cte("originals", nesting=True)
     refund = Purchase.__table__
     refunds = (select(refund.c.id.label("purchase_id"), originals.c.campaign_id, originals.c.redemption_id,
                       originals.c.voucher_id, originals.c.customer_id, refund.c.amount_cents, refund.c.occurred_at,

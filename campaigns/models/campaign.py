@@ -28,6 +28,7 @@ class Campaign(db.Model):
         CheckConstraint("gross_margin_bp BETWEEN 0 AND 10000", name="margin"),
         CheckConstraint("ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on", name="dates"),
         CheckConstraint("voucher_limit IS NULL OR voucher_limit >= 1", name="voucher_limit"),
+        CheckConstraint("unreturned_gift_limit IS NULL OR unreturned_gift_limit >= 1", name="unreturned_gift_limit"),
         CheckConstraint("per_customer_limit >= 1", name="per_customer_limit"),
         CheckConstraint("attribution_window_days BETWEEN 1 AND 730", name="window"),
         # voucher_limit holds under concurrency: issuing bumps this counter in one conditional UPDATE.
@@ -47,6 +48,8 @@ class Campaign(db.Model):
     ends_on: Mapped[date | None] = mapped_column(Date)
     voucher_limit: Mapped[int | None] = mapped_column(Integer)
     per_customer_limit: Mapped[int] = mapped_column(Integer, default=1)
+    # Refuse a voucher to a customer who already holds this many unreturned gifts (METRICS.md); None: never.
+    unreturned_gift_limit: Mapped[int | None] = mapped_column(Integer)
     attribution_window_days: Mapped[int] = mapped_column(Integer, default=90)
     status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
     vouchers_issued: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -53,6 +53,10 @@ class Purchase(db.Model):
         CheckConstraint("refund_of_id IS NULL OR refund_of_id <> id", name="refund_not_self"),
         CheckConstraint("voided_at IS NULL OR void_reason IS NOT NULL", name="void_reason"),
         Index("ix_purchase_customer_time", "customer_id", "occurred_at"),
+        # A customer's purchases of positive amount: freebie-only customers and unreturned gifts.
+        Index("ix_purchase_customer_positive", "customer_id", "occurred_at",
+              sqlite_where=text("amount_cents > 0 AND voided_at IS NULL"),
+              postgresql_where=text("amount_cents > 0 AND voided_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
