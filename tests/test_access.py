@@ -80,7 +80,7 @@ def test_api_without_a_token_is_401_json(client, make_user):
             assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-@pytest.mark.parametrize("role, allowed", [("staff", {"desk"}), ("marketer", {"desk", "campaigns"}),
+@pytest.mark.parametrize("role, allowed", [("staff", {"desk"}), ("marketer", {"desk", "campaigns", "dashboard"}),
                                            ("owner", {"desk", "campaigns", "dashboard", "settings"})])
 def test_home_sends_each_role_to_a_page_it_may_open(client, make_user, role, allowed):
     log_in(client, make_user(role))

@@ -5,7 +5,10 @@ voucher of C at R with R < P.occurred_at <= R + window(C) days; the latest R win
 the lower voucher id. A live refund goes wherever its original went, whatever its own date. Nothing is stored,
 so arrival order, an undone redemption, a voided purchase, a changed window or a merge count at once.
 """
-from sqlalchemy import Integer, and_, cast, func, null, select, union_all
+from contextlib import contextmanager
+from uuid import uuid4
+
+from sqlalchemy import Column, Index, Integer, MetaData, Table, and_, cast, func, null, select, text, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import FunctionElement
@@ -88,6 +91,30 @@ def attributed(purchase_ids=None, customer_id: int | None = None, campaign_ids=N
                .where(refund.c.voided_at.is_(None)))
     every = [c for c in originals.c]
     return union_all(select(*every), refunds).subquery("attributed")
+
+
+@contextmanager
+def materialised(campaign_ids=None):
+    """Compute `attributed(campaign_ids=...)` once into a temporary table, for the many statements of one report
+    (the overview would otherwise rank every purchase five times); the table is dropped afterwards."""
+    name = f"attributed_{uuid4().hex[:16]}"
+    table = Table(name, MetaData(), *(Column(key, UTCDateTime() if key in ("occurred_at", "redeemed_at") else Integer())
+                                      for key in ATTRIBUTED_COLUMNS), prefixes=["TEMPORARY"])
+    connection = db.session.connection()
+    table.create(connection)
+    try:
+        source = attributed(campaign_ids=campaign_ids)
+        connection.execute(table.insert().from_select(list(ATTRIBUTED_COLUMNS), select(*source.c)))
+        Index(f"{name}_redemption", table.c.redemption_id).create(connection)
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(f"ANALYZE {name}"))  # a temporary table has no statistics until analysed
+        yield table
+    finally:
+        table.drop(connection)
+
+
+ATTRIBUTED_COLUMNS = ("purchase_id", "campaign_id", "redemption_id", "voucher_id", "customer_id", "amount_cents",
+                      "occurred_at", "redeemed_at", "refund_of_id")
 
 
 def campaign_of(purchase_ids: list[int]) -> dict[int, int]:

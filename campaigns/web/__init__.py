@@ -23,8 +23,8 @@ class IdConverter(BaseConverter):
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint to the app."""
-    from . import (api, api_campaigns, api_desk, api_purchases, auth, dashboard, desk, imports,  # noqa: F401
-                   mail, marketing, people, public, sales, settings)
+    from . import (api, api_campaigns, api_desk, api_purchases, api_reports, auth, dashboard,  # noqa: F401
+                   desk, imports, mail, marketing, people, public, sales, settings)
 
     app.url_map.converters["int"] = IdConverter
     for module in (auth, dashboard, marketing, sales, imports, people, desk, settings, public, api):

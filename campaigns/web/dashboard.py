@@ -1,14 +1,157 @@
-"""The owner's overview of what each giveaway has done so far."""
-from flask import Blueprint, render_template
+"""The reports owners and marketers read: the overview of every campaign and each campaign's own report, with
+their charts and CSV downloads. The figures come from campaigns.metrics.report (the API reads the same)."""
+import re
+from decimal import Decimal
 
-from ..metrics.counts import voucher_counts
+from flask import Blueprint, Response, abort, render_template, request
+
+from .. import exports, inputs
+from ..campaign import get_campaign
+from ..errors import DomainError
+from ..metrics import report as metrics
+from ..metrics.freebies import freebie_only_customers
+from . import reports
 from .access import requires
+from .errors import status_of
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+bp.context_processor(reports.formatting)
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+FREEBIE_PAGE_SIZE = 50
+FREEBIE_COLUMNS = ("customer_id", "name", "email", "phone", "redeemed_at")
+
+
+def _range():
+    """The ?from= and ?to= dates, read as the API reads them (ValidationError naming the field)."""
+    return metrics.read_range(request.args.get("from") or None, request.args.get("to") or None)
+
+
+def _range_error(error: DomainError) -> str:
+    """Say what is wrong with the dates, in words."""
+    fields = error.details.get("fields", {})
+    names = {"from": "From", "to": "To"}
+    return " ".join(f"{names.get(field, field)}: {message}" for field, message in fields.items()) or error.message
+
+
+def _download_range():
+    """The range of a download; a bad one answers 422 with what is wrong, as plain text."""
+    try:
+        return _range()
+    except DomainError as error:
+        abort(Response(_range_error(error) + "\n", status=status_of(error), mimetype="text/plain"))
+
+
+def _csv(rows: list[list], filename: str) -> Response:
+    """Send rows as a CSV download; a cell that is a plain number stays a number (a refund's "-5.00" too)."""
+    cells = [[Decimal(cell) if isinstance(cell, str) and _NUMBER.fullmatch(cell) else cell for cell in row]
+             for row in rows]
+    body = exports.csv_text(cells[0], cells[1:])
+    return Response(body, mimetype="text/csv", headers={"Content-Disposition": exports.attachment(filename)})
+
+
+def _range_suffix(since, until) -> str:
+    return (f"-from-{since}" if since else "") + (f"-to-{until}" if until else "")
 
 
 @bp.route("/")
-@requires("owner")
+@requires("marketer")
 def index():
-    """Show every campaign with vouchers issued and redeemed."""
-    return render_template("dashboard/index.html", rows=voucher_counts())
+    """The overview: every campaign's figures in one sortable table, totals, and ROI side by side."""
+    sort, direction = reports.read_sort(request.args.get("sort"), request.args.get("dir"))
+    try:
+        since, until = _range()
+    except DomainError as error:
+        return render_template("dashboard/index.html", error=_range_error(error), data=None, sort=sort,
+                               direction=direction, since=None, until=None), status_of(error)
+    data = metrics.overview(since, until)
+    return render_template("dashboard/index.html", data=data, rows=reports.sort_rows(data["rows"], sort, direction),
+                           sort=sort, direction=direction, since=since, until=until, error=None,
+                           roi_chart=reports.roi_chart(data["rows"]),
+                           left_out=reports.left_out_of_roi_chart(data["rows"]))
+
+
+@bp.route("/overview.csv")
+@requires("marketer")
+def overview_csv():
+    """The overview as CSV: one row per campaign and a final Total row."""
+    since, until = _download_range()
+    return _csv(metrics.overview_csv_rows(metrics.overview(since, until)),
+                f"campaigns-overview{_range_suffix(since, until)}.csv")
+
+
+@bp.route("/campaigns/<int:campaign_id>")
+@requires("marketer")
+def campaign(campaign_id: int):
+    """One campaign's report: headline figures, funnel, conversion by day, payback, cohorts, segments, holdout."""
+    try:
+        since, until = _range()
+    except DomainError as error:
+        return render_template("dashboard/campaign.html", error=_range_error(error), report=None, since=None,
+                               until=None, campaign=get_campaign(campaign_id)), status_of(error)
+    report = metrics.campaign_report(campaign_id, since, until)
+    series = report["series"]
+    return render_template("dashboard/campaign.html", report=report, campaign=report["campaign"], since=since,
+                           until=until, error=None, charts=reports.report_charts(report),
+                           funnel=reports.funnel_rows(report), profit=reports.profit_rows(series["profit_by_day"]),
+                           cohorts=[(row, reports.cohort_cells(row)) for row in series["cohorts"]],
+                           segment_name=reports.segment_name)
+
+
+@bp.route("/campaigns/<int:campaign_id>/report.csv")
+@requires("marketer")
+def report_csv(campaign_id: int):
+    """One campaign's figures as `figure,value` rows, in the API's text."""
+    since, until = _download_range()
+    report = metrics.campaign_report(campaign_id, since, until)
+    return _csv(metrics.report_csv_rows(report), f"campaign-{campaign_id}-report{_range_suffix(since, until)}.csv")
+
+
+def _table_csv(table: str):
+    """Make the view that downloads one of a campaign report's tables."""
+    @requires("marketer")
+    def view(campaign_id: int):
+        since, until = _download_range()
+        report = metrics.campaign_report(campaign_id, since, until)
+        return _csv(reports.table_csv_rows(report, table),
+                    f"campaign-{campaign_id}-{table.replace('_', '-')}{_range_suffix(since, until)}.csv")
+
+    view.__doc__ = f"Download the campaign report's {table.replace('_', ' ')} table as CSV."
+    return view
+
+
+for _table in reports.TABLES:
+    bp.add_url_rule(f"/campaigns/<int:campaign_id>/{_table}.csv", f"{_table}_csv", _table_csv(_table))
+
+
+@bp.route("/campaigns/<int:campaign_id>/freebie-only")
+@requires("marketer")
+def freebie_only(campaign_id: int):
+    """The known customers who redeemed this campaign's voucher and never bought anything."""
+    page = inputs.whole(request.args.get("page", "1"), "page", 1, 100_000)
+    try:
+        since, until = _range()
+    except DomainError as error:
+        return render_template("dashboard/freebie_only.html", error=_range_error(error), since=None, until=None,
+                               campaign=get_campaign(campaign_id)), status_of(error)
+    report = metrics.campaign_report(campaign_id, since, until)
+    customers = _freebie_only(campaign_id, since, until, FREEBIE_PAGE_SIZE, (page - 1) * FREEBIE_PAGE_SIZE)
+    return render_template("dashboard/freebie_only.html", campaign=report["campaign"], customers=customers,
+                           total=report["freebie_only"], identified=report["identified_customers"],
+                           share_of=report["freebie_only_share"], page=page, error=None, since=since, until=until,
+                           pages=max(1, -(-report["freebie_only"] // FREEBIE_PAGE_SIZE)))
+
+
+@bp.route("/campaigns/<int:campaign_id>/freebie-only.csv")
+@requires("marketer")
+def freebie_only_csv(campaign_id: int):
+    """The freebie-only customers as CSV."""
+    since, until = _download_range()
+    metrics.campaign_report(campaign_id, since, until)  # 404 for an unknown campaign
+    customers = _freebie_only(campaign_id, since, until, None, 0)
+    return _csv([list(FREEBIE_COLUMNS)] + [[row.get(column) for column in FREEBIE_COLUMNS] for row in customers],
+                f"campaign-{campaign_id}-freebie-only{_range_suffix(since, until)}.csv")
+
+
+def _freebie_only(campaign_id: int, since, until, limit: int | None, offset: int) -> list[dict]:
+    """The campaign's freebie-only customers, a page of them (limit None: all)."""
+    return freebie_only_customers(campaign_id, since, until, limit=limit, offset=offset)
