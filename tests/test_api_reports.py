@@ -78,7 +78,8 @@ def test_a_date_range_selects_the_redemptions_made_in_it(get, latte):
 
 @pytest.mark.parametrize("query, field", [("from=2026-13-01", "from"), ("to=yesterday", "to"),
                                           ("from=2026-05-02&to=2026-05-01", "to"),
-                                          ("from=1999-01-01", "from"), ("from=2020-01-01&to=2049-01-01", "to")])
+                                          ("from=1999-01-01", "from"), ("from=2020-01-01&to=2049-01-01", "to"),
+                                          ("to=", "to"), ("from=&to=2026-01-01", "from")])
 def test_a_bad_range_is_422_naming_the_field(get, latte, query, field):
     response = get(f"/api/v1/campaigns/{latte}/report?{query}")
     assert response.status_code == 422

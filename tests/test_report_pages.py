@@ -225,3 +225,12 @@ def test_a_date_range_selects_redemptions_and_says_so(signed_in, latte):
     assert "No redemptions in these dates" in page
     rows = rows_of(client.get(f"/dashboard/campaigns/{latte}/report.csv?from=2020-01-01&to=2020-12-31"))
     assert dict(rows[1:])["redeemed"] == "0"
+
+
+def test_each_campaign_links_to_its_report(signed_in, latte):
+    client = signed_in("marketer")
+    report = f"/dashboard/campaigns/{latte}"
+    assert f'href="{report}"' in client.get(f"/campaigns/{latte}").get_data(as_text=True)
+    assert f'href="{report}"' in client.get("/campaigns/").get_data(as_text=True)
+    assert f'href="{report}' in client.get("/dashboard/").get_data(as_text=True)
+    assert client.get(report).status_code == 200

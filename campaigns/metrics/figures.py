@@ -107,19 +107,26 @@ def _sales(live, found, group) -> dict:
 
 def first_purchases(live, found):
     """Each converted customer's first attributed purchase of positive amount, as `delay` microseconds after the
-    redemption it is attributed to (a subquery: campaign_id, k1, k2, customer_id, delay). One pass: window
-    functions give each row its customer's net amount and the rank of the sale among the customer's sales."""
-    part = (live.c.campaign_id, live.c.k1, live.c.k2, found.c.customer_id)
+    redemption it is attributed to (a subquery: campaign_id, k1, k2, customer_id, delay). Grouped first by
+    redemption (hash aggregation), so the ranking runs over one row per customer and redemption, not per sale."""
     sale = and_(found.c.refund_of_id.is_(None), found.c.amount_cents > 0)
-    ranked = (select(*part, found.c.occurred_at, found.c.redeemed_at, case((sale, 1), else_=0).label("is_sale"),
-                     func.sum(found.c.amount_cents).over(partition_by=part).label("net"),
-                     func.row_number().over(partition_by=part, order_by=(case((sale, 0), else_=1), found.c.occurred_at,
-                                                                         found.c.purchase_id)).label("rank"))
-              .join(found, and_(found.c.redemption_id == live.c.redemption_id, found.c.campaign_id == live.c.campaign_id))
+    keys = (live.c.campaign_id, live.c.k1, live.c.k2, found.c.customer_id)
+    per_redemption = (select(*keys, found.c.redeemed_at,
+                             func.min(found.c.occurred_at).filter(sale).label("first_sale"),
+                             func.sum(found.c.amount_cents).label("net"))
+                      .join(found, and_(found.c.redemption_id == live.c.redemption_id,
+                                        found.c.campaign_id == live.c.campaign_id))
+                      .group_by(*keys, found.c.redemption_id, found.c.redeemed_at).subquery("per_redemption"))
+    part = (per_redemption.c.campaign_id, per_redemption.c.k1, per_redemption.c.k2, per_redemption.c.customer_id)
+    first = per_redemption.c.first_sale
+    ranked = (select(*part, first, per_redemption.c.redeemed_at,
+                     func.sum(per_redemption.c.net).over(partition_by=part).label("net"),
+                     func.row_number().over(partition_by=part, order_by=(case((first.is_(None), 1), else_=0), first))
+                     .label("rank"))
               .subquery("ranked_sales"))
     return (select(ranked.c.campaign_id, ranked.c.k1, ranked.c.k2, ranked.c.customer_id,
-                   elapsed_micros(ranked.c.occurred_at, ranked.c.redeemed_at).label("delay"))
-            .where(ranked.c.rank == 1, ranked.c.net > 0, ranked.c.is_sale == 1).subquery("first_purchases"))
+                   elapsed_micros(ranked.c.first_sale, ranked.c.redeemed_at).label("delay"))
+            .where(ranked.c.rank == 1, ranked.c.net > 0, ranked.c.first_sale.is_not(None)).subquery("first_purchases"))
 
 
 def _medians(live, found, group) -> dict:

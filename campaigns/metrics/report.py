@@ -43,10 +43,10 @@ HOLDOUT_KEYS = ("treatment_size", "control_size", "treatment_converted", "contro
 
 
 def read_range(since_text: str | None, until_text: str | None) -> tuple[date | None, date | None]:
-    """Read a report's `from` and `to` dates (YYYY-MM-DD, either may be empty); invalid_input naming the field."""
+    """Read a report's `from` and `to` dates (YYYY-MM-DD, either may be None); invalid_input naming the field."""
     wrong = FieldErrors()
-    since = wrong.check(inputs.day, since_text, "from") if since_text else None
-    until = wrong.check(inputs.day, until_text, "to") if until_text else None
+    since = wrong.check(inputs.day, since_text, "from") if since_text is not None else None  # "" is a wrong date
+    until = wrong.check(inputs.day, until_text, "to") if until_text is not None else None
     wrong.raise_any()
     if since and until:
         if until < since:

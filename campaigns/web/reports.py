@@ -130,6 +130,7 @@ def roi_chart(rows: list[dict]) -> dict:
     return chart_base() | {
         "kind": "roi", "labels": [row["campaign"].name for row in shown],
         "values": [round(float(row["roi"]) * 100, 1) for row in shown],
+        "bar_texts": [roi_text(row["roi"]) for row in shown],  # the same words as the table beside it
         "texts": [f"{roi_text(row['roi'])} ({amount(row['gross_profit'])} profit on {amount(row['cost_cents'])} cost)"
                   for row in shown]}
 

@@ -103,7 +103,7 @@
     canvas.parentElement.style.height = `${Math.max(160, data.labels.length * (small ? 64 : 44) + 70)}px`;
     const colours = data.values.map((value) => (value < 0 ? OKABE_ITO.vermillion : OKABE_ITO.blue));
     // ROI bars read "+35%"; conversion bars "25% (12 of 48)", never a share without its count.
-    const texts = data.kind === "roi" ? data.values.map((value) => signed(value, unit)) : data.texts;
+    const texts = data.bar_texts || (data.kind === "roi" ? data.values.map((value) => signed(value, unit)) : data.texts);
     return new Chart(canvas, {
       type: "bar",
       data: {labels: data.labels, datasets: [{data: data.values, backgroundColor: colours, borderColor: colours,
