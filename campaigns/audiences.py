@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from .customers import Contact, find_or_create
 from .errors import ValidationError
 from .extensions import db
+from .gifts import over_gift_limit
 from .models import AudienceAssignment, Campaign, Customer, Voucher, utcnow
 from .vouchers import VoucherError, issue_personal, refuse_if_ended
 
@@ -32,15 +33,22 @@ def assign(campaign: Campaign, contacts_or_customers: Iterable[Contact | Custome
 
     A new member is drawn at random to control (with probability holdout_pct / 100) or treatment, and a
     treatment member is issued a personal voucher; a member already assigned keeps their group and voucher.
+    A new member the campaign's unreturned-gift limit would refuse is left out before the draw (and not returned),
+    so that control and treatment are drawn from the same people and the holdout test stays fair.
     The unique (campaign, customer) constraint keeps the first draw when two imports race.
     """
     holdout_pct = check_holdout(holdout_pct)
     refuse_if_ended(campaign)  # before any draw: a control member gets no voucher to be refused
     rng = rng or random.SystemRandom()
     now = now or utcnow()
+    customers = [member if isinstance(member, Customer) else find_or_create(member) for member in contacts_or_customers]
+    assigned = set(db.session.scalars(select(AudienceAssignment.customer_id).where(
+        AudienceAssignment.campaign_id == campaign.id, AudienceAssignment.customer_id.in_([c.id for c in customers]))))
+    refused = over_gift_limit(campaign, [c.id for c in customers if c.id not in assigned])
     members = []
-    for member in contacts_or_customers:
-        customer = member if isinstance(member, Customer) else find_or_create(member)
+    for customer in customers:
+        if customer.id in refused:
+            continue
         group = "control" if rng.random() * 100 < holdout_pct else "treatment"
         members.append(_assign_one(campaign, customer, group, holdout_pct, now, batch_label))
     return members

@@ -16,7 +16,8 @@ from .models import CAMPAIGN_STATUSES, Campaign, utcnow
 # The ranges of API.md's campaign fields, for every entry point to check its input against.
 NAME_MAX = 120
 TEXT_MAX = 500
-WHOLE_RANGES = {"voucher_limit": (1, 10_000_000), "per_customer_limit": (1, 1_000), "attribution_window_days": (1, 730)}
+WHOLE_RANGES = {"voucher_limit": (1, 10_000_000), "per_customer_limit": (1, 1_000), "attribution_window_days": (1, 730),
+                "unreturned_gift_limit": (1, 1_000)}
 DEFAULT_QUESTION = "What did you value most about it?"
 # Which status may follow which; `ended` is final.
 TRANSITIONS = {"draft": {"active", "ended"}, "active": {"paused", "ended"}, "paused": {"active", "ended"},
@@ -44,6 +45,7 @@ class CampaignDesign:
     voucher_limit: int | None = None
     per_customer_limit: int = 1
     attribution_window_days: int = 90
+    unreturned_gift_limit: int | None = None  # refuse vouchers to customers holding this many unreturned gifts
     feedback_question: str = DEFAULT_QUESTION
     claim_page: bool = False
 
@@ -68,7 +70,8 @@ def design_of(campaign: Campaign) -> CampaignDesign:
         gross_margin_pct=Decimal(campaign.gross_margin_bp) / 100, starts_on=campaign.starts_on,
         ends_on=campaign.ends_on, voucher_limit=campaign.voucher_limit,
         per_customer_limit=campaign.per_customer_limit, attribution_window_days=campaign.attribution_window_days,
-        feedback_question=campaign.feedback_question, claim_page=campaign.claim_slug is not None)
+        unreturned_gift_limit=campaign.unreturned_gift_limit, feedback_question=campaign.feedback_question,
+        claim_page=campaign.claim_slug is not None)
 
 
 def _columns(design: CampaignDesign, campaign: Campaign) -> dict:
@@ -79,7 +82,7 @@ def _columns(design: CampaignDesign, campaign: Campaign) -> dict:
     currency = get_settings().currency
     values = {"name": design.name.strip(), "kind": design.kind, "offer": design.offer.strip(),
               "starts_on": design.starts_on, "ends_on": design.ends_on, "voucher_limit": design.voucher_limit,
-              "per_customer_limit": design.per_customer_limit,
+              "per_customer_limit": design.per_customer_limit, "unreturned_gift_limit": design.unreturned_gift_limit,
               "attribution_window_days": design.attribution_window_days,
               "feedback_question": design.feedback_question.strip()}
     for field, column in MONEY_COLUMNS.items():

@@ -11,6 +11,7 @@ from .campaign import campaign_state
 from .customers import Contact, find_or_create
 from .errors import DomainError, NotFound, ValidationError
 from .extensions import db
+from .gifts import check_gift_limit
 from .models import Campaign, Customer, Purchase, Redemption, Voucher, utcnow
 
 MAX_BATCH = 100_000
@@ -108,6 +109,7 @@ def issue_personal(campaign: Campaign, customer: Customer, channel: str = "api",
     so two concurrent issues cannot both take the last slot.
     """
     batch_label = clean_label(batch_label)
+    check_gift_limit(campaign, customer.id)
     for _ in range(5):
         slot = _free_slot(campaign, customer.id)
         savepoint = db.session.begin_nested()
@@ -213,6 +215,7 @@ def attach_customer(voucher: Voucher, customer: Customer) -> Voucher:
     if voucher.customer_id is not None:
         raise VoucherError("voucher_has_customer", "This voucher already belongs to another customer.")
     campaign = voucher.campaign
+    check_gift_limit(campaign, customer.id)  # the voucher's own redemption is not theirs yet, so it does not count
     for _ in range(5):
         slot = _free_slot(campaign, customer.id)
         savepoint = db.session.begin_nested()

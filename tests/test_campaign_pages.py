@@ -49,6 +49,19 @@ def test_a_bad_campaign_form_names_the_fields_and_saves_nothing(client, app, mak
     assert _count(app, Campaign) == 0
 
 
+def test_the_unreturned_gift_limit_is_set_on_the_form(client, app, make_user):
+    log_in(client, make_user("marketer"))
+    for wrong in ("0", "-2", "1.5", "many"):
+        response = _post(client, "/campaigns/new", dict(GOOD, unreturned_gift_limit=wrong))
+        assert response.status_code == 200 and 'id="unreturned_gift_limit-error"' in response.get_data(as_text=True)
+    assert _count(app, Campaign) == 0
+    response = _post(client, "/campaigns/new", dict(GOOD, unreturned_gift_limit="3"))
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.scalars(select(Campaign)).one().unreturned_gift_limit == 3
+    assert "no voucher to a customer holding 3" in client.get(response.location).get_data(as_text=True)
+
+
 def test_status_actions_and_duplicate(client, app, make_user, make_campaign):
     campaign_id = make_campaign()
     log_in(client, make_user("marketer"))

@@ -184,6 +184,8 @@ class CampaignForm(Form):
                                       validators=[InputRequired(), _whole_range("per_customer_limit")])
     attribution_window_days = IntegerField("Attribution window (days)", default=90,
                                            validators=[InputRequired(), _whole_range("attribution_window_days")])
+    unreturned_gift_limit = IntegerField("Refuse vouchers to customers holding this many unreturned free offers",
+                                         validators=[Optional(), _whole_range("unreturned_gift_limit")])
     feedback_question = StringField("Feedback question", default=DEFAULT_QUESTION,
                                     validators=[Optional(), Length(max=TEXT_MAX)])
     claim_page = BooleanField("Open a public claim page (customers get a personal voucher)")
@@ -201,6 +203,7 @@ class CampaignForm(Form):
             gross_margin_pct=self.gross_margin_pct.data, starts_on=self.starts_on.data, ends_on=self.ends_on.data,
             voucher_limit=self.voucher_limit.data, per_customer_limit=self.per_customer_limit.data,
             attribution_window_days=self.attribution_window_days.data,
+            unreturned_gift_limit=self.unreturned_gift_limit.data,
             feedback_question=self.feedback_question.data or "", claim_page=bool(self.claim_page.data))
 
 

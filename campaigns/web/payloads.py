@@ -13,8 +13,8 @@ from ..models import CAMPAIGN_KINDS, CAMPAIGN_STATUSES
 
 CAMPAIGN_FIELDS = {"name", "kind", "offer", "unit_cost", "retail_value", "fixed_cost", "gross_margin_pct",
                    "starts_on", "ends_on", "voucher_limit", "per_customer_limit", "attribution_window_days",
-                   "status", "feedback_question", "claim_page"}
-_NULLABLE = {"retail_value", "voucher_limit", "starts_on", "ends_on"}
+                   "status", "feedback_question", "claim_page", "unreturned_gift_limit"}
+_NULLABLE = {"retail_value", "voucher_limit", "starts_on", "ends_on", "unreturned_gift_limit"}
 
 
 def sent_json():

@@ -1,0 +1,169 @@
+"""Unreturned gifts (METRICS.md) and a campaign's limit on them: counted from live redemptions and live purchases of
+positive amount, and checked wherever a voucher reaches a known customer (issued, claimed, attached at the desk,
+sent to an audience), where a refusal says why and changes nothing."""
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from campaigns import audiences, vouchers
+from campaigns.accounts import create_user
+from campaigns import campaign as campaigns
+from campaigns.customers import find_or_create, make_contact
+from campaigns.errors import DomainError
+from campaigns.extensions import db
+from campaigns.gifts import unreturned_gifts
+from campaigns.models import AudienceAssignment, Redemption, Voucher
+from campaigns.purchases import record_purchase, void_purchase
+from campaigns.redemption import Attempt, RedemptionError, redeem
+from campaigns.undo import undo
+from tests.designs import design
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+ANA = make_contact("ana@example.com", name="Ana")
+
+
+def _campaign(name: str, **fields):
+    made = campaigns.create_campaign(design({"name": name, "unit_cost": "1.00", "per_customer_limit": 20, **fields}))
+    campaigns.set_status(made, "active")
+    return made
+
+
+def _gifts(contact, count: int, first: datetime = START) -> list[Redemption]:
+    """Give `contact` `count` free offers of a fresh campaign, a day apart; return the redemptions."""
+    source = _campaign(f"Tasting {random.random()}")
+    made = []
+    for index, code in enumerate(vouchers.issue_batch(source, count, "flyer")):
+        redeemed = redeem(code, Attempt(customer=contact), now=first + timedelta(days=index))
+        made.append(db.session.get(Redemption, redeemed.id))
+    return made
+
+
+def _count(model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_a_gift_is_returned_only_by_a_live_purchase_of_positive_amount_after_it(ctx):
+    first, second, third = _gifts(ANA, 3)  # 2 Mar, 3 Mar, 4 Mar at 09:00
+    ana = first.customer_id
+    assert unreturned_gifts([ana]) == {ana: 3}
+    record_purchase("before", 900, START - timedelta(days=1), customer_id=ana)  # before them all: returns none
+    assert unreturned_gifts([ana]) == {ana: 3}
+    sale, _ = record_purchase("sale", 450, START + timedelta(days=1, hours=1), customer_id=ana)  # after 1st and 2nd
+    assert unreturned_gifts([ana]) == {ana: 1}
+    record_purchase("refund", -450, START + timedelta(days=3), customer_id=ana, refund_of_id=sale.id)
+    assert unreturned_gifts([ana]) == {ana: 1}  # a refund is not a purchase; the sale before it still returned two
+    mistake, _ = record_purchase("mistake", 300, START + timedelta(days=5), customer_id=ana)
+    assert unreturned_gifts([ana]) == {}
+    void_purchase(mistake, "rung up on the wrong customer", None)
+    assert unreturned_gifts([ana]) == {ana: 1}  # a voided purchase returns nothing
+    record_purchase("exactly", 200, third.redeemed_at, customer_id=ana)  # at the very moment: not after it
+    assert unreturned_gifts([ana]) == {ana: 1}
+    undo(third.id, create_user("marketer@example.com", "Mia", "marketer", "a long passphrase 42"), "scanned twice",
+         now=third.redeemed_at + timedelta(minutes=5))
+    assert unreturned_gifts([ana]) == {}  # an undone redemption is no gift
+
+
+def test_a_purchase_attributed_to_another_campaign_or_none_returns_a_gift(ctx):
+    (gift,) = _gifts(ANA, 1)
+    record_purchase("elsewhere", 100, START + timedelta(days=400), customer_id=gift.customer_id)  # outside any window
+    assert unreturned_gifts([gift.customer_id]) == {}
+
+
+def test_issuing_to_a_customer_at_the_limit_is_refused_and_changes_nothing(ctx):
+    _gifts(ANA, 2)
+    ana = find_or_create(ANA)
+    strict = _campaign("Strict", unreturned_gift_limit=2)
+    lenient, open_handed = _campaign("Lenient", unreturned_gift_limit=3), _campaign("Open")
+    with pytest.raises(DomainError) as refused:
+        vouchers.issue_personal(strict, ana)
+    assert refused.value.code == "unreturned_gift_limit_reached"
+    assert "2 free offers" in refused.value.message and refused.value.details == {
+        "unreturned_gifts": 2, "unreturned_gift_limit": 2}
+    assert _count(Voucher, Voucher.campaign_id == strict.id) == 0 and strict.vouchers_issued == 0
+    assert vouchers.issue_personal(lenient, ana).customer_id == ana.id
+    assert vouchers.issue_personal(open_handed, ana).customer_id == ana.id
+
+
+def test_the_claim_page_refuses_a_customer_at_the_limit(ctx):
+    _gifts(ANA, 1)
+    campaign = _campaign("Claim me", unreturned_gift_limit=1, claim_page=True)
+    with pytest.raises(DomainError) as refused:
+        vouchers.claim(campaign.claim_slug, ANA)
+    assert refused.value.code == "unreturned_gift_limit_reached"
+    assert _count(Voucher, Voucher.campaign_id == campaign.id) == 0
+    voucher, new = vouchers.claim(campaign.claim_slug, make_contact("ben@example.com"))
+    assert new and voucher.customer_id is not None
+
+
+def test_the_desk_refuses_to_redeem_for_a_customer_at_the_limit_and_nothing_is_redeemed(ctx):
+    _gifts(ANA, 2)
+    campaign = _campaign("Desk", unreturned_gift_limit=2)
+    (code,) = vouchers.issue_batch(campaign, 1, "flyer")
+    with pytest.raises(RedemptionError) as refused:
+        redeem(code, Attempt(customer=ANA), now=START + timedelta(days=10))
+    assert refused.value.code == "unreturned_gift_limit_reached" and "Nothing was redeemed" in refused.value.message
+    assert _count(Redemption, Redemption.campaign_id == campaign.id) == 0
+    assert db.session.scalar(select(Voucher.redeemed_at).where(Voucher.campaign_id == campaign.id)) is None
+    made = redeem(code, Attempt(customer=make_contact("ben@example.com")), now=START + timedelta(days=10))
+    assert made.customer_id is not None  # someone with no unreturned gifts is served
+
+
+def test_attaching_a_customer_at_the_limit_to_a_redeemed_voucher_is_refused(ctx):
+    _gifts(ANA, 1)
+    campaign = _campaign("Attach", unreturned_gift_limit=1)
+    (code,) = vouchers.issue_batch(campaign, 1, "flyer")
+    made = redeem(code, Attempt(), now=START + timedelta(days=10))  # anonymous: its redemption is nobody's yet
+    voucher = db.session.get(Voucher, made.voucher_id)
+    with pytest.raises(DomainError) as refused:
+        vouchers.attach_customer(voucher, find_or_create(ANA))
+    assert refused.value.code == "unreturned_gift_limit_reached"
+    assert voucher.customer_id is None and db.session.get(Redemption, made.id).customer_id is None
+
+
+def test_an_audience_leaves_out_members_at_the_limit_before_the_draw(ctx):
+    members = [make_contact(f"member{i}@example.com") for i in range(40)]
+    for member in members[:10]:
+        _gifts(member, 1)
+    campaign = _campaign("Mailing", unreturned_gift_limit=1)
+    assigned = audiences.assign(campaign, members, 50, rng=random.Random(5), now=START + timedelta(days=30))
+    left_out = {find_or_create(member).id for member in members[:10]}
+    assert len(assigned) == 30 and not left_out & {customer.id for customer, _, _ in assigned}
+    assert {group for _, group, _ in assigned} == {"treatment", "control"}  # the draw ran over the 30 only
+    assert _count(AudienceAssignment, AudienceAssignment.campaign_id == campaign.id) == 30
+    # A member assigned before keeps their draw, even once they reach the limit.
+    first = assigned[0][0]
+    _gifts(make_contact(first.email), 1, first=START + timedelta(days=40))
+    again = audiences.assign(campaign, [first], 50, rng=random.Random(5), now=START + timedelta(days=50))
+    assert [(customer.id, group) for customer, group, _ in again] == [(first.id, assigned[0][1])]
+
+
+def test_the_limit_is_a_campaign_field_of_the_api(client, make_token):
+    headers = {"Authorization": f"Bearer {make_token('marketer')}"}
+    body = {"name": "Picky", "unit_cost": "1.00", "unreturned_gift_limit": 3}
+    made = client.post("/api/v1/campaigns", json=body, headers=headers)
+    assert made.status_code == 201 and made.get_json()["unreturned_gift_limit"] == 3
+    campaign_id = made.get_json()["id"]
+    for wrong in (0, -1, 1001, "3", 2.5, True):
+        response = client.patch(f"/api/v1/campaigns/{campaign_id}", json={"unreturned_gift_limit": wrong},
+                                headers=headers)
+        assert response.status_code == 422, wrong
+        assert "unreturned_gift_limit" in response.get_json()["error"]["details"]["fields"]
+    cleared = client.patch(f"/api/v1/campaigns/{campaign_id}", json={"unreturned_gift_limit": None}, headers=headers)
+    assert cleared.status_code == 200 and cleared.get_json()["unreturned_gift_limit"] is None
+
+
+def test_the_api_refuses_a_personal_voucher_with_409(client, make_token, app):
+    headers = {"Authorization": f"Bearer {make_token('marketer')}"}
+    with app.app_context():
+        _gifts(ANA, 1)
+        db.session.commit()
+    made = client.post("/api/v1/campaigns", json={"name": "Picky", "unit_cost": "1.00", "unreturned_gift_limit": 1,
+                                                  "status": "draft"}, headers=headers).get_json()
+    client.patch(f"/api/v1/campaigns/{made['id']}", json={"status": "active"}, headers=headers)
+    response = client.post(f"/api/v1/campaigns/{made['id']}/vouchers", json={"customer": {"email": "ana@example.com"}},
+                           headers=headers)
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "unreturned_gift_limit_reached"
+    with app.app_context():
+        assert _count(Voucher, Voucher.campaign_id == made["id"]) == 0
