@@ -8,7 +8,7 @@ so arrival order, an undone redemption, a voided purchase, a changed window or a
 from contextlib import contextmanager
 from uuid import uuid4
 
-from sqlalchemy import Column, Index, Integer, MetaData, Table, and_, cast, func, null, select, text, union_all
+from sqlalchemy import Column, Integer, MetaData, Table, and_, cast, func, null, select, text, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import FunctionElement
@@ -105,7 +105,6 @@ def materialised(campaign_ids=None):
     try:
         source = attributed(campaign_ids=campaign_ids)
         connection.execute(table.insert().from_select(list(ATTRIBUTED_COLUMNS), select(*source.c)))
-        Index(f"{name}_redemption", table.c.redemption_id).create(connection)
         if connection.dialect.name == "postgresql":
             connection.execute(text(f"ANALYZE {name}"))  # a temporary table has no statistics until analysed
         yield table

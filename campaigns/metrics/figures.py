@@ -81,66 +81,62 @@ def _redemptions(live, group) -> dict:
     return _keyed(db.session.execute(query), group)
 
 
-def _per_customer(live, found):
-    """Each (segment, customer) with their attributed net amount, purchases, refunds and positive purchases."""
-    mine = (select(live.c.campaign_id, live.c.k1, live.c.k2, found.c.customer_id, found.c.amount_cents,
-                   found.c.refund_of_id)
-            .join(found, and_(found.c.redemption_id == live.c.redemption_id, found.c.campaign_id == live.c.campaign_id))
-            .subquery("mine"))
-    sale = mine.c.refund_of_id.is_(None)
-    return (select(mine.c.campaign_id, mine.c.k1, mine.c.k2, mine.c.customer_id,
-                   func.sum(mine.c.amount_cents).label("net"), func.count().filter(sale).label("purchases"),
-                   func.count().filter(mine.c.refund_of_id.is_not(None)).label("refunds"),
-                   func.count().filter(and_(sale, mine.c.amount_cents > 0)).label("positive"))
-            .group_by(mine.c.campaign_id, mine.c.k1, mine.c.k2, mine.c.customer_id).subquery("per_customer"))
-
-
-def _sales(live, found, group) -> dict:
-    each = _per_customer(live, found)
-    converted = each.c.net > 0
-    query = (select(each.c.campaign_id, each.c.k1, each.c.k2, func.count().filter(converted),
-                    func.count().filter(and_(converted, each.c.positive >= 2)), func.sum(each.c.purchases),
-                    func.sum(each.c.refunds), func.sum(each.c.net))
-             .group_by(each.c.campaign_id, each.c.k1, each.c.k2))
-    return _keyed(db.session.execute(query), group)
-
-
-def first_purchases(live, found):
-    """Each converted customer's first attributed purchase of positive amount, as `delay` microseconds after the
-    redemption it is attributed to (a subquery: campaign_id, k1, k2, customer_id, delay). Grouped first by
-    redemption (hash aggregation), so the ranking runs over one row per customer and redemption, not per sale."""
+def customers_of(live, found):
+    """One row per (segment, customer) with their attributed `net` amount, `purchases`, `refunds`, `positive`
+    purchases, and `delay`: microseconds from the redemption their first positive purchase is attributed to, to
+    that purchase (None without one). Grouped first by redemption (hash aggregation), so the ranking that finds
+    the first purchase runs over one row per customer and redemption, not per sale (a subquery)."""
     sale = and_(found.c.refund_of_id.is_(None), found.c.amount_cents > 0)
     keys = (live.c.campaign_id, live.c.k1, live.c.k2, found.c.customer_id)
     per_redemption = (select(*keys, found.c.redeemed_at,
                              func.min(found.c.occurred_at).filter(sale).label("first_sale"),
-                             func.sum(found.c.amount_cents).label("net"))
+                             func.sum(found.c.amount_cents).label("net"),
+                             func.count().filter(found.c.refund_of_id.is_(None)).label("purchases"),
+                             func.count().filter(found.c.refund_of_id.is_not(None)).label("refunds"),
+                             func.count().filter(sale).label("positive"))
                       .join(found, and_(found.c.redemption_id == live.c.redemption_id,
                                         found.c.campaign_id == live.c.campaign_id))
                       .group_by(*keys, found.c.redemption_id, found.c.redeemed_at).subquery("per_redemption"))
-    part = (per_redemption.c.campaign_id, per_redemption.c.k1, per_redemption.c.k2, per_redemption.c.customer_id)
-    first = per_redemption.c.first_sale
-    ranked = (select(*part, first, per_redemption.c.redeemed_at,
-                     func.sum(per_redemption.c.net).over(partition_by=part).label("net"),
-                     func.row_number().over(partition_by=part, order_by=(case((first.is_(None), 1), else_=0), first))
-                     .label("rank"))
-              .subquery("ranked_sales"))
-    return (select(ranked.c.campaign_id, ranked.c.k1, ranked.c.k2, ranked.c.customer_id,
+    each = per_redemption.c
+    part = (each.campaign_id, each.k1, each.k2, each.customer_id)
+    ranked = (select(*part, each.first_sale, each.redeemed_at,
+                     *(func.sum(getattr(each, name)).over(partition_by=part).label(name)
+                       for name in ("net", "purchases", "refunds", "positive")),
+                     func.row_number().over(partition_by=part, order_by=(case((each.first_sale.is_(None), 1), else_=0),
+                                                                         each.first_sale)).label("rank"))
+              .subquery("ranked_customers"))
+    return (select(ranked.c.campaign_id, ranked.c.k1, ranked.c.k2, ranked.c.customer_id, ranked.c.net,
+                   ranked.c.purchases, ranked.c.refunds, ranked.c.positive,
                    elapsed_micros(ranked.c.first_sale, ranked.c.redeemed_at).label("delay"))
-            .where(ranked.c.rank == 1, ranked.c.net > 0, ranked.c.first_sale.is_not(None)).subquery("first_purchases"))
+            .where(ranked.c.rank == 1).subquery("customers"))
 
 
-def _medians(live, found, group) -> dict:
-    """The median delay per segment: the middle value, or the mean of the two middle ones (portable SQL)."""
-    firsts = first_purchases(live, found)
-    part = (firsts.c.campaign_id, firsts.c.k1, firsts.c.k2)
-    ordered = select(*part, firsts.c.delay,
-                     func.row_number().over(partition_by=part, order_by=firsts.c.delay).label("position"),
-                     func.count().over(partition_by=part).label("size")).subquery("ordered")
-    middle = ordered.c.position.in_([(ordered.c.size + 1) // 2, (ordered.c.size + 2) // 2])
-    query = (select(ordered.c.campaign_id, ordered.c.k1, ordered.c.k2, func.sum(ordered.c.delay), func.count())
-             .where(middle).group_by(ordered.c.campaign_id, ordered.c.k1, ordered.c.k2))
-    return {key: Fraction(int(total), count * MICROS_PER_DAY) for key, (total, count)
-            in _keyed(db.session.execute(query), group).items()}
+def first_purchases(live, found):
+    """Each converted customer's first attributed purchase of positive amount, as `delay` microseconds after the
+    redemption it is attributed to (a subquery: campaign_id, k1, k2, customer_id, delay)."""
+    each = customers_of(live, found)
+    return (select(each.c.campaign_id, each.c.k1, each.c.k2, each.c.customer_id, each.c.delay)
+            .where(each.c.net > 0, each.c.delay.is_not(None)).subquery("first_purchases"))
+
+
+def _sales(live, found, group) -> dict:
+    """Per segment, in one statement: converted and repeat customers, purchases, refunds, revenue, and the median
+    delay to the first purchase (the middle value, or the two middle ones summed with their count: portable SQL)."""
+    each = customers_of(live, found)
+    part = (each.c.campaign_id, each.c.k1, each.c.k2)
+    timed = and_(each.c.net > 0, each.c.delay.is_not(None))
+    ordered = select(each, func.row_number().over(partition_by=part, order_by=(case((timed, 0), else_=1),
+                                                                               each.c.delay)).label("position"),
+                     func.sum(case((timed, 1), else_=0)).over(partition_by=part).label("size")).subquery("ordered")
+    row = ordered.c
+    converted = row.net > 0
+    middle = and_(converted, row.delay.is_not(None), row.position.in_([(row.size + 1) // 2, (row.size + 2) // 2]))
+    query = (select(row.campaign_id, row.k1, row.k2, func.count().filter(converted),
+                    func.count().filter(and_(converted, row.positive >= 2)), func.sum(row.purchases),
+                    func.sum(row.refunds), func.sum(row.net), func.sum(row.delay).filter(middle),
+                    func.count().filter(middle))
+             .group_by(row.campaign_id, row.k1, row.k2))
+    return _keyed(db.session.execute(query), group)
 
 
 def _freebie_only(live, group) -> dict:
@@ -163,8 +159,7 @@ def figures(campaign_ids=None, since: date | None = None, until: date | None = N
     found = found if found is not None else attributed(campaign_ids=campaign_ids)
     live = live_redemptions(campaign_ids, since, until, group, zone)
     issued = _issued(campaign_ids, since, until, group, zone) if group != "location" else {}
-    redeemed, sales = _redemptions(live, group), _sales(live, found, group)
-    medians, freebies = _medians(live, found, group), _freebie_only(live, group)
+    redeemed, sales, freebies = _redemptions(live, group), _sales(live, found, group), _freebie_only(live, group)
     costs = {cid: (fixed, unit, bp) for cid, fixed, unit, bp in db.session.execute(
         select(Campaign.id, Campaign.fixed_cost_cents, Campaign.unit_cost_cents, Campaign.gross_margin_bp)
         .where(Campaign.id.in_(list(campaign_ids)) if campaign_ids is not None else literal(True)))}
@@ -174,14 +169,14 @@ def figures(campaign_ids=None, since: date | None = None, until: date | None = N
         cid = key if group is None else next(iter(costs))
         fixed, unit, bp = costs[cid]
         count, identified, identified_customers, anonymous = redeemed.get(key, (0, 0, 0, 0))
-        converted, repeat, purchases, refunds, revenue = sales.get(key, (0, 0, 0, 0, 0))
+        converted, repeat, purchases, refunds, revenue, middle, middles = sales.get(key, (0, 0, 0, 0, 0, None, 0))
         values = {
             "issued": issued.get(key, (0,))[0] if group != "location" else None,
             "redeemed": count, "identified_redemptions": identified,
             "redeeming_customers": identified_customers + anonymous, "identified_customers": identified_customers,
             "converted_customers": converted, "repeat_customers": repeat,
             "purchases": int(purchases or 0), "refunds": int(refunds or 0), "revenue_cents": int(revenue or 0),
-            "median_days_to_first_purchase": medians.get(key),
+            "median_days_to_first_purchase": Fraction(int(middle), middles * MICROS_PER_DAY) if middles else None,
             "freebie_only": freebies.get(key, (0,))[0],
         }
         values["conversion_rate"] = Fraction(converted, values["redeeming_customers"]) if converted else Fraction(0)
