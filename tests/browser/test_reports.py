@@ -75,7 +75,7 @@ def test_the_overview_draws_roi_side_by_side_and_sorts_by_click_and_keyboard(own
     page.get_by_role("link", name="ROI", exact=True).click()  # again: lowest first
     assert as_numbers(column_values(page, 8)) == sorted(as_numbers(roi))
 
-    page.get_by_role("link", name="Cost", exact=True).focus()  # the keyboard: Enter on a heading
+    page.get_by_role("link", name="Cost (USD)", exact=True).focus()  # the keyboard: Enter on a heading
     page.keyboard.press("Enter")
     cost = as_numbers(column_values(page, 7))
     assert cost == sorted(cost, reverse=True)
