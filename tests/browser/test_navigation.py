@@ -6,7 +6,7 @@ from tests.browser.conftest import DESKTOP, PHONE, screenshot, sign_in
 
 NAV = {
     "staff": ["Customers", "Front desk"],
-    "marketer": ["Campaigns", "Purchases", "Customers", "Front desk"],
+    "marketer": ["Dashboard", "Campaigns", "Purchases", "Customers", "Front desk"],
     "owner": ["Dashboard", "Campaigns", "Purchases", "Customers", "Front desk", "Settings"],
 }
 
