@@ -4,6 +4,7 @@ import shutil
 import threading
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask_migrate import upgrade
@@ -11,8 +12,12 @@ from sqlalchemy import create_engine, make_url, text
 from werkzeug.serving import make_server
 
 from app import create_app
-from campaigns import accounts, tokens
+from campaigns import accounts, redemption, tokens
+from campaigns.customers import make_contact
 from campaigns.extensions import db
+from campaigns.models import Campaign
+from campaigns.purchases import record_purchase
+from campaigns.vouchers import issue_batch
 from tests.designs import design
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
@@ -231,3 +236,20 @@ def make_campaign(app):
             return made.id
 
     return make
+
+
+@pytest.fixture
+def latte(app, make_campaign):
+    """A report's smallest case: two redemptions three days ago, Ana's (she bought 12.50 the next day) and an
+    anonymous one; unit cost 1.00, fixed cost 5.00, margin 60%. Returns the campaign id."""
+    campaign_id = make_campaign(status="active", unit_cost="1.00", fixed_cost="5.00", gross_margin_pct="60")
+    redeemed = datetime.now(UTC) - timedelta(days=3)
+    with app.app_context():
+        campaign = db.session.get(Campaign, campaign_id)
+        known, anonymous = issue_batch(campaign, 2, "flyer")
+        redemption.redeem(known, redemption.Attempt(customer=make_contact("ana@example.com")), now=redeemed)
+        redemption.redeem(anonymous, redemption.Attempt(), now=redeemed)
+        customer_id = db.session.execute(db.text("SELECT id FROM customer")).scalar_one()
+        record_purchase("till-1", 1250, redeemed + timedelta(days=1), customer_id=customer_id)
+        db.session.commit()
+    return campaign_id

@@ -1,16 +1,8 @@
 """`GET /api/v1/campaigns/{id}/report` (API.md): every METRICS.md figure under its own name, who may read it,
 and the date range. The figures themselves are checked by hand in tests/test_report_golden.py."""
-from datetime import UTC, datetime, timedelta
-
 import pytest
 
-from campaigns import redemption
-from campaigns.customers import make_contact
-from campaigns.extensions import db
 from campaigns.metrics.report import FIGURE_KEYS, HOLDOUT_KEYS
-from campaigns.models import Campaign
-from campaigns.purchases import record_purchase
-from campaigns.vouchers import issue_batch
 
 
 @pytest.fixture
@@ -27,22 +19,6 @@ def get(app, make_token):
         return client.get(path, headers=headers)
 
     return send
-
-
-@pytest.fixture
-def latte(app, make_campaign):
-    """A campaign with one identified redemption followed by a purchase of 12.50, and one anonymous one."""
-    campaign_id = make_campaign(status="active", unit_cost="1.00", fixed_cost="5.00", gross_margin_pct="60")
-    redeemed = datetime.now(UTC) - timedelta(days=3)
-    with app.app_context():
-        campaign = db.session.get(Campaign, campaign_id)
-        known, anonymous = issue_batch(campaign, 2, "flyer")
-        redemption.redeem(known, redemption.Attempt(customer=make_contact("ana@example.com")), now=redeemed)
-        redemption.redeem(anonymous, redemption.Attempt(), now=redeemed)
-        customer_id = db.session.execute(db.text("SELECT id FROM customer")).scalar_one()
-        record_purchase("till-1", 1250, redeemed + timedelta(days=1), customer_id=customer_id)
-        db.session.commit()
-    return campaign_id
 
 
 def test_the_report_has_every_figure_under_its_metrics_name(get, latte):

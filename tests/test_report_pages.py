@@ -13,7 +13,6 @@ from campaigns.customers import make_contact
 from campaigns.extensions import db
 from campaigns.metrics import report as metrics
 from campaigns.models import Campaign
-from campaigns.purchases import record_purchase
 from campaigns.vouchers import issue_batch
 from tests.conftest import log_in
 
@@ -32,22 +31,6 @@ def signed_in(app, make_user):
         return client
 
     return sign
-
-
-@pytest.fixture
-def latte(app, make_campaign):
-    """Two redemptions three days ago: Ana's (she bought 12.50 the next day) and an anonymous one."""
-    campaign_id = make_campaign(status="active", unit_cost="1.00", fixed_cost="5.00", gross_margin_pct="60")
-    redeemed = datetime.now(UTC) - timedelta(days=3)
-    with app.app_context():
-        campaign = db.session.get(Campaign, campaign_id)
-        known, anonymous = issue_batch(campaign, 2, "flyer")
-        redemption.redeem(known, redemption.Attempt(customer=make_contact("ana@example.com")), now=redeemed)
-        redemption.redeem(anonymous, redemption.Attempt(), now=redeemed)
-        customer_id = db.session.execute(db.text("SELECT id FROM customer")).scalar_one()
-        record_purchase("till-1", 1250, redeemed + timedelta(days=1), customer_id=customer_id)
-        db.session.commit()
-    return campaign_id
 
 
 def rows_of(response) -> list[list[str]]:
