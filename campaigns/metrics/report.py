@@ -112,6 +112,13 @@ def campaign_report(campaign_id: int, since: date | None = None, until: date | N
     return report
 
 
+def campaign_figures(campaign_id: int, since: date | None = None, until: date | None = None) -> dict:
+    """Return one campaign's figures alone (no series, no holdout test), with the campaign: for pages that need
+    only a count or two, such as the freebie-only list."""
+    campaign = get_campaign(campaign_id)
+    return dict(figures([campaign_id], since, until)[campaign_id], campaign=campaign)
+
+
 def _segment_order(item) -> tuple:
     """Busiest segment first, then by name (an unnamed segment last among equals)."""
     key, values = item

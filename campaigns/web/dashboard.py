@@ -133,7 +133,7 @@ def freebie_only(campaign_id: int):
     except DomainError as error:
         return render_template("dashboard/freebie_only.html", error=_range_error(error), since=None, until=None,
                                campaign=get_campaign(campaign_id)), status_of(error)
-    report = metrics.campaign_report(campaign_id, since, until)
+    report = metrics.campaign_figures(campaign_id, since, until)
     customers = _freebie_only(campaign_id, since, until, FREEBIE_PAGE_SIZE, (page - 1) * FREEBIE_PAGE_SIZE)
     return render_template("dashboard/freebie_only.html", campaign=report["campaign"], customers=customers,
                            total=report["freebie_only"], identified=report["identified_customers"],
@@ -146,7 +146,7 @@ def freebie_only(campaign_id: int):
 def freebie_only_csv(campaign_id: int):
     """The freebie-only customers as CSV."""
     since, until = _download_range()
-    metrics.campaign_report(campaign_id, since, until)  # 404 for an unknown campaign
+    get_campaign(campaign_id)  # 404 for an unknown campaign
     customers = _freebie_only(campaign_id, since, until, None, 0)
     return _csv([list(FREEBIE_COLUMNS)] + [[row.get(column) for column in FREEBIE_COLUMNS] for row in customers],
                 f"campaign-{campaign_id}-freebie-only{_range_suffix(since, until)}.csv")
