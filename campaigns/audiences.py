@@ -1,17 +1,18 @@
 """Audiences for holdout tests: each member drawn once and for good to treatment (a voucher) or control."""
 import random
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from .customers import Contact, find_or_create
-from .errors import ValidationError
+from .errors import DomainError, ValidationError
 from .extensions import db
 from .gifts import over_gift_limit
 from .models import AudienceAssignment, Campaign, Customer, Voucher, utcnow
-from .vouchers import VoucherError, issue_personal, refuse_if_ended
+from .vouchers import issue_personal, refuse_if_ended
 
 HOLDOUT_RANGE = (0, 90)
 
@@ -26,15 +27,41 @@ def check_holdout(holdout_pct) -> int:
     return holdout_pct
 
 
+Member = tuple[Customer, str, Voucher | None]
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What sending a campaign to an audience did: its members, and the customers its gift limit left out."""
+    members: list[Member]
+    excluded: list[Customer]
+
+    @property
+    def treatment(self) -> int:
+        """How many members are in the treatment group (got a voucher)."""
+        return sum(group == "treatment" for _, group, _ in self.members)
+
+    @property
+    def control(self) -> int:
+        """How many members are in the control group (got nothing)."""
+        return sum(group == "control" for _, group, _ in self.members)
+
+
 def assign(campaign: Campaign, contacts_or_customers: Iterable[Contact | Customer], holdout_pct: int,
            rng: random.Random | None = None, now: datetime | None = None,
-           batch_label: str | None = "audience") -> list[tuple[Customer, str, Voucher | None]]:
-    """Put each member in the campaign's audience; return (customer, group, voucher or None) per member.
+           batch_label: str | None = "audience") -> list[Member]:
+    """Put each member in the campaign's audience; return (customer, group, voucher or None) per member (send())."""
+    return send(campaign, contacts_or_customers, holdout_pct, rng, now, batch_label).members
+
+
+def send(campaign: Campaign, contacts_or_customers: Iterable[Contact | Customer], holdout_pct: int,
+         rng: random.Random | None = None, now: datetime | None = None, batch_label: str | None = "audience") -> Sent:
+    """Put each member in the campaign's audience; return the members and the customers left out.
 
     A new member is drawn at random to control (with probability holdout_pct / 100) or treatment, and a
     treatment member is issued a personal voucher; a member already assigned keeps their group and voucher.
-    A new member the campaign's unreturned-gift limit would refuse is left out before the draw (and not returned),
-    so that control and treatment are drawn from the same people and the holdout test stays fair.
+    A new member the campaign's unreturned-gift limit would refuse is left out before the draw (in `excluded`, not in
+    `members`), so that control and treatment are drawn from the same people and the holdout test stays fair.
     The unique (campaign, customer) constraint keeps the first draw when two imports race.
     """
     holdout_pct = check_holdout(holdout_pct)
@@ -45,13 +72,14 @@ def assign(campaign: Campaign, contacts_or_customers: Iterable[Contact | Custome
     assigned = set(db.session.scalars(select(AudienceAssignment.customer_id).where(
         AudienceAssignment.campaign_id == campaign.id, AudienceAssignment.customer_id.in_([c.id for c in customers]))))
     refused = over_gift_limit(campaign, [c.id for c in customers if c.id not in assigned])
-    members = []
+    members, excluded = [], []
     for customer in customers:
         if customer.id in refused:
+            excluded.append(customer)
             continue
         group = "control" if rng.random() * 100 < holdout_pct else "treatment"
         members.append(_assign_one(campaign, customer, group, holdout_pct, now, batch_label))
-    return members
+    return Sent(members, excluded)
 
 
 def _assign_one(campaign: Campaign, customer: Customer, group: str, holdout_pct: int, now: datetime,
@@ -69,7 +97,7 @@ def _assign_one(campaign: Campaign, customer: Customer, group: str, holdout_pct:
     if group == "treatment":
         try:
             voucher = issue_personal(campaign, customer, channel="audience", batch_label=batch_label, now=now)
-        except VoucherError:
+        except DomainError:  # a voucher refused (limits, gift limit): no member without their voucher
             savepoint.rollback()
             raise
         db.session.execute(_ASSIGNMENT.update().where(_ASSIGNMENT.c.id == assignment_id)

@@ -215,7 +215,7 @@ def attach_customer(voucher: Voucher, customer: Customer) -> Voucher:
     if voucher.customer_id is not None:
         raise VoucherError("voucher_has_customer", "This voucher already belongs to another customer.")
     campaign = voucher.campaign
-    check_gift_limit(campaign, customer.id)  # the voucher's own redemption is not theirs yet, so it does not count
+    check_gift_limit(campaign, customer.id, except_voucher_id=voucher.id)  # its own redemption never counts
     for _ in range(5):
         slot = _free_slot(campaign, customer.id)
         savepoint = db.session.begin_nested()

@@ -13,11 +13,12 @@ from campaigns import campaign as campaigns
 from campaigns.customers import find_or_create, make_contact
 from campaigns.errors import DomainError
 from campaigns.extensions import db
-from campaigns.gifts import unreturned_gifts
-from campaigns.models import AudienceAssignment, Redemption, Voucher
+from campaigns.gifts import over_gift_limit, unreturned_gifts
+from campaigns.models import AudienceAssignment, Campaign, Customer, Redemption, Voucher
 from campaigns.purchases import record_purchase, void_purchase
 from campaigns.redemption import Attempt, RedemptionError, redeem
 from campaigns.undo import undo
+from tests.conftest import csrf_from, log_in
 from tests.designs import design
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -167,3 +168,100 @@ def test_the_api_refuses_a_personal_voucher_with_409(client, make_token, app):
     assert response.status_code == 409 and response.get_json()["error"]["code"] == "unreturned_gift_limit_reached"
     with app.app_context():
         assert _count(Voucher, Voucher.campaign_id == made["id"]) == 0
+
+
+def test_one_voucher_s_redemption_can_be_left_out_of_the_count(ctx):
+    first, second = _gifts(ANA, 2)
+    ana = first.customer_id
+    assert unreturned_gifts([ana], except_voucher_id=first.voucher_id) == {ana: 1}
+    assert unreturned_gifts([ana], except_voucher_id=second.voucher_id) == {ana: 1}
+    assert unreturned_gifts([]) == {}
+
+
+def test_the_redemption_being_attached_does_not_count_against_its_customer(ctx):
+    _gifts(ANA, 1)
+    campaign = _campaign("Second helping", unreturned_gift_limit=2)
+    first, second = vouchers.issue_batch(campaign, 2, "flyer")
+    made = redeem(first, Attempt(customer=ANA), now=START + timedelta(days=10))  # one held + this one: allowed
+    assert made.customer_id is not None and unreturned_gifts([made.customer_id]) == {made.customer_id: 2}
+    with pytest.raises(RedemptionError) as refused:  # now two held: the next one is refused
+        redeem(second, Attempt(customer=ANA), now=START + timedelta(days=11))
+    assert refused.value.code == "unreturned_gift_limit_reached"
+    assert refused.value.details == {"unreturned_gifts": 2, "unreturned_gift_limit": 2}
+
+
+def test_over_gift_limit_takes_ids_or_a_select_and_asks_the_campaign_s_limit(ctx):
+    _gifts(ANA, 2)
+    _gifts(make_contact("ben@example.com"), 1)
+    cara = find_or_create(make_contact("cara@example.com"))
+    ana, ben = find_or_create(ANA), find_or_create(make_contact("ben@example.com"))
+    strict, lenient = _campaign("Strict", unreturned_gift_limit=1), _campaign("Lenient", unreturned_gift_limit=2)
+    assert over_gift_limit(strict, [ana.id, ben.id, cara.id]) == {ana.id, ben.id}
+    assert over_gift_limit(lenient, [ana.id, ben.id, cara.id]) == {ana.id}
+    everyone = select(Customer.id)
+    assert over_gift_limit(strict, everyone) == {ana.id, ben.id}
+    assert over_gift_limit(lenient, everyone.subquery()) == {ana.id}
+    assert over_gift_limit(_campaign("Open"), everyone) == set() and over_gift_limit(strict, []) == set()
+
+
+def test_an_audience_send_reports_who_was_left_out_and_draws_as_if_they_were_never_there(ctx):
+    members = [make_contact(f"member{i}@example.com") for i in range(40)]
+    over = members[::4]  # 10 members spread through the list, each holding one unreturned gift
+    for member in over:
+        _gifts(member, 1)
+    mailing = _campaign("Mailing", unreturned_gift_limit=1)
+    sent = audiences.send(mailing, members, 50, rng=random.Random(7), now=START + timedelta(days=30))
+    assert sorted(c.email for c in sent.excluded) == sorted(m.email for m in over)
+    assert len(sent.members) == 30 and sent.treatment + sent.control == 30 and sent.treatment and sent.control
+    eligible = [m for m in members if m not in over]
+    alone = audiences.send(_campaign("Same draw"), eligible, 50, rng=random.Random(7), now=START + timedelta(days=30))
+    assert alone.excluded == []
+    assert [(c.id, g) for c, g, _ in sent.members] == [(c.id, g) for c, g, _ in alone.members]
+    assert _count(Voucher, Voucher.campaign_id == mailing.id) == sent.treatment
+    assert _count(AudienceAssignment, AudienceAssignment.campaign_id == mailing.id) == 30
+
+
+def _given_ana_one_gift(app):
+    with app.app_context():
+        _gifts(ANA, 1)
+        db.session.commit()
+
+
+def _counts(app) -> tuple[int, int, int]:
+    with app.app_context():
+        return _count(Customer), _count(Voucher), _count(Redemption)
+
+
+def test_the_claim_page_refuses_without_telling_the_stranger_any_count(app, client, make_campaign):
+    _given_ana_one_gift(app)
+    campaign_id = make_campaign(status="active", claim_page=True, unreturned_gift_limit=1)
+    with app.app_context():
+        url = f"/claim/{db.session.get(Campaign, campaign_id).claim_slug}"
+    before = _counts(app)
+    form = {"email": "ana@example.com", "phone": "", "name": "", "csrf_token": csrf_from(client.get(url).get_data(
+        as_text=True))}
+    page = client.post(url, data=form).get_data(as_text=True)
+    assert "have not already had several free offers" in page and "1 free offer" not in page
+    assert _counts(app) == before
+
+
+def test_the_desk_refuses_to_attach_with_409_and_changes_nothing(app, make_campaign, make_user):
+    _given_ana_one_gift(app)
+    campaign_id = make_campaign(status="active", unreturned_gift_limit=1)
+    with app.app_context():
+        (code,) = vouchers.issue_batch(db.session.get(Campaign, campaign_id), 1, "flyer")
+        db.session.commit()
+    client = app.test_client()
+    log_in(client, make_user("staff"))
+    post = lambda url, body: client.post(url, json=body, headers={"X-CSRFToken": token})  # noqa: E731
+    token = csrf_from(client.get("/desk/").get_data(as_text=True))
+    assert post("/api/v1/redemptions", {"code": code}).status_code == 201
+    before = _counts(app)
+    refused = post("/desk/attach", {"code": code, "email": "ana@example.com"})
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "unreturned_gift_limit_reached"
+    assert _counts(app) == before
+    with app.app_context():
+        assert db.session.scalar(select(Voucher.customer_id).where(Voucher.code == code)) is None
+        assert db.session.scalar(select(func.count()).select_from(Redemption).where(
+            Redemption.campaign_id == campaign_id, Redemption.customer_id.is_not(None))) == 0
+    assert post("/desk/attach", {"code": code, "email": "newcomer@example.com"}).status_code == 200

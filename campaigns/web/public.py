@@ -184,5 +184,8 @@ def _show_errors(form: ClaimForm, error: DomainError) -> None:
     put_errors_on(form, fields, fallback=form.email)
     if error.code == "customer_limit_reached":  # say no more than the held-voucher answer does
         flash("This e-mail address or phone number has already had its voucher for this offer.", "error")
+    elif error.code == "unreturned_gift_limit_reached":  # anyone may type anyone's address: tell no counts
+        flash("This offer is for customers who have not already had several free offers from us. "
+              "Ask at the counter.", "error")
     elif not fields:
         flash(error.message, "error")
