@@ -1,13 +1,15 @@
-"""The golden test of the report: a small café's January, built through the services, whose every figure is worked
-out by hand below and checked through the report API, the CSV downloads and the pages.
+"""The golden test of the report: a small café's January and March, built through the services, whose every figure
+is worked out by hand below and checked through the report API, the CSV downloads and the pages.
 
-The business is in New York (UTC-5 all January), so some moments fall on another local day than their UTC date.
-Times are UTC; "NY" gives the local time.
+The business is in New York (UTC-5 in January, UTC-4 from 8 Mar 07:00 UTC), so some moments fall on another local
+day than their UTC date. Times are UTC; "NY" gives the local time. Money in the working is in dollars unless it
+says cents; gross profit is exact and rounded (half away from zero) only where it is shown.
 
 Campaigns (windows in 24-hour days; margin of later purchases; unit cost per redemption; fixed cost):
   A "Latte"  window 30, margin 60%,  unit 1.00, fixed 10.00; vouchers a1..a5 (batch "flyer"), a6 ("poster")
   B "Pastry" window 10, margin 50%,  unit 0.50, fixed  0.00; vouchers b1..b3 ("market")
   C "Class"  window 30, margin 100%, unit 5.00, fixed 20.00; vouchers c1..c3 ("claim")
+  D "Cookie" window 7,  margin 37.5%, unit 0.30, fixed 10.00; vouchers d1..d7 ("sms"), March: see below
   All vouchers are issued on 2 Jan 12:00; A's before C's, so a2 has a lower id than c1.
 
 Redemptions:
@@ -45,14 +47,76 @@ B: issued 3; redeemed 2; identified 2; redeeming 2; revenue 10 + 6 + 4 = 20.00; 
 C: issued 3; redeemed 3; identified 2 (Ben, Fay); redeeming 3; revenue 0.00 (Ben's P5 went to A on the tie);
    purchases 0; converted 0, conversion 0.0; repeat 0; gross_profit 0.00; cost 20 + 5 x 3 = 35.00; roi -1.0;
    median null; freebie_only 1 (Fay never bought; Ben did), share 1 / 2 = 0.5; payback null. It loses money.
-Totals: issued 12, redeemed 10, redeeming 10, converted 4 -> 40%; revenue 55.00; gross profit 31.00; cost 51.00;
-   roi (31 - 51) / 51 = -0.3921...
 A with ?from=2026-01-09&to=2026-01-31 (local dates; the range selects redemptions): a4 (NY 9 Jan) and a6:
    redeemed 2, identified 2, redeeming 2, issued 0 (issued 2 Jan); P7 goes with a4 although bought on 9 Feb:
    revenue 12.00, purchases 1, converted 1, conversion 0.5, repeat 0; gross_profit 7.20; cost 10 + 2 = 12.00;
    roi (7.20 - 12) / 12 = -0.4; median 30.0; payback null (7.20 < 12.00).
+A with ?from=2026-01-05&to=2026-01-05: a1 (Ana, NY 10:00) and a2 (Ben, NY 11:00): issued 0, redeemed 2, identified 2,
+   redeeming 2; attributed to them: P1 20 + P3 8 - P13 5 (Ana) + P5 30 - P6 30 (Ben: the refund of 1 Mar, outside
+   the window and the range, still goes with P5) = 23.00; purchases 3 (P1 P3 P5), refunds 2; converted 1 (Ana; Ben
+   nets 0), conversion 0.5, repeat 1 (Ana); gross_profit 23 x 0.6 = 13.80; cost 10 + 1 x 2 = 12.00;
+   roi (13.80 - 12) / 12 = 0.15; median 1.0 (Ana alone); freebie_only 0 (Ben bought P4), share 0/2;
+   payback: 5 Jan cost 12.00, 6 Jan profit 0.6 x (20 + 30) = 30.00 -> 2026-01-06, day 1.
 A with ?from=2026-01-10&to=2026-01-31: only a6 (a4 is 10 Jan in UTC but 9 Jan in New York): redeemed 1,
    revenue 0.00, converted 0, cost 11.00, roi -1.0, median null.
+D "Cookie" (March, across the daylight-saving change: New York is UTC-5 until 8 Mar 07:00 UTC, then UTC-4):
+  window 7, margin 37.5%, unit 0.30, fixed 10.00; vouchers d1..d7 issued 1 Mar 12:00 (NY 07:00), batch "sms";
+  d7 voided on 1 Mar 13:00.
+  Redemptions:
+    d1 Gus 2 Mar 15:00 (NY 2 Mar 10:00)
+    d2 Ana 3 Mar 15:00, UNDONE by the owner at 15:05 ("scanned the wrong voucher"): no cost, no customer, no sales;
+       d2 is unredeemed again (and stays Ana's voucher)
+    d6 Fay 4 Mar 15:00 (Fay already took C's c3 and never buys)
+    d3 Gus 5 Mar 15:00 (Gus's second voucher of D)
+    d4 Hal 8 Mar 03:30 (NY 7 Mar 22:30 EST: local date 7 Mar, UTC date 8 Mar)
+    d5 anonymous 10 Mar 15:00 (NY 11:00 EDT)
+  Purchases:
+    P21 Gus  3 Mar 15:00     12.34  D via d1 (the only touch), 24 h = 1.0 day after it
+    P22 Gus  6 Mar 03:00      5.54  D via d3 (NY 5 Mar 22:00): d1 (window to 9 Mar 15:00) also qualifies, d3 is later
+    P23 Ana  4 Mar 15:00      9.00  nowhere: her d2 was undone; a1's window ended 4 Feb, b1's 18 Jan
+    P24 Hal 10 Mar 04:30     20.00  D via d4, 49 h = 49/24 days after it (across the DST change); NY 10 Mar 00:30 EDT
+                                    (a fixed UTC-5 would make it 9 Mar 23:30)
+    P28 Hal 12 Mar 15:00    -20.00  refund of P24 made through refund_purchase, then voided: counted nowhere
+    P26 Hal 15 Mar 03:30      8.00  D: exactly d4 + 7 x 24 h, the window's last moment (NY 14 Mar 23:30 EDT)
+  issued 6 (d7 void); redeemed 5 (d1 d3 d4 d5 d6; not d2); identified_redemptions 4;
+  identified_customers 3 (Gus, Fay, Hal: Gus twice, Ana's undone redemption not at all);
+  redeeming_customers 3 + 1 anonymous = 4;
+  revenue 12.34 + 5.54 + 20.00 + 8.00 = 45.88; purchases 4 (P21 P22 P24 P26), refunds 0 (P28 is void);
+  per customer: Gus 17.88 (2 positive: repeat), Fay 0 (no purchase), Hal 28.00 (2 positive: repeat);
+  converted 2, conversion 2/4 = 0.5, repeat 2;
+  gross_profit exact 4588 x 3750 / 10000 = 1720.5 cents -> 17.21 (half away from zero; half-even would say 17.20);
+  cost 10.00 + 0.30 x 5 = 11.50; roi (1720.5 - 1150) / 1150 = 1141/2300 = 0.49608... (shown "+50%");
+  median: Gus's first attributed purchase P21 from d1 = 1.0 (not P22's 0.5 from d3: first purchase, not least
+  delay), Hal P24 from d4 = 49/24 = 2.041666... -> (1 + 49/24) / 2 = 73/48 = 1.5208333... (shown "1.5");
+  freebie_only 1 (Fay; Ana was never a live redeemer of D, and bought anyway), share 1/3.
+  Payback, local days (cents): 2 Mar cost 1000 + 30 = 1030, profit 0; 3 Mar profit 0.375 x 1234 = 462.75 (Ana's
+  undone d2 adds no cost); 4 Mar cost 1060 (d6 Fay); 5 Mar cost 1090 (d3), profit 0.375 x 1788 = 670.5 (P22 is
+  NY 5 Mar); 7 Mar cost 1120 (d4); 9 Mar still 670.5 < 1120; 10 Mar cost 1150 (d5), profit 0.375 x 3788 = 1420.5
+  >= 1150 -> paid back 2026-03-10, day 8 (with UTC-5 all March, P24 would fall on 9 Mar and pay back then).
+  Funnel: issued 6, redeemed 5, identified 4, converted 2, repeat 2.
+  Conversion by days since redemption (horizon min(2 x 7, 7 + 60) = 14): converted Gus day 1, Hal day 3 (2.04);
+  bought at all from each customer's earliest live redemption of D: Gus 1.0 (day 1), Hal day 3, Fay never, Ana not
+  a redeemer (her only D redemption was undone) -> days 1, 2, 3, 14: converted 1, 1, 2, 2; bought 1, 1, 2, 2.
+  Cohorts (NY weeks from Monday 2 Mar): Gus (2 Mar), Fay (4 Mar), Hal (7 Mar) -> one cohort of 3; three columns
+  (7 // 7 + 2); week 0 Gus (P21 P22), week 1 Hal (P24 on 10 Mar, P26 on 14 Mar NY), week 2 nobody -> [1, 1, 0].
+D with ?from=2026-03-05&to=2026-03-07: d3 (Gus) and d4 (Hal, NY 7 Mar though 8 Mar in UTC); not d1, d5, d6:
+   issued 0, redeemed 2, identified 2, redeeming 2; attributed to d3 and d4: P22, P24, P26 = 33.54, purchases 3;
+   converted 2 (Gus 5.54, Hal 28.00), conversion 1.0; repeat 1 (Hal; Gus's P21 belongs to d1, outside);
+   gross_profit 3354 x 0.375 = 1257.75 -> 12.58; cost 10.00 + 0.60 = 10.60; roi 197.75 / 1060 = 791/4240 = 0.18655...
+   ("+19%"); median Gus P22 - d3 = 0.5, Hal 49/24 -> (1/2 + 49/24) / 2 = 61/48 = 1.2708... ("1.3"); freebie_only 0,
+   share 0/2 = 0; payback from 5 Mar: 5 Mar cost 1030 profit 207.75; 7 Mar cost 1060; 10 Mar profit 957.75 < 1060;
+   14 Mar (P26, NY 14 Mar, UTC 15 Mar) profit 1257.75 >= 1060 -> 2026-03-14, day 9.
+D with ?from=2026-03-08&to=2026-03-31: only d5 (d4 is 7 Mar in New York): redeemed 1, identified 0, redeeming 1
+   (anonymous), converted 0, conversion 0; revenue 0.00; cost 10.30; roi -1.0; median null; freebie_only 0 and its
+   share null (no known customer to divide by); payback null. The page says there are no identified redemptions.
+D with ?from=2026-03-01&to=2026-03-31: every redemption of D, and issued 6 (issued 1 Mar, NY 07:00).
+Totals of the four: issued 18, redeemed 15, identified_redemptions 12, redeeming 14, identified_customers 4 + 2 + 2 + 3
+   = 11, converted 6 -> 6/14 = 43%; repeat 4; revenue 35.00 + 20.00 + 0 + 45.88 = 100.88; gross profit exact
+   2100 + 1000 + 0 + 1720.5 = 4820.5 -> 48.21; cost 15 + 1 + 35 + 11.50 = 62.50; roi (4820.5 - 6250) / 6250 = -0.22872
+   ("-23%"); freebie_only 0 + 0 + 1 + 1 = 2 (Fay once per campaign), share 2/11.
+Overview with ?from=2026-03-05&to=2026-03-07: A, B and C have no redemption in the range: revenue 0, cost their fixed
+   cost whole (A 10.00, B 0.00 with roi null, C 20.00); totals redeemed 2, revenue 33.54, gross profit 12.58, cost
+   10.00 + 0 + 20.00 + 10.60 = 40.60, roi (1257.75 - 4060) / 4060 = -0.69020...
 """
 import csv
 import io
@@ -60,11 +124,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from campaigns import business, vouchers
+from campaigns import accounts, business, undo, vouchers
 from campaigns import campaign as campaigns
 from campaigns.customers import find_or_create, make_contact
 from campaigns.extensions import db
-from campaigns.purchases import record_purchase, void_purchase
+from campaigns.purchases import record_purchase, refund_purchase, void_purchase
 from campaigns.redemption import Attempt, redeem
 from tests.conftest import log_in
 from tests.designs import design
@@ -76,17 +140,39 @@ def at(month: int, day: int, hour: int, minute: int = 0, second: int = 0) -> dat
     return datetime(2026, month, day, hour, minute, second, tzinfo=UTC)
 
 
-def _campaign(name, window, margin, unit, fixed, count, label):
+def _campaign(name, window, margin, unit, fixed, count, label, issued=ISSUED):
     made = campaigns.create_campaign(design({"name": name, "unit_cost": unit, "fixed_cost": fixed,
                                              "gross_margin_pct": margin, "attribution_window_days": window,
                                              "per_customer_limit": 5}))
     campaigns.set_status(made, "active")
-    return made, vouchers.issue_batch(made, count, label, now=ISSUED)
+    return made, vouchers.issue_batch(made, count, label, now=issued)
+
+
+def _cookie(people, ids, buy):
+    """Campaign D of the docstring: March, an undone redemption, a customer's two vouchers, the DST change."""
+    owner = accounts.create_user("golden-owner@example.com", "Olga Owner", "owner", "long enough pw")
+    cookie, d = _campaign("Cookie", 7, "37.5", "0.30", "10.00", 7, "sms", issued=at(3, 1, 12))
+    vouchers.find_voucher(d[6]).void_at = at(3, 1, 13)  # no service voids a voucher yet: the state, set directly
+    redeem(d[0], Attempt(customer=people["Gus"]), now=at(3, 2, 15))
+    wrong = redeem(d[1], Attempt(customer=people["Ana"]), now=at(3, 3, 15))
+    undo.undo(wrong.id, owner, "scanned the wrong voucher", now=at(3, 3, 15, 5))
+    for code, who, when in ((d[5], "Fay", at(3, 4, 15)), (d[2], "Gus", at(3, 5, 15)), (d[3], "Hal", at(3, 8, 3, 30)),
+                            (d[4], None, at(3, 10, 15))):
+        redeem(code, Attempt(customer=people[who] if who else None), now=when)
+    ids.update({name: find_or_create(people[name]).id for name in ("Gus", "Hal")})
+    buy("P21", "Gus", 1234, at(3, 3, 15))
+    buy("P22", "Gus", 554, at(3, 6, 3))
+    buy("P23", "Ana", 900, at(3, 4, 15))
+    p24 = buy("P24", "Hal", 2000, at(3, 10, 4, 30))
+    refund, _ = refund_purchase(p24, 2000, "P28", owner.id, "wrong sale", now=at(3, 12, 15))
+    void_purchase(refund, "refunded the wrong sale", owner.id)
+    buy("P26", "Hal", 800, at(3, 15, 3, 30))
+    return cookie
 
 
 @pytest.fixture
 def cafe(app):
-    """Build the scenario of the module's docstring; return the campaign ids {"A", "B", "C"}."""
+    """Build the scenario of the module's docstring; return the campaign ids {"A", "B", "C", "D"}."""
     with app.app_context():
         settings = business.get_settings()
         business.update_settings(business_name="Golden Café", currency="USD", time_zone="America/New_York",
@@ -94,7 +180,7 @@ def cafe(app):
                                  default_phone_region="US")
         business.create_location("Main St")
         people = {name: make_contact(f"{name.lower()}@example.com", name=name)
-                  for name in ("Ana", "Ben", "Cai", "Dee", "Eve", "Fay")}
+                  for name in ("Ana", "Ben", "Cai", "Dee", "Eve", "Fay", "Gus", "Hal")}
         latte, a = _campaign("Latte", 30, "60", "1.00", "10.00", 5, "flyer")
         a += vouchers.issue_batch(latte, 1, "poster", now=ISSUED)
         pastry, b = _campaign("Pastry", 10, "50", "0.50", "0", 3, "market")
@@ -105,7 +191,7 @@ def cafe(app):
                                 (c[0], "Ben", at(1, 5, 16)), (c[1], None, at(1, 7, 15)), (c[2], "Fay", at(1, 7, 15))):
             location = "Main St" if code == a[0] else None
             redeem(code, Attempt(customer=people[who] if who else None, location=location), now=when)
-        ids = {name: find_or_create(contact).id for name, contact in people.items()}
+        ids = {name: find_or_create(people[name]).id for name in ("Ana", "Ben", "Cai", "Dee", "Eve", "Fay")}
 
         def buy(ref, who, cents, when, refund_of=None):
             return record_purchase(ref, cents, when, customer_id=ids[who],
@@ -123,8 +209,9 @@ def cafe(app):
         buy("P9", "Dee", 700, at(2, 19, 15, 0, 1))
         buy("P10", "Eve", 600, at(1, 9, 10))
         buy("P11", "Eve", 400, at(1, 12, 15))
+        cookie = _cookie(people, ids, buy)
         db.session.commit()
-        return {"A": latte.id, "B": pastry.id, "C": klass.id}
+        return {"A": latte.id, "B": pastry.id, "C": klass.id, "D": cookie.id}
 
 
 EXPECTED = {
@@ -143,16 +230,41 @@ EXPECTED = {
           "revenue": "0.00", "gross_profit": "0.00", "cost": "35.00", "roi": -1.0,
           "median_days_to_first_purchase": None, "freebie_only": 1, "freebie_only_share": 0.5,
           "payback_date": None, "payback_days": None},
+    "D": {"issued": 6, "redeemed": 5, "identified_redemptions": 4, "redeeming_customers": 4, "identified_customers": 3,
+          "converted_customers": 2, "conversion_rate": 0.5, "repeat_customers": 2, "purchases": 4, "refunds": 0,
+          "revenue": "45.88", "gross_profit": "17.21", "cost": "11.50", "roi": 1141 / 2300,
+          "median_days_to_first_purchase": 73 / 48, "freebie_only": 1, "freebie_only_share": 1 / 3,
+          "payback_date": "2026-03-10", "payback_days": 8},
 }
+# Every figure of a range, keyed by (campaign, query): the docstring's "A with ..." and "D with ..." paragraphs.
 RANGED = {
-    "from=2026-01-09&to=2026-01-31": {
+    ("A", "from=2026-01-09&to=2026-01-31"): {
         "issued": 0, "redeemed": 2, "identified_redemptions": 2, "redeeming_customers": 2, "converted_customers": 1,
         "conversion_rate": 0.5, "repeat_customers": 0, "purchases": 1, "refunds": 0, "revenue": "12.00",
         "gross_profit": "7.20", "cost": "12.00", "roi": -0.4, "median_days_to_first_purchase": 30.0,
         "freebie_only": 0, "payback_date": None},
-    "from=2026-01-10&to=2026-01-31": {
+    ("A", "from=2026-01-05&to=2026-01-05"): {
+        "issued": 0, "redeemed": 2, "identified_redemptions": 2, "redeeming_customers": 2, "identified_customers": 2,
+        "converted_customers": 1, "conversion_rate": 0.5, "repeat_customers": 1, "purchases": 3, "refunds": 2,
+        "revenue": "23.00", "gross_profit": "13.80", "cost": "12.00", "roi": 0.15,
+        "median_days_to_first_purchase": 1.0, "freebie_only": 0, "freebie_only_share": 0.0,
+        "payback_date": "2026-01-06", "payback_days": 1},
+    ("A", "from=2026-01-10&to=2026-01-31"): {
         "redeemed": 1, "identified_redemptions": 1, "redeeming_customers": 1, "converted_customers": 0,
         "revenue": "0.00", "cost": "11.00", "roi": -1.0, "median_days_to_first_purchase": None},
+    ("D", "from=2026-03-05&to=2026-03-07"): {
+        "issued": 0, "redeemed": 2, "identified_redemptions": 2, "redeeming_customers": 2, "identified_customers": 2,
+        "converted_customers": 2, "conversion_rate": 1.0, "repeat_customers": 1, "purchases": 3, "refunds": 0,
+        "revenue": "33.54", "gross_profit": "12.58", "cost": "10.60", "roi": 791 / 4240,
+        "median_days_to_first_purchase": 61 / 48, "freebie_only": 0, "freebie_only_share": 0.0,
+        "payback_date": "2026-03-14", "payback_days": 9},
+    ("D", "from=2026-03-08&to=2026-03-31"): {
+        "issued": 0, "redeemed": 1, "identified_redemptions": 0, "redeeming_customers": 1, "identified_customers": 0,
+        "converted_customers": 0, "conversion_rate": 0.0, "repeat_customers": 0, "purchases": 0, "refunds": 0,
+        "revenue": "0.00", "gross_profit": "0.00", "cost": "10.30", "roi": -1.0,
+        "median_days_to_first_purchase": None, "freebie_only": 0, "freebie_only_share": None,
+        "payback_date": None, "payback_days": None},
+    ("D", "from=2026-03-01&to=2026-03-31"): EXPECTED["D"],
 }
 
 
@@ -171,17 +283,18 @@ def _same(got: dict, expected: dict) -> None:
             assert got[key] == value, (key, got[key], value)
 
 
-@pytest.mark.parametrize("name", ["A", "B", "C"])
+@pytest.mark.parametrize("name", ["A", "B", "C", "D"])
 def test_every_figure_through_the_api(api, cafe, name):
     response = api(f"/api/v1/campaigns/{cafe[name]}/report")
     assert response.status_code == 200
     _same(response.get_json(), EXPECTED[name])
 
 
-@pytest.mark.parametrize("query", list(RANGED))
-def test_a_date_range_selects_redemptions_by_local_date(api, cafe, query):
-    got = api(f"/api/v1/campaigns/{cafe['A']}/report?{query}").get_json()
-    _same(got, RANGED[query])
+@pytest.mark.parametrize("name, query", list(RANGED))
+def test_a_date_range_selects_redemptions_by_local_date(api, cafe, name, query):
+    got = api(f"/api/v1/campaigns/{cafe[name]}/report?{query}").get_json()
+    assert (got["from"], got["to"]) == tuple(part.split("=")[1] for part in query.split("&"))
+    _same(got, RANGED[(name, query)])
 
 
 def test_series_of_the_latte(api, cafe):
@@ -219,47 +332,143 @@ def test_series_of_the_latte(api, cafe):
     assert cohorts["2026-01-05"]["weeks"] == [2, 0, 1, 0, 1, 0]
 
 
+def test_series_of_the_cookie(api, cafe):
+    """D's series: the undone redemption, Gus's two vouchers and the daylight-saving change (docstring, D)."""
+    series = api(f"/api/v1/campaigns/{cafe['D']}/report").get_json()["series"]
+    assert [step["count"] for step in series["funnel"]] == [6, 5, 4, 2, 2]
+    # One batch, "sms": the void d7 is not issued; the segment's cost is 5 x 0.30 (no fixed cost).
+    _same(series["by_batch"][0], {"label": "sms", "issued": 6, "redeemed": 5, "redeeming_customers": 4,
+                                  "converted_customers": 2, "revenue": "45.88", "gross_profit": "17.21",
+                                  "cost": "1.50"})
+    assert len(series["by_batch"]) == 1
+    conversion = series["conversion_by_day"]
+    assert (conversion["window"], conversion["redeeming_customers"], len(conversion["days"])) == (7, 4, 14)
+    days = {row["day"]: row for row in conversion["days"]}
+    assert [days[day]["converted"] for day in (1, 2, 3, 14)] == [1, 1, 2, 2]
+    assert [days[day]["bought"] for day in (1, 2, 3, 14)] == [1, 1, 2, 2]  # Ana (undone) would make day 1 say 2
+    profit = series["profit_by_day"]
+    assert (profit["payback_date"], profit["payback_days"]) == ("2026-03-10", 8)
+    by_date = {day["date"]: (day["redeemed"], day["cost"], day["revenue"], day["gross_profit"])
+               for day in profit["days"]}
+    assert profit["days"][0]["date"] == "2026-03-02"
+    assert by_date["2026-03-02"] == (1, "10.30", "0.00", "0.00")    # fixed cost on the first day + d1
+    assert by_date["2026-03-03"] == (0, "0.00", "12.34", "4.63")    # Ana's undone d2 costs nothing; 462.75 cents
+    assert by_date["2026-03-04"] == (1, "0.30", "0.00", "0.00")     # d6, Fay
+    assert by_date["2026-03-05"] == (1, "0.30", "5.54", "2.08")     # d3, and P22 (NY 22:00); 207.75 cents
+    assert by_date["2026-03-07"] == (1, "0.30", "0.00", "0.00")     # d4: NY 7 Mar 22:30, UTC 8 Mar
+    assert by_date["2026-03-08"] == (0, "0.00", "0.00", "0.00")
+    assert by_date["2026-03-09"] == (0, "0.00", "0.00", "0.00")     # P24 is 10 Mar in New York (EDT), not 9 Mar
+    assert by_date["2026-03-10"] == (1, "0.30", "20.00", "7.50")    # P24 at 00:30 EDT and d5
+    assert by_date["2026-03-12"] == (0, "0.00", "0.00", "0.00")     # the voided refund P28 counts nowhere
+    assert by_date["2026-03-14"] == (0, "0.00", "8.00", "3.00")     # P26: NY 14 Mar 23:30, UTC 15 Mar
+    assert by_date["2026-03-15"] == (0, "0.00", "0.00", "0.00")
+    cohorts = [(row["week"], row["customers"], row["weeks"]) for row in series["cohorts"]]
+    assert cohorts == [("2026-03-02", 3, [1, 1, 0])]
+
+
 def _csv(client, path) -> list[list[str]]:
     response = client.get(path)
     assert response.status_code == 200 and response.mimetype == "text/csv"
     return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
 
 
-def test_the_csv_downloads_say_the_same(app, cafe, make_user):
-    client = app.test_client()
-    log_in(client, make_user("owner"))
-    for name, expected in EXPECTED.items():
-        rows = dict(_csv(client, f"/dashboard/campaigns/{cafe[name]}/report.csv")[1:])
-        for key, value in expected.items():
-            written = "" if value is None else value
-            if isinstance(value, float):
-                assert float(rows[key]) == pytest.approx(value), (name, key)
-            else:
-                assert rows[key] == str(written), (name, key)
-    overview = _csv(client, "/dashboard/overview.csv")
+def _csv_says(rows: dict, expected: dict, where) -> None:
+    """The CSV writes the API's text: money "12.50", rates as decimals, empty for null."""
+    for key, value in expected.items():
+        if isinstance(value, float):
+            assert float(rows[key]) == pytest.approx(value, abs=1e-9), (where, key, rows[key])
+        else:
+            assert rows[key] == ("" if value is None else str(value)), (where, key, rows[key])
+
+
+def _overview(client, query: str = "") -> dict:
+    overview = _csv(client, "/dashboard/overview.csv" + query)
     header, body = overview[0], overview[1:]
-    by_name = {row[header.index("campaign")]: dict(zip(header, row, strict=True)) for row in body}
-    assert by_name["Class"]["revenue"] == "0.00" and by_name["Latte"]["payback_date"] == "2026-01-06"
-    total = by_name["Total"]
-    assert (total["issued"], total["redeemed"], total["redeeming_customers"], total["converted_customers"]) == (
-        "12", "10", "10", "4")
-    assert (total["revenue"], total["gross_profit"], total["cost"]) == ("55.00", "31.00", "51.00")
-    assert float(total["conversion_rate"]) == pytest.approx(0.4)
-    assert float(total["roi"]) == pytest.approx((3100 - 5100) / 5100)
+    assert body[-1][header.index("campaign")] == "Total"
+    return {row[header.index("campaign")]: dict(zip(header, row, strict=True)) for row in body}
 
 
-def test_the_pages_show_the_same_to_people(app, cafe, make_user):
+@pytest.fixture
+def owner_client(app, make_user):
     client = app.test_client()
     log_in(client, make_user("owner"))
-    latte = client.get(f"/dashboard/campaigns/{cafe['A']}").get_data(as_text=True)
-    for shown in ("USD\u00a035.00", "USD\u00a021.00", "USD\u00a015.00", "+40%", "40% (2 of 5)",
-                  "Day 1 (6 Jan 2026)", "15.5"):
-        assert shown in latte, shown
-    klass = client.get(f"/dashboard/campaigns/{cafe['C']}").get_data(as_text=True)
-    assert "Loses money" in klass and "USD\u00a035.00" in klass and "1</strong> of the 2 known customers" in klass
-    overview = client.get("/dashboard/").get_data(as_text=True)
-    for shown in ("55.00", "31.00", "51.00", "40% (4 of 10)", "100% (2 of 2)", "+900%", "−100%", "Loses money"):
-        assert shown in overview, shown
-    freebies = client.get(f"/dashboard/campaigns/{cafe['C']}/freebie-only").get_data(as_text=True)
-    assert "fay@example.com" in freebies and "ben@example.com" not in freebies
+    return client
 
+
+def test_the_csv_downloads_say_the_same(owner_client, cafe):
+    for name, expected in EXPECTED.items():
+        _csv_says(dict(_csv(owner_client, f"/dashboard/campaigns/{cafe[name]}/report.csv")[1:]), expected, name)
+    for (name, query), expected in RANGED.items():
+        rows = dict(_csv(owner_client, f"/dashboard/campaigns/{cafe[name]}/report.csv?{query}")[1:])
+        _csv_says(rows, expected, (name, query))
+    by_name = _overview(owner_client)
+    assert set(by_name) == {"Latte", "Pastry", "Class", "Cookie", "Total"}
+    for name, title in (("A", "Latte"), ("B", "Pastry"), ("C", "Class"), ("D", "Cookie")):
+        row = by_name[title]
+        assert row["campaign_id"] == str(cafe[name]) and row["status"] == "active"
+        _csv_says(row, {key: value for key, value in EXPECTED[name].items() if key in row}, title)
+    _csv_says(by_name["Total"], {
+        "issued": 18, "redeemed": 15, "identified_redemptions": 12, "redeeming_customers": 14, "converted_customers": 6,
+        "conversion_rate": 6 / 14, "repeat_customers": 4, "revenue": "100.88", "gross_profit": "48.21",
+        "cost": "62.50", "roi": (4820.5 - 6250) / 6250, "payback_date": None, "freebie_only": 2,
+        "freebie_only_share": 2 / 11}, "Total")
+    # The docstring's "Overview with ?from=2026-03-05&to=2026-03-07": the other campaigns keep their fixed cost whole.
+    ranged = _overview(owner_client, "?from=2026-03-05&to=2026-03-07")
+    _csv_says(ranged["Latte"], {"redeemed": 0, "revenue": "0.00", "cost": "10.00", "roi": -1.0, "issued": 0}, "Latte")
+    _csv_says(ranged["Pastry"], {"redeemed": 0, "cost": "0.00", "roi": None, "payback_date": None}, "Pastry")
+    _csv_says(ranged["Class"], {"redeemed": 0, "cost": "20.00", "roi": -1.0, "freebie_only": 0}, "Class")
+    _csv_says(ranged["Cookie"], {key: value for key, value in RANGED[("D", "from=2026-03-05&to=2026-03-07")].items()
+                                 if key in ranged["Cookie"]}, "Cookie")
+    _csv_says(ranged["Total"], {"redeemed": 2, "redeeming_customers": 2, "converted_customers": 2, "revenue": "33.54",
+                                "gross_profit": "12.58", "cost": "40.60", "roi": (1257.75 - 4060) / 4060}, "Total")
+
+
+def _page(client, path: str) -> str:
+    response = client.get(path)
+    assert response.status_code == 200, path
+    return response.get_data(as_text=True)
+
+
+def _shows(html: str, *texts: str) -> None:
+    for text in texts:
+        assert text in html, text
+
+
+def test_the_pages_show_the_same_to_people(owner_client, cafe):
+    client = owner_client
+    tile = '<span class="tile-value">{}</span>'.format
+    words = '<span class="tile-value tile-words">{}</span>'.format  # the payback tile
+    _shows(_page(client, f"/dashboard/campaigns/{cafe['A']}"), "USD\u00a035.00", "USD\u00a021.00", "USD\u00a015.00",
+           tile("+40%"), "40% (2 of 5)", "converted: 2 of 5 redeeming customers bought", words("Day 1 (6 Jan 2026)"),
+           tile("15.5"), "0</strong> of the 4 known customers")
+    _shows(_page(client, f"/dashboard/campaigns/{cafe['B']}"), tile("USD\u00a020.00"), tile("USD\u00a010.00"),
+           tile("USD\u00a01.00"), tile("+900%"), tile("100%"), "converted: 2 of 2 redeeming customers bought",
+           words("Day 1 (9 Jan 2026)"), tile("0.9"))
+    klass = _page(client, f"/dashboard/campaigns/{cafe['C']}")
+    _shows(klass, "Loses money", tile("USD\u00a035.00"), tile("USD\u00a00.00"), tile("\u2212100%"), tile("0%"),
+           words("Not yet"), tile("—"), "1</strong> of the 2 known customers",
+           "(50%)")
+    _shows(_page(client, f"/dashboard/campaigns/{cafe['D']}"), tile("USD\u00a045.88"), tile("USD\u00a017.21"),
+           tile("USD\u00a011.50"), tile("+50%"), tile("50%"), "converted: 2 of 4 redeeming customers bought",
+           words("Day 8 (10 Mar 2026)"), "10 Mar 2026 (paid back)", tile("1.5"), tile("2"),
+           "1</strong> of the 3 known customers", "(33%)")
+    ranged = _page(client, f"/dashboard/campaigns/{cafe['D']}?from=2026-03-05&to=2026-03-07")
+    _shows(ranged, tile("USD\u00a033.54"), tile("USD\u00a012.58"), tile("USD\u00a010.60"), tile("+19%"), tile("100%"),
+           "converted: 2 of 2 redeeming customers bought", words("Day 9 (14 Mar 2026)"), "14 Mar 2026 (paid back)",
+           tile("1.3"), "0</strong> of the 2 known customers")
+    late = _page(client, f"/dashboard/campaigns/{cafe['D']}?from=2026-03-08&to=2026-03-31")
+    _shows(late, "No identified redemptions in these dates:", tile("USD\u00a010.30"), tile("\u2212100%"),
+           words("Not yet"), "No known customers in these dates")
+    overview = _page(client, "/dashboard/")
+    _shows(overview, "100.88", "48.21", "62.50", "43% (6 of 14)", tile("\u221223%"), "40% (2 of 5)", "100% (2 of 2)",
+           "0% (0 of 3)", "50% (2 of 4)", "+900%", "+50%", "\u2212100%", "Loses money", "day 8", "10 Mar 2026")
+    _shows(_page(client, "/dashboard/?from=2026-03-05&to=2026-03-07"), "33.54", "12.58", "40.60", "100% (2 of 2)",
+           "none yet (0 of 0)", "\u221269%", "day 9")
+    freebies = _page(client, f"/dashboard/campaigns/{cafe['C']}/freebie-only")
+    assert "fay@example.com" in freebies and "ben@example.com" not in freebies
+    # D's freebie-only list: Fay alone (Ana's redemption was undone, Gus and Hal bought); her two unreturned gifts
+    # are c3 and d2.
+    freebies = _page(client, f"/dashboard/campaigns/{cafe['D']}/freebie-only")
+    _shows(freebies, "fay@example.com", "1 of 3 known customers", "(33%)", 'class="num">2</td>')
+    for absent in ("ana@example.com", "gus@example.com", "hal@example.com"):
+        assert absent not in freebies, absent
