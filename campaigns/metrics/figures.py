@@ -139,12 +139,16 @@ def _sales(live, found, group) -> dict:
     return _keyed(db.session.execute(query), group)
 
 
-def _freebie_only(live, group) -> dict:
+def never_bought(customer_id):
+    """The condition that a known customer has no live purchase of positive amount at all (freebie-only)."""
     purchase = Purchase.__table__
-    bought = exists().where(purchase.c.customer_id == live.c.customer_id, purchase.c.amount_cents > 0,
-                            purchase.c.voided_at.is_(None))
+    return and_(customer_id.is_not(None), ~exists().where(purchase.c.customer_id == customer_id,
+                                                          purchase.c.amount_cents > 0, purchase.c.voided_at.is_(None)))
+
+
+def _freebie_only(live, group) -> dict:
     query = (select(live.c.campaign_id, live.c.k1, live.c.k2, func.count(live.c.customer_id.distinct()))
-             .where(live.c.customer_id.is_not(None), ~bought)
+             .where(never_bought(live.c.customer_id))
              .group_by(live.c.campaign_id, live.c.k1, live.c.k2))
     return _keyed(db.session.execute(query), group)
 

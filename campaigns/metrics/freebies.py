@@ -2,11 +2,11 @@
 a live purchase of positive amount, anywhere; for them every live redemption is an unreturned gift."""
 from datetime import date
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import Customer, Purchase, Redemption
-from .figures import live_redemptions
+from ..models import Customer, Redemption
+from .figures import live_redemptions, never_bought
 
 
 def freebie_only_customers(campaign_id: int, since: date | None = None, until: date | None = None,
@@ -14,11 +14,9 @@ def freebie_only_customers(campaign_id: int, since: date | None = None, until: d
     """Return the campaign's freebie-only customers, most recent redemption first: customer_id, name, email,
     phone, redeemed_at (their latest redemption of the campaign) and unreturned_gifts (of any campaign)."""
     live = live_redemptions([campaign_id], since, until)
-    purchase, redemption = Purchase.__table__, Redemption.__table__
-    bought = exists().where(purchase.c.customer_id == live.c.customer_id, purchase.c.amount_cents > 0,
-                            purchase.c.voided_at.is_(None))
+    redemption = Redemption.__table__
     latest = (select(live.c.customer_id, func.max(live.c.redeemed_at).label("redeemed_at"))
-              .where(live.c.customer_id.is_not(None), ~bought).group_by(live.c.customer_id).subquery("latest"))
+              .where(never_bought(live.c.customer_id)).group_by(live.c.customer_id).subquery("latest"))
     gifts = (select(func.count()).where(redemption.c.customer_id == latest.c.customer_id,
                                         redemption.c.undone_at.is_(None)).scalar_subquery())
     query = (select(latest.c.customer_id, Customer.name, Customer.email, Customer.phone, latest.c.redeemed_at,

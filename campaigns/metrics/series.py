@@ -5,7 +5,7 @@ Same readings as figures.py: a date range selects redemptions, and everything fo
 Days since redemption are elapsed 24-hour days (day d counts delays up to d x 24 h); calendar days and weeks
 are the business's local ones (weeks start on Monday).
 """
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
@@ -13,7 +13,7 @@ from sqlalchemy import and_, func, literal, select, union_all
 
 from ..business import business_zone
 from ..extensions import db
-from ..models import Campaign, Purchase
+from ..models import Campaign, Purchase, utcnow
 from .attribution import attributed
 from .figures import first_purchases, live_redemptions
 from .localtime import MICROS_PER_DAY, as_date, days_apart, elapsed_micros, local_date, week_start
@@ -22,7 +22,13 @@ MAX_COHORT_WEEKS = 26
 
 
 def _today(zone: ZoneInfo) -> date:
-    return datetime.now(UTC).astimezone(zone).date()
+    return utcnow().astimezone(zone).date()
+
+
+def _earliest(live):
+    """Each known customer's first redemption in `live`: a subquery (customer_id, redeemed_at)."""
+    return (select(live.c.customer_id, func.min(live.c.redeemed_at).label("redeemed_at"))
+            .where(live.c.customer_id.is_not(None)).group_by(live.c.customer_id).subquery("earliest"))
 
 
 def _first_moment(live) -> datetime | None:
@@ -31,7 +37,7 @@ def _first_moment(live) -> datetime | None:
 
 def _daily(live, found, zone: ZoneInfo, first: datetime):
     """Per campaign and local day: live redemptions and attributed amounts (refunds on their own day)."""
-    now = datetime.now(UTC)
+    now = utcnow()
     # The local day is computed in a subquery and grouped outside: PostgreSQL cannot match an expression with
     # bound parameters in GROUP BY against the same expression in the select list.
     redemptions = select(live.c.campaign_id, local_date(live.c.redeemed_at, zone, first, now).label("day")
@@ -130,8 +136,7 @@ def conversion_by_day(campaign_id: int, since: date | None = None, until: date |
     identified, anonymous = db.session.execute(
         select(func.count(live.c.customer_id.distinct()), func.count().filter(live.c.customer_id.is_(None)))).one()
     converted = _buckets(first_purchases(live, found), horizon)
-    earliest = (select(live.c.customer_id, func.min(live.c.redeemed_at).label("redeemed_at"))
-                .where(live.c.customer_id.is_not(None)).group_by(live.c.customer_id).subquery("earliest"))
+    earliest = _earliest(live)
     purchase = Purchase.__table__
     bought = (select(elapsed_micros(func.min(purchase.c.occurred_at), earliest.c.redeemed_at).label("delay"))
               .join(purchase, and_(purchase.c.customer_id == earliest.c.customer_id,
@@ -155,9 +160,8 @@ def cohorts(campaign_id: int, since: date | None = None, until: date | None = No
     first = _first_moment(live)
     if first is None:
         return []
-    now = datetime.now(UTC)
-    earliest = (select(live.c.customer_id, func.min(live.c.redeemed_at).label("redeemed_at"))
-                .where(live.c.customer_id.is_not(None)).group_by(live.c.customer_id).subquery("earliest"))
+    now = utcnow()
+    earliest = _earliest(live)
     cohort_week = week_start(local_date(earliest.c.redeemed_at, zone, first, now))
     members = select(earliest.c.customer_id, cohort_week.label("week")).subquery("members")
     sizes = {as_date(week): size for week, size in db.session.execute(
@@ -172,7 +176,8 @@ def cohorts(campaign_id: int, since: date | None = None, until: date | None = No
     bought = (select(purchases.c.week, purchases.c.k, func.count(purchases.c.customer_id.distinct()))
               .group_by(purchases.c.week, purchases.c.k))
     cells = {(as_date(week), int(k)): n for week, k, n in db.session.execute(bought)}
-    this_week = _today(zone) - timedelta(days=_today(zone).weekday())
+    today = _today(zone)
+    this_week = today - timedelta(days=today.weekday())
     width = min(MAX_COHORT_WEEKS, window // 7 + 2)
     out = []
     for week in sorted(sizes):

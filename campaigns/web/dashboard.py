@@ -134,7 +134,7 @@ def freebie_only(campaign_id: int):
         return render_template("dashboard/freebie_only.html", error=_range_error(error), since=None, until=None,
                                campaign=get_campaign(campaign_id)), status_of(error)
     report = metrics.campaign_figures(campaign_id, since, until)
-    customers = _freebie_only(campaign_id, since, until, FREEBIE_PAGE_SIZE, (page - 1) * FREEBIE_PAGE_SIZE)
+    customers = freebie_only_customers(campaign_id, since, until, FREEBIE_PAGE_SIZE, (page - 1) * FREEBIE_PAGE_SIZE)
     return render_template("dashboard/freebie_only.html", campaign=report["campaign"], customers=customers,
                            total=report["freebie_only"], identified=report["identified_customers"],
                            share_of=report["freebie_only_share"], page=page, error=None, since=since, until=until,
@@ -147,11 +147,6 @@ def freebie_only_csv(campaign_id: int):
     """The freebie-only customers as CSV."""
     since, until = _download_range()
     get_campaign(campaign_id)  # 404 for an unknown campaign
-    customers = _freebie_only(campaign_id, since, until, None, 0)
+    customers = freebie_only_customers(campaign_id, since, until)
     return _csv([list(FREEBIE_COLUMNS)] + [[row.get(column) for column in FREEBIE_COLUMNS] for row in customers],
                 f"campaign-{campaign_id}-freebie-only{_range_suffix(since, until)}.csv")
-
-
-def _freebie_only(campaign_id: int, since, until, limit: int | None, offset: int) -> list[dict]:
-    """The campaign's freebie-only customers, a page of them (limit None: all)."""
-    return freebie_only_customers(campaign_id, since, until, limit=limit, offset=offset)
