@@ -17,8 +17,9 @@ from .models import CAMPAIGN_STATUSES, Campaign, utcnow
 NAME_MAX = 120
 TEXT_MAX = 500
 WHOLE_RANGES = {"voucher_limit": (1, 10_000_000), "per_customer_limit": (1, 1_000), "attribution_window_days": (1, 730),
-                "unreturned_gift_limit": (1, 1_000)}
+                "unreturned_gift_limit": (1, 1_000), "feedback_mail_delay_hours": (0, 720)}
 DEFAULT_QUESTION = "What did you value most about it?"
+DEFAULT_QUESTION_2 = "What would bring you back?"
 # Which status may follow which; `ended` is final.
 TRANSITIONS = {"draft": {"active", "ended"}, "active": {"paused", "ended"}, "paused": {"active", "ended"},
                "ended": set()}
@@ -47,6 +48,8 @@ class CampaignDesign:
     attribution_window_days: int = 90
     unreturned_gift_limit: int | None = None  # refuse vouchers to customers holding this many unreturned gifts
     feedback_question: str = DEFAULT_QUESTION
+    feedback_question_2: str = DEFAULT_QUESTION_2  # an optional second open question ("": none)
+    feedback_mail_delay_hours: int | None = None  # e-mail the feedback link this long after redeeming; None: never
     claim_page: bool = False
 
     def changed(self, **changes) -> "CampaignDesign":
@@ -71,6 +74,7 @@ def design_of(campaign: Campaign) -> CampaignDesign:
         ends_on=campaign.ends_on, voucher_limit=campaign.voucher_limit,
         per_customer_limit=campaign.per_customer_limit, attribution_window_days=campaign.attribution_window_days,
         unreturned_gift_limit=campaign.unreturned_gift_limit, feedback_question=campaign.feedback_question,
+        feedback_question_2=campaign.feedback_question_2, feedback_mail_delay_hours=campaign.feedback_mail_delay_hours,
         claim_page=campaign.claim_slug is not None)
 
 
@@ -84,7 +88,9 @@ def _columns(design: CampaignDesign, campaign: Campaign) -> dict:
               "starts_on": design.starts_on, "ends_on": design.ends_on, "voucher_limit": design.voucher_limit,
               "per_customer_limit": design.per_customer_limit, "unreturned_gift_limit": design.unreturned_gift_limit,
               "attribution_window_days": design.attribution_window_days,
-              "feedback_question": design.feedback_question.strip()}
+              "feedback_question": design.feedback_question.strip() or DEFAULT_QUESTION,
+              "feedback_question_2": design.feedback_question_2.strip(),
+              "feedback_mail_delay_hours": design.feedback_mail_delay_hours}
     for field, column in MONEY_COLUMNS.items():
         amount = getattr(design, field)
         values[column] = None if amount is None else wrong.check(_cents, field, amount, currency)

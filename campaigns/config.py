@@ -37,6 +37,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "MAIL_USERNAME": env.get("MAIL_USERNAME"),
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD"),
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "vouchers@reciprocate.local"),
+        # Seconds between looks for feedback e-mails that are due (0: never; `flask send-feedback-invites` then).
+        "FEEDBACK_MAIL_EVERY": env.get("FEEDBACK_MAIL_EVERY", "60"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
@@ -50,6 +52,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     config["SQLALCHEMY_DATABASE_URI"] = _explicit_driver(config["SQLALCHEMY_DATABASE_URI"])
     _check_env_name(config["ENV_NAME"])
     config["TRUSTED_PROXIES"] = _whole_number(config, "TRUSTED_PROXIES", low=0, high=10)
+    config["FEEDBACK_MAIL_EVERY"] = _whole_number(config, "FEEDBACK_MAIL_EVERY", low=0, high=86400)
     hours = _whole_number(config, "SESSION_LIFETIME_HOURS", low=1, high=24 * 90)
     config["SESSION_LIFETIME_HOURS"] = hours
     # A session lasts this long from log-in (see the user loader); the cookie and remember-me expire with it.

@@ -10,6 +10,7 @@ from . import codes, inputs
 from .customers import normalise_phone
 from .errors import NotFound, ValidationError
 from .extensions import db
+from .feedback import band_of
 from .metrics.attribution import campaign_of
 from .models import Campaign, Customer, CustomerLink, Feedback, Location, Purchase, Redemption, Voucher
 
@@ -44,6 +45,9 @@ class Entry:
     location: str | None = None
     refunds: list[Purchase] = field(default_factory=list)
     attributed_to: tuple[int, str] | None = None  # (campaign id, name) a purchase counts towards
+    band: str | None = None  # feedback: the score's band
+    question: str | None = None  # feedback: the campaign's questions it answers
+    question_2: str | None = None
 
 
 @dataclass
@@ -176,11 +180,13 @@ def _redemptions(customer_id: int) -> list[Entry]:
 def _feedback(customer_id: int) -> list[Entry]:
     redeemed = select(Redemption.voucher_id).where(Redemption.customer_id == customer_id)
     rows = db.session.execute(
-        select(Feedback, Campaign.name, Voucher.code).join(Voucher, Voucher.id == Feedback.voucher_id)
+        select(Feedback, Campaign.name, Voucher.code, Campaign.feedback_question, Campaign.feedback_question_2)
+        .join(Voucher, Voucher.id == Feedback.voucher_id)
         .join(Campaign, Campaign.id == Feedback.campaign_id)
         .where(or_(Voucher.customer_id == customer_id, Feedback.voucher_id.in_(redeemed)))).all()
-    return [Entry("feedback", feedback.created_at, feedback, campaign=name, code=codes.format_code(code))
-            for feedback, name, code in rows]
+    return [Entry("feedback", feedback.created_at, feedback, campaign=name, code=codes.format_code(code),
+                  band=band_of(feedback.score), question=question, question_2=question_2)
+            for feedback, name, code, question, question_2 in rows]
 
 
 def _purchases(customer_id: int) -> list[Entry]:

@@ -36,7 +36,8 @@ def missing(what: str, flag: str):
 def app_config(database_url: str, **overrides) -> dict:
     """Return the configuration every test app starts from."""
     config = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret",
-              "BASE_URL": "http://testserver", "RATELIMIT_STORAGE_URI": "memory://", "ENV_NAME": "test"}
+              "BASE_URL": "http://testserver", "RATELIMIT_STORAGE_URI": "memory://", "ENV_NAME": "test",
+              "FEEDBACK_MAIL_EVERY": 0}
     config.update(overrides)
     return config
 

@@ -33,7 +33,7 @@ def two_records():
     assert kept_voucher.customer_slot == moved_voucher.customer_slot == 1
     redeemed(kept_voucher, T0 + timedelta(hours=1))
     redeemed(moved_voucher, T0 + timedelta(hours=2))
-    db.session.add(Feedback(voucher_id=moved_voucher.id, campaign_id=latte.id, rating=5, answer="Lovely"))
+    db.session.add(Feedback(voucher_id=moved_voucher.id, campaign_id=latte.id, score=10, answer="Lovely"))
     sale(by_email, "till-a", 1000, T0 + timedelta(days=1))
     sale(by_phone, "till-b", 2500, T0 + timedelta(days=2))
     db.session.add(CustomerLink(source="square", external_id="SQ-ANA", customer_id=by_phone.id))

@@ -56,8 +56,8 @@ def story():
     undone_voucher = voucher_for(ana, cake, T0 + timedelta(minutes=5))
     undone = redeemed(undone_voucher, T0 + timedelta(minutes=30))
     undone.undone_at, undone.undo_reason = T0 + timedelta(minutes=31), "scanned the wrong card"
-    db.session.add(Feedback(voucher_id=voucher.id, campaign_id=latte.id, rating=4, answer="Great crema",
-                            would_buy=True, created_at=T0 + timedelta(hours=2)))
+    db.session.add(Feedback(voucher_id=voucher.id, campaign_id=latte.id, score=8, answer="Great crema",
+                            created_at=T0 + timedelta(hours=2), updated_at=T0 + timedelta(hours=2)))
     first = sale(ana, "till-1", 1200, T0 + timedelta(days=1))
     refund = purchases.refund_purchase(first, 200, "refund-1", None, now=T0 + timedelta(days=50))[0]
     second = sale(ana, "till-2", 900, T0 + timedelta(days=40))  # after the 30-day window: unattributed

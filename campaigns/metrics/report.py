@@ -16,6 +16,8 @@ from ..errors import FieldErrors, ValidationError
 from ..extensions import db
 from ..models import Campaign
 from .attribution import materialised
+from .feedback import BAND_NAMES, feedback_figures
+from .feedback import empty as no_feedback
 from .figures import figures
 from .holdout import holdout
 from .series import cohorts, conversion_by_day, payback_dates, profit_by_day
@@ -36,7 +38,7 @@ MONEY_KEYS = {"revenue_cents": "revenue", "gross_profit": "gross_profit", "cost_
 FIGURE_KEYS = ("issued", "redeemed", "identified_redemptions", "redeeming_customers", "identified_customers",
                "converted_customers", "conversion_rate", "repeat_customers", "purchases", "refunds", "revenue",
                "gross_profit", "cost", "roi", "median_days_to_first_purchase", "freebie_only", "freebie_only_share",
-               "payback_date", "payback_days")
+               "payback_date", "payback_days", "feedback_count", "nps")
 HOLDOUT_KEYS = ("treatment_size", "control_size", "treatment_converted", "control_converted",
                 "treatment_conversion_rate", "control_conversion_rate", "lift", "lift_ci95", "incremental_revenue",
                 "significant", "members_needed")
@@ -79,11 +81,13 @@ def overview(since: date | None = None, until: date | None = None) -> dict:
     with materialised() as found:
         by_campaign = figures(None, since, until, found=found, zone=zone)
         paybacks = payback_dates(None, since, until, zone=zone, found=found)
+        feedback = feedback_figures(None, since, until, found=found, zone=zone)
     rows = []
     for campaign in campaigns:
         payback_date, payback_days = paybacks.get(campaign.id, (None, None))
+        said = feedback.get(campaign.id, no_feedback())
         rows.append({"campaign": campaign, **by_campaign[campaign.id], "payback_date": payback_date,
-                     "payback_days": payback_days})
+                     "payback_days": payback_days, "feedback_count": said["feedback_count"], "nps": said["nps"]})
     return {"rows": rows, "totals": _totals(rows), "since": since, "until": until}
 
 
@@ -96,6 +100,8 @@ def campaign_report(campaign_id: int, since: date | None = None, until: date | N
         profit = profit_by_day(campaign_id, since, until, zone=zone, found=found)
         report.update(payback_date=profit["payback_date"], payback_days=profit["payback_days"])
         report.update(holdout(campaign_id))
+        said = feedback_figures([campaign_id], since, until, found=found, zone=zone).get(campaign_id, no_feedback())
+        report.update(feedback_count=said["feedback_count"], nps=said["nps"], conversion_by_band=said["bands"])
         by_batch = figures([campaign_id], since, until, group="batch", found=found, zone=zone)
         by_location = figures([campaign_id], since, until, group="location", found=found, zone=zone)
         report["series"] = {
@@ -165,7 +171,8 @@ def report_json(report: dict) -> dict:
     currency = get_settings().currency
     campaign = report["campaign"]
     top = figure_json({key: report[key] for key in report if key not in ("series", "campaign", "since", "until",
-                                                                           "charted")}, currency)
+                                                                           "charted", "conversion_by_band")},
+                      currency)
     margin = campaign.gross_margin_bp / 100
     series = report["series"]
     profit = series["profit_by_day"]
@@ -177,6 +184,7 @@ def report_json(report: dict) -> dict:
         "from": report["since"].isoformat() if report["since"] else None,
         "to": report["until"].isoformat() if report["until"] else None,
         **{key: top.get(key) for key in FIGURE_KEYS + HOLDOUT_KEYS},
+        "conversion_by_band": band_json(report["conversion_by_band"]),
         "series": {
             "funnel": series["funnel"],
             "conversion_by_day": series["conversion_by_day"],
@@ -196,6 +204,13 @@ def report_json(report: dict) -> dict:
     }
 
 
+def band_json(bands: dict) -> dict:
+    """Conversion by feedback band as the API writes it: each band's answers, customers, converted customers and
+    their rate (null without customers), so a rate never goes without its count."""
+    return {name: {**bands[name], "conversion_rate": _number(_rate(bands[name]["converted"], bands[name]["customers"]))}
+            for name in BAND_NAMES}
+
+
 def report_csv_rows(report: dict) -> list[list]:
     """Return the report's top-level figures as `figure,value` rows, with the API's text (empty for null)."""
     written = report_json(report)
@@ -207,12 +222,15 @@ def report_csv_rows(report: dict) -> list[list]:
         elif isinstance(value, bool):
             value = "true" if value else "false"
         rows.append([key, "" if value is None else value])
+    for name, values in written["conversion_by_band"].items():
+        rows.extend([f"{name}_{key}", "" if value is None else value] for key, value in values.items())
     return rows
 
 
 OVERVIEW_COLUMNS = ("campaign_id", "campaign", "status", "issued", "redeemed", "identified_redemptions",
                     "redeeming_customers", "converted_customers", "conversion_rate", "repeat_customers", "revenue",
-                    "gross_profit", "cost", "roi", "payback_date", "freebie_only", "freebie_only_share")
+                    "gross_profit", "cost", "roi", "payback_date", "freebie_only", "freebie_only_share",
+                    "feedback_count", "nps")
 
 
 def overview_csv_rows(data: dict) -> list[list]:

@@ -30,6 +30,8 @@ class Campaign(db.Model):
         CheckConstraint("voucher_limit IS NULL OR voucher_limit >= 1", name="voucher_limit"),
         CheckConstraint("unreturned_gift_limit IS NULL OR unreturned_gift_limit >= 1", name="unreturned_gift_limit"),
         CheckConstraint("per_customer_limit >= 1", name="per_customer_limit"),
+        CheckConstraint("feedback_mail_delay_hours IS NULL OR feedback_mail_delay_hours BETWEEN 0 AND 720",
+                        name="feedback_mail_delay"),
         CheckConstraint("attribution_window_days BETWEEN 1 AND 730", name="window"),
         # voucher_limit holds under concurrency: issuing bumps this counter in one conditional UPDATE.
         CheckConstraint("voucher_limit IS NULL OR vouchers_issued <= voucher_limit", name="within_voucher_limit"),
@@ -56,6 +58,10 @@ class Campaign(db.Model):
     # Set while the public claim page is open; unguessable, so only the poster leads to it.
     claim_slug: Mapped[str | None] = mapped_column(String(16), unique=True)
     feedback_question: Mapped[str] = mapped_column(Text, default="What did you value most about it?")
+    # An optional second open question; empty: only the first is asked.
+    feedback_question_2: Mapped[str] = mapped_column(Text, default="What would bring you back?", server_default="")
+    # Hours after redeeming to e-mail a customer the link to the feedback form; None: never e-mailed.
+    feedback_mail_delay_hours: Mapped[int | None] = mapped_column(Integer)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -54,18 +54,40 @@ class AudienceAssignment(db.Model):
 
 
 class Feedback(db.Model):
-    """What a customer said they valued, once per redeemed voucher."""
+    """A customer's answer about a redeemed voucher: one per voucher, changeable for a day, then final."""
 
     __tablename__ = "feedback"
-    __table_args__ = (CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating"),)
+    __table_args__ = (CheckConstraint("score BETWEEN 0 AND 10", name="score"),
+                      CheckConstraint("version >= 1", name="version"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Unique: a second answer for a voucher is refused by the database, whatever the concurrency.
+    voucher_id: Mapped[int] = mapped_column(ForeignKey("voucher.id"), unique=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    # "How likely are you to recommend us?" 0-10 (METRICS.md: 0-6 detractor, 7-8 passive, 9-10 promoter).
+    score: Mapped[int] = mapped_column(Integer)
+    answer: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))  # to feedback_question
+    answer_2: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))  # to feedback_question_2
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Bumped by each change, so a form opened before another change cannot overwrite it unseen.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+
+    def __repr__(self) -> str:
+        return f"<Feedback voucher={self.voucher_id} score={self.score}>"
+
+
+class FeedbackInvite(db.Model):
+    """The e-mail asking for feedback about one redeemed voucher: claimed by one sender (the unique voucher),
+    then sent, or retried a few times when the mail server fails."""
+
+    __tablename__ = "feedback_invite"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     voucher_id: Mapped[int] = mapped_column(ForeignKey("voucher.id"), unique=True)
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
-    rating: Mapped[int | None] = mapped_column(Integer)
-    answer: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
-    would_buy: Mapped[bool | None] = mapped_column()
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 
     def __repr__(self) -> str:
-        return f"<Feedback voucher={self.voucher_id} rating={self.rating}>"
+        return f"<FeedbackInvite voucher={self.voucher_id} sent={self.sent_at}>"

@@ -24,9 +24,10 @@ class IdConverter(BaseConverter):
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint to the app."""
     from . import (api, api_campaigns, api_desk, api_purchases, api_reports, auth, dashboard,  # noqa: F401
-                   desk, imports, mail, marketing, people, public, sales, settings)
+                   desk, feedback_mail, feedbacks, imports, mail, marketing, people, public, sales, settings)
 
     app.url_map.converters["int"] = IdConverter
-    for module in (auth, dashboard, marketing, sales, imports, people, desk, settings, public, api):
+    for module in (auth, dashboard, feedbacks, marketing, sales, imports, people, desk, settings, public, api):
         app.register_blueprint(module.bp)
     app.teardown_request(mail.send_pending)  # e-mail a request left, once it has committed
+    feedback_mail.init_app(app)  # the e-mails asking for feedback: a command, and a timer while serving

@@ -24,7 +24,8 @@ CAMPAIGN_SCHEMA = {"type": "object", "properties": {
     "voucher_limit": {"type": "integer", "nullable": True}, "per_customer_limit": {"type": "integer"},
     "attribution_window_days": {"type": "integer"}, "unreturned_gift_limit": {"type": "integer", "nullable": True},
     "status": {"type": "string", "enum": list(CAMPAIGN_STATUSES)},
-    "feedback_question": {"type": "string"}, "claim_url": {"type": "string", "nullable": True},
+    "feedback_question": {"type": "string"}, "feedback_question_2": {"type": "string"},
+    "feedback_mail_delay_hours": {"type": "integer", "nullable": True}, "claim_url": {"type": "string", "nullable": True},
     "vouchers_issued": {"type": "integer", "readOnly": True}, "currency": {"type": "string", "readOnly": True},
     "created_at": {"type": "string", "format": "date-time", "readOnly": True},
     "updated_at": {"type": "string", "format": "date-time", "readOnly": True},
@@ -53,7 +54,9 @@ def campaign_fields() -> dict:
         "attribution_window_days": low_high["attribution_window_days"],
         "unreturned_gift_limit": low_high["unreturned_gift_limit"] | {"nullable": True},
         "status": {"type": "string", "enum": list(CAMPAIGN_STATUSES)},
-        "feedback_question": schemas.text(TEXT_MAX), "claim_page": {"type": "boolean"},
+        "feedback_question": schemas.text(TEXT_MAX), "feedback_question_2": schemas.text(TEXT_MAX),
+        "feedback_mail_delay_hours": low_high["feedback_mail_delay_hours"] | {"nullable": True},
+        "claim_page": {"type": "boolean"},
     }
 
 
@@ -82,7 +85,8 @@ def campaign_json(campaign) -> dict:
         "voucher_limit": campaign.voucher_limit, "per_customer_limit": campaign.per_customer_limit,
         "attribution_window_days": campaign.attribution_window_days,
         "unreturned_gift_limit": campaign.unreturned_gift_limit, "status": campaign.status,
-        "feedback_question": campaign.feedback_question, "claim_url": claim_url(campaign),
+        "feedback_question": campaign.feedback_question, "feedback_question_2": campaign.feedback_question_2,
+        "feedback_mail_delay_hours": campaign.feedback_mail_delay_hours, "claim_url": claim_url(campaign),
         "vouchers_issued": campaign.vouchers_issued, "currency": currency,
         "created_at": campaign.created_at.isoformat(), "updated_at": campaign.updated_at.isoformat(),
     }

@@ -9,6 +9,9 @@ ERROR = {"schema": {"$ref": "#/components/schemas/Error"}}
 _COUNT = {"type": "integer", "minimum": 0}
 _RATE = {"type": "number", "nullable": True}
 _MONEY = {"type": "string", "nullable": True, "example": "12.50"}
+_BAND = {"type": "object", "required": ["answers", "customers", "converted", "conversion_rate"], "properties": {
+    "answers": _COUNT, "customers": _COUNT, "converted": _COUNT,
+    "conversion_rate": {"type": "number", "minimum": 0, "maximum": 1, "nullable": True}}}
 _TYPES = {
     "conversion_rate": {"type": "number", "minimum": 0, "maximum": 1}, "roi": _RATE,
     "median_days_to_first_purchase": _RATE, "freebie_only_share": _RATE, "treatment_conversion_rate": _RATE,
@@ -18,9 +21,10 @@ _TYPES = {
     "cost": _MONEY | {"nullable": False}, "incremental_revenue": _MONEY,
     "payback_date": {"type": "string", "format": "date", "nullable": True},
     "payback_days": {"type": "integer", "nullable": True}, "significant": {"type": "boolean", "nullable": True},
-    "members_needed": {"type": "integer", "nullable": True},
+    "members_needed": {"type": "integer", "nullable": True}, "nps": {"type": "integer", "minimum": -100, "maximum": 100, "nullable": True},
 }
-REPORT_SCHEMA = {"type": "object", "required": ["campaign", "currency", *FIGURE_KEYS, *HOLDOUT_KEYS, "series"],
+REPORT_SCHEMA = {"type": "object", "required": ["campaign", "currency", *FIGURE_KEYS, *HOLDOUT_KEYS,
+                                                "conversion_by_band", "series"],
                  "properties": {
                      "campaign": {"type": "object", "properties": {
                          "id": {"type": "integer"}, "name": {"type": "string"}, "status": {"type": "string"},
@@ -29,6 +33,12 @@ REPORT_SCHEMA = {"type": "object", "required": ["campaign", "currency", *FIGURE_
                      "from": {"type": "string", "format": "date", "nullable": True},
                      "to": {"type": "string", "format": "date", "nullable": True},
                      **{key: _TYPES.get(key, _COUNT) for key in FIGURE_KEYS + HOLDOUT_KEYS},
+                     "conversion_by_band": {
+                         "type": "object", "required": ["detractor", "passive", "promoter"],
+                         "description": "Feedback bands (detractor 0-6, passive 7-8, promoter 9-10): answers, "
+                                        "distinct identified customers who answered in the band, and those of them "
+                                        "counted in converted_customers.",
+                         "properties": {"detractor": _BAND, "passive": _BAND, "promoter": _BAND}},
                      "series": {"type": "object", "description": "What the report's charts draw: funnel, "
                                 "conversion_by_day, profit_by_day, cohorts, by_batch, by_location."}}}
 

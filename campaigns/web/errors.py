@@ -21,6 +21,8 @@ STATUS = {
     "conflict": 409, "unknown_purchase": 404, "already_void": 409, "purchase_void": 409, "large_purchase": 422,
     # imports of point-of-sale files
     "import_not_confirmed": 409, "import_started": 409,
+    # feedback
+    "not_redeemed": 409, "already_answered": 409, "feedback_final": 409, "not_answered": 409,
     # customers
     "unknown_customer": 404, "merge_conflict": 409,
     # accounts and settings

@@ -12,7 +12,7 @@ from .. import business, inputs, money
 from ..business import get_settings
 from ..errors import DomainError
 from ..accounts import MIN_PASSWORD_LENGTH
-from ..campaign import DEFAULT_QUESTION, NAME_MAX, TEXT_MAX, WHOLE_RANGES, CampaignDesign
+from ..campaign import DEFAULT_QUESTION, DEFAULT_QUESTION_2, NAME_MAX, TEXT_MAX, WHOLE_RANGES, CampaignDesign
 from ..models import ROLES
 
 ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in reversed(ROLES)]
@@ -188,6 +188,10 @@ class CampaignForm(Form):
                                          validators=[Optional(), _whole_range("unreturned_gift_limit")])
     feedback_question = StringField("Feedback question", default=DEFAULT_QUESTION,
                                     validators=[Optional(), Length(max=TEXT_MAX)])
+    feedback_question_2 = StringField("Second feedback question (optional)", default=DEFAULT_QUESTION_2,
+                                      validators=[Optional(), Length(max=TEXT_MAX)])
+    feedback_mail_delay_hours = IntegerField("E-mail the feedback link this many hours after redeeming",
+                                             validators=[Optional(), _whole_range("feedback_mail_delay_hours")])
     claim_page = BooleanField("Open a public claim page (customers get a personal voucher)")
     submit = SubmitField("Save campaign")
 
@@ -204,7 +208,9 @@ class CampaignForm(Form):
             voucher_limit=self.voucher_limit.data, per_customer_limit=self.per_customer_limit.data,
             attribution_window_days=self.attribution_window_days.data,
             unreturned_gift_limit=self.unreturned_gift_limit.data,
-            feedback_question=self.feedback_question.data or "", claim_page=bool(self.claim_page.data))
+            feedback_question=self.feedback_question.data or "",
+            feedback_question_2=self.feedback_question_2.data or "",
+            feedback_mail_delay_hours=self.feedback_mail_delay_hours.data, claim_page=bool(self.claim_page.data))
 
 
 class BatchForm(Form):

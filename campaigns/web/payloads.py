@@ -13,8 +13,10 @@ from ..models import CAMPAIGN_KINDS, CAMPAIGN_STATUSES
 
 CAMPAIGN_FIELDS = {"name", "kind", "offer", "unit_cost", "retail_value", "fixed_cost", "gross_margin_pct",
                    "starts_on", "ends_on", "voucher_limit", "per_customer_limit", "attribution_window_days",
-                   "status", "feedback_question", "claim_page", "unreturned_gift_limit"}
-_NULLABLE = {"retail_value", "voucher_limit", "starts_on", "ends_on", "unreturned_gift_limit"}
+                   "status", "feedback_question", "claim_page", "unreturned_gift_limit",
+                   "feedback_question_2", "feedback_mail_delay_hours"}
+_NULLABLE = {"retail_value", "voucher_limit", "starts_on", "ends_on", "unreturned_gift_limit",
+             "feedback_mail_delay_hours"}
 
 
 def sent_json():
@@ -89,7 +91,7 @@ def _campaign_value(field: str, value, wrong: FieldErrors):
         return None
     if field == "name":
         return _text(value, field, 1, NAME_MAX, wrong)
-    if field in ("offer", "feedback_question"):
+    if field in ("offer", "feedback_question", "feedback_question_2"):
         return _text(value, field, 0, TEXT_MAX, wrong)
     if field == "kind":
         return value if value in CAMPAIGN_KINDS else wrong.add("kind", "Kind is 'sample' or 'service'.")

@@ -5,17 +5,17 @@ import unicodedata
 from flask import (Blueprint, Response, current_app, flash, make_response, redirect, render_template, request,
                    url_for)
 
-from wtforms import EmailField, StringField, SubmitField, TelField
+from wtforms import EmailField, HiddenField, RadioField, StringField, SubmitField, TelField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from .. import codes, qr
+from .. import codes, feedback, qr
 from ..accounts import email_limit_key
 from ..business import business_zone, get_settings, logo_version
 from ..campaign import campaign_state
 from ..customers import Contact, make_contact, normalise_phone
 from ..errors import DomainError, ValidationError
 from ..extensions import db, limiter
-from ..models import Campaign
+from ..models import Campaign, utcnow
 from ..vouchers import VoucherError, claim, find_voucher, voucher_state
 from .access import public
 from .errors import status_of
@@ -52,19 +52,79 @@ def _voucher_or_error(code_text: str):
         return None, error
 
 
-@bp.route("/v/<code_text>")
+class FeedbackForm(Form):
+    """The customer's answer; the feedback service checks every field (so a hostile value gets its words)."""
+
+    score = RadioField("How likely are you to recommend us to a friend?", choices=[(str(n), str(n)) for n in range(11)],
+                       validate_choice=False)
+    answer = TextAreaField(render_kw={"maxlength": feedback.ANSWER_MAX, "rows": 3})
+    answer_2 = TextAreaField(render_kw={"maxlength": feedback.ANSWER_MAX, "rows": 3})
+    version = HiddenField()
+    submit = SubmitField("Send")
+
+
+def feedback_form(campaign: Campaign, stored=None, formdata=None) -> FeedbackForm:
+    """The feedback form with the campaign's own questions, filled in with a stored answer when there is one."""
+    form = FeedbackForm(formdata=formdata) if formdata is not None else FeedbackForm(
+        formdata=None, data={"score": str(stored.score), "answer": stored.answer, "answer_2": stored.answer_2,
+                             "version": str(stored.version)} if stored else None)
+    form.answer.label.text = campaign.feedback_question
+    form.answer_2.label.text = campaign.feedback_question_2
+    if stored is not None and formdata is None:
+        form.submit.label.text = "Save my change"
+    return form
+
+
+def _version(text: str | None) -> int | None:
+    """The version a form was opened at (empty: a first answer); anything else is no version at all."""
+    return int(text) if text and text.isascii() and text.isdigit() and len(text) < 10 else None
+
+
+@bp.route("/v/<code_text>", methods=["GET", "POST"])
 @public
+@limiter.limit(lambda: current_app.config["CLAIM_RATE_LIMIT"], methods=["POST"])
 def voucher(code_text: str):
-    """Show a customer their voucher: offer, code, expiry, a big QR, and whether it is still good."""
+    """Show a customer their voucher: offer, code, expiry, a big QR, and whether it is still good. Once it is
+    redeemed, the page is the campaign's feedback form (POST sends or changes the answer)."""
     found, error = _voucher_or_error(code_text)
     if error is not None:
         return render_template("public/voucher_missing.html", error=error), status_of(error)
     if code_text != found.code:  # typed loosely: show the one true address
-        return redirect(url_for("public.voucher", code_text=found.code), 301)
+        return redirect(url_for("public.voucher", code_text=found.code), 301 if request.method == "GET" else 308)
     zone = business_zone()
     campaign = found.campaign
+    asking = feedback.answerable(found)
+    stored = feedback.feedback_of(found.id) if asking else None
+    form, status = (feedback_form(campaign, stored) if asking else None), 200
+    if asking and request.method == "POST":
+        form = feedback_form(campaign, formdata=request.form)
+        if form.validate():
+            given, error = attempt(lambda: feedback.give(found.code, feedback.read_answer(
+                form.score.data, form.answer.data, form.answer_2.data), _version(form.version.data)))
+            if error is None:
+                flash("Thank you! Your answer is saved." if given.version == 1 else "Your change is saved.", "success")
+                return redirect(url_for("public.voucher", code_text=found.code), 303)
+            status = status_of(error)
+            if error.code in ("already_answered", "feedback_final"):
+                db.session.rollback()
+                stored = feedback.feedback_of(found.id)
+                flash("This voucher has an answer already (sent from another window?). Here it is as it stands; "
+                      "you can still change it below." if error.code == "already_answered" else error.message, "error")
+                form = feedback_form(campaign, stored)
+            else:
+                put_errors_on(form, error.details.get("fields", {}))
+                if not error.details.get("fields"):
+                    flash(error.message, "error")
+        else:
+            status = 400  # the form's own check failed: its session token is missing or stale
+    elif request.method == "POST":
+        status = 409
+        flash("Feedback opens once the voucher has been redeemed.", "error")
+    now = utcnow()
     return render_template("public/voucher.html", voucher=found, campaign=campaign, state=voucher_state(found, zone=zone),
-                           zone=zone, formatted=codes.format_code(found.code))
+                           zone=zone, formatted=codes.format_code(found.code), form=form, stored=stored,
+                           changeable=stored is not None and feedback.changeable(stored, now),
+                           final_at=feedback.final_at(stored) if stored else None), status
 
 
 @bp.route("/logo")

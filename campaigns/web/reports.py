@@ -69,6 +69,13 @@ def loses_money(values: dict) -> bool:
     return values.get("roi") is not None and values["roi"] < 0
 
 
+def nps_text(nps: int | None) -> str:
+    """An NPS with its sign (+40, −12, 0), or a dash without answers."""
+    if nps is None:
+        return "—"
+    return f"+{nps}" if nps > 0 else (f"\u2212{-nps}" if nps < 0 else "0")
+
+
 def payback_text(payback_date: date | None, payback_days: int | None) -> str:
     """Write the payback day: "day 12 (4 Mar 2026)", or "not yet"."""
     if payback_date is None:
@@ -96,6 +103,7 @@ def formatting() -> dict:
     """The writers the report templates use."""
     return {"percent": percent, "share": share, "points": points, "roi_text": roi_text, "loses_money": loses_money,
             "payback_text": payback_text, "amount": amount, "plain_amount": plain_amount, "count": count,
+            "nps_text": nps_text,
             "CURRENCY": get_settings().currency, "STAGES": STAGES,
             "COLUMNS": COLUMNS, "MIN_FOR_CHART": MIN_FOR_CHART}
 

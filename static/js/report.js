@@ -117,7 +117,7 @@
               ticks: {maxTicksLimit: small ? 4 : 7,
                       callback: (value) => (data.kind === "roi" ? signed(Math.round(value), "%") : `${Math.round(value)}%`)},
               grid: {color: (context) => (context.tick && context.tick.value === 0 ? OKABE_ITO.black : "#e5e7eb")},
-              title: {display: true, text: data.kind === "roi" ? "Return on cost (ROI)" : "Share of redeeming customers who converted"}},
+              title: {display: true, text: data.axis || (data.kind === "roi" ? "Return on cost (ROI)" : "Share of redeeming customers who converted")}},
           y: {ticks: {display: !small, autoSkip: false, callback: (value, index) => short(data.labels[index], 32)}},
         },
         plugins: {legend: {display: false}, barText: {texts},
@@ -254,8 +254,44 @@
     });
   }
 
+  // Feedback scores 0-10: one column per score, coloured by band and told apart by the band's name in the
+  // tooltip and the table beside it (never by colour alone); each column carries its count.
+  const BAND_COLOURS = {detractor: OKABE_ITO.vermillion, passive: OKABE_ITO.grey, promoter: OKABE_ITO.green};
+  const BAND_NAMES = {detractor: "detractor (0-6)", passive: "passive (7-8)", promoter: "promoter (9-10)"};
+
+  const columnText = {
+    id: "columnText",
+    afterDatasetsDraw(chart, args, options) {
+      const {ctx} = chart;
+      ctx.save();
+      ctx.font = `600 ${Chart.defaults.font.size}px ${Chart.defaults.font.family}`;
+      ctx.fillStyle = "#1c2530";
+      ctx.textAlign = "center";
+      ctx.textBaseline = "bottom";
+      chart.getDatasetMeta(0).data.forEach((bar, index) => ctx.fillText(options.texts[index], bar.x, bar.y - 3));
+      ctx.restore();
+    },
+  };
+
+  function scores(canvas, data) {
+    const colours = data.bands.map((band) => BAND_COLOURS[band]);
+    return new Chart(canvas, {
+      type: "bar",
+      data: {labels: data.labels, datasets: [{data: data.values, backgroundColor: colours, borderColor: colours}]},
+      plugins: [columnText],
+      options: {
+        layout: {padding: {top: 18}},
+        scales: {x: {title: {display: true, text: "How likely to recommend us (0 not at all, 10 extremely)"}},
+                 y: {beginAtZero: true, grace: "10%", ticks: {precision: 0},
+                     title: {display: true, text: "Answers"}}},
+        plugins: {legend: {display: false}, columnText: {texts: data.texts},
+                  tooltip: {callbacks: {label: (item) => `${data.texts[item.dataIndex]} answers, ${BAND_NAMES[data.bands[item.dataIndex]]}`}}},
+      },
+    });
+  }
+
   const DRAW = {roi: (canvas, data) => bars(canvas, data, "%"), segments: (canvas, data) => bars(canvas, data, "%"),
-                funnel, conversion, profit};
+                funnel, conversion, profit, scores};
 
   function drawCharts() {
     if (!window.Chart) return;

@@ -1,0 +1,165 @@
+"""The feedback figures of METRICS.md ("Feedback"): the answer count, NPS, and conversion by score band, in SQL;
+the answers themselves, newest first and searchable; and the words and phrases that come up most.
+
+Readings (README "Feedback"): without a date range every answer for a voucher of the campaign counts; with one,
+the answers for vouchers redeemed in it, as the report's other figures select redemptions. An answer's customer
+is the voucher's (personal, or attached at the desk); an anonymous voucher's answer counts in `feedback_count` and
+`nps` but in no band's `customers`. `converted` is the band's customers counted in `converted_customers` for the
+same range. NPS rounds half away from zero (12.5 is 13, -12.5 is -13).
+"""
+import re
+import unicodedata
+from collections import Counter
+from datetime import date
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, func, literal, or_, select
+
+from ..business import business_zone
+from ..extensions import db
+from ..feedback import BANDS
+from ..models import Customer, Feedback, Voucher
+from .attribution import attributed
+from .figures import customers_of, in_range, live_redemptions
+
+BAND_NAMES = tuple(name for name, _, _ in BANDS)
+TERMS_FROM = 5000  # the newest answers the word count reads: enough to be sure, bounded in time
+_WORD = re.compile(r"[^\W\d_](?:[^\W_]|['’-](?=[^\W\d_]))*")
+STOPWORDS = frozenset("""
+a about above after again all also am an and any are as at be because been before being below between both but by
+can could did do does doing down during each even ever few for from further get got had has have having he her here
+hers him his how i i'm if in into is it it's its itself just let me more most much my no nor not now of off on once
+only or other our ours out over own really same she should so some such than that that's the their theirs them then
+there these they this those through to too under until up us very was we were what when where which while who whom
+why will with would you your yours yourself
+""".split())
+
+
+def band_case():
+    """The SQL expression naming an answer's band."""
+    return case((Feedback.score >= 9, literal("promoter")), (Feedback.score >= 7, literal("passive")),
+                else_=literal("detractor"))
+
+
+def half_up(value: Fraction) -> int:
+    """Round to a whole number, halves away from zero."""
+    size = abs(value)
+    whole = size.numerator // size.denominator
+    if (size - whole) * 2 >= 1:
+        whole += 1
+    return -whole if value < 0 else whole
+
+
+def nps(promoters: int, detractors: int, answers: int) -> int | None:
+    """Net Promoter Score: % of answers 9-10 minus % of answers 0-6, whole; None without answers."""
+    return half_up(Fraction(100 * (promoters - detractors), answers)) if answers else None
+
+
+def _answers_in(campaign_ids, since, until, zone):
+    """The conditions selecting the answers counted: for these campaigns, of vouchers redeemed in the range."""
+    conditions = [Feedback.campaign_id.in_(list(campaign_ids))] if campaign_ids is not None else []
+    if since or until:
+        conditions += in_range(Voucher.redeemed_at, since, until, zone)
+    return conditions
+
+
+def feedback_figures(campaign_ids=None, since: date | None = None, until: date | None = None, found=None,
+                     zone: ZoneInfo | None = None) -> dict:
+    """Return {campaign_id: {"feedback_count", "nps", "bands": {band: {"answers", "customers", "converted"}}}}
+    for the campaigns that have answers (one statement; the converted customers as figures() counts them)."""
+    zone = zone or business_zone()
+    found = found if found is not None else attributed(campaign_ids=campaign_ids)
+    each = customers_of(live_redemptions(campaign_ids, since, until, None, zone), found)
+    converted = select(each.c.campaign_id, each.c.customer_id).where(each.c.net > 0).subquery("converted")
+    band = band_case().label("band")
+    rows = db.session.execute(
+        select(Feedback.campaign_id, band, func.count(), func.count(Voucher.customer_id.distinct()),
+               func.count(converted.c.customer_id.distinct()))
+        .select_from(Feedback).join(Voucher, Voucher.id == Feedback.voucher_id)
+        .outerjoin(converted, and_(converted.c.campaign_id == Feedback.campaign_id,
+                                   converted.c.customer_id == Voucher.customer_id))
+        .where(*_answers_in(campaign_ids, since, until, zone))
+        .group_by(Feedback.campaign_id, band))
+    out: dict[int, dict] = {}
+    for campaign_id, name, answers, customers, bought in rows:
+        entry = out.setdefault(campaign_id, empty())
+        entry["bands"][name] = {"answers": answers, "customers": customers, "converted": bought}
+    for entry in out.values():
+        bands = entry["bands"]
+        entry["feedback_count"] = sum(bands[name]["answers"] for name in BAND_NAMES)
+        entry["nps"] = nps(bands["promoter"]["answers"], bands["detractor"]["answers"], entry["feedback_count"])
+    return out
+
+
+def empty() -> dict:
+    """The feedback figures of a campaign without answers."""
+    return {"feedback_count": 0, "nps": None,
+            "bands": {name: {"answers": 0, "customers": 0, "converted": 0} for name in BAND_NAMES}}
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, its own % and _ taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _listing(campaign_id: int, search: str = "", band: str | None = None):
+    query = (select(Feedback, Voucher.code, Voucher.customer_id, Customer.name, Customer.email, band_case())
+             .join(Voucher, Voucher.id == Feedback.voucher_id)
+             .outerjoin(Customer, Customer.id == Voucher.customer_id)
+             .where(Feedback.campaign_id == campaign_id))
+    if band in BAND_NAMES:
+        low, high = next((low, high) for name, low, high in BANDS if name == band)
+        query = query.where(Feedback.score.between(low, high))
+    words = search.split()
+    for word in words[:10]:  # every word somewhere in either answer, any case
+        pattern = _like(word.lower())
+        query = query.where(or_(func.lower(Feedback.answer).like(pattern, escape="\\"),
+                                func.lower(Feedback.answer_2).like(pattern, escape="\\")))
+    return query
+
+
+def answers(campaign_id: int, search: str = "", band: str | None = None, limit: int | None = 25,
+            offset: int = 0) -> tuple[list, int]:
+    """Return (rows, total) of a campaign's answers, newest first, containing every word of `search` (any case)
+    and in `band` when given; each row is (feedback, code, customer_id, name, email, band)."""
+    query = _listing(campaign_id, search, band)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    ordered = query.order_by(Feedback.created_at.desc(), Feedback.id.desc()).offset(offset)
+    return db.session.execute(ordered.limit(limit) if limit else ordered).all(), total
+
+
+def words_of(text: str) -> list[str]:
+    """The words of an answer, folded to lower case (NFKC), with apostrophes and hyphens inside words kept."""
+    return [word.replace("’", "'") for word in _WORD.findall(unicodedata.normalize("NFKC", text).casefold())]
+
+
+def top_terms(campaign_id: int, limit: int = 12) -> dict:
+    """The words and two- and three-word phrases that come up most in a campaign's newest answers, each counted
+    once per answer in which it appears, stop words left out (phrases may hold them inside, not at an end).
+    Returns {"words": [(term, answers)], "phrases": [(term, answers)], "read": answers read}."""
+    texts = db.session.execute(select(Feedback.answer, Feedback.answer_2).where(Feedback.campaign_id == campaign_id)
+                               .order_by(Feedback.created_at.desc(), Feedback.id.desc()).limit(TERMS_FROM)).all()
+    words, phrases = Counter(), Counter()
+    for first, second in texts:
+        seen_words, seen_phrases = set(), set()
+        for text in (first, second):
+            tokens = words_of(text)
+            seen_words.update(token for token in tokens if token not in STOPWORDS and len(token) > 1)
+            for size in (2, 3):
+                for start in range(len(tokens) - size + 1):
+                    gram = tokens[start:start + size]
+                    if gram[0] not in STOPWORDS and gram[-1] not in STOPWORDS:
+                        seen_phrases.add(" ".join(gram))
+        words.update(seen_words)
+        phrases.update(seen_phrases)
+    common = lambda counter: sorted(((term, n) for term, n in counter.items() if n >= 2),  # noqa: E731
+                                    key=lambda item: (-item[1], item[0]))[:limit]
+    return {"words": common(words), "phrases": common(phrases), "read": len(texts)}
+
+
+def score_counts(campaign_id: int) -> list[int]:
+    """How many answers gave each score, 0 to 10."""
+    counts = dict(db.session.execute(select(Feedback.score, func.count()).where(Feedback.campaign_id == campaign_id)
+                                     .group_by(Feedback.score)).all())
+    return [counts.get(score, 0) for score in range(11)]
