@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from . import accounts, audiences, business, vouchers
+from . import accounts, audiences, business, feedback, vouchers
 from .campaign import CampaignDesign, create_campaign, set_status
 from .customers import Contact, find_or_create, make_contact
 from .extensions import db
@@ -42,6 +42,17 @@ REFUND_SHARE = 1 / 60
 # e-mail or phone at the desk when they redeem a flyer, and walk-ins who only ever buy.
 MAILING_LIST, CLAIMERS, DESK, WALK_INS = 600, 300, 600, 700
 REGULARS = 150  # of everyone, people who also drop in for a coffee now and then
+# Feedback: the share of redeemers who answer on their voucher's page (more of those who gave a contact), and
+# what they say. Those the sample won over score higher, so the bands differ in conversion as a real shop's do.
+ANSWER_SHARE = {True: 0.45, False: 0.12}
+SCORES_WON = (6, 7, 8, 8, 9, 9, 9, 10, 10, 10)
+SCORES_NOT = (2, 4, 5, 6, 6, 7, 7, 8, 8, 9, 10)
+LIKED = ("The crema was lovely", "Friendly staff and a quick service", "Great coffee, really smooth",
+         "The oat milk latte was perfect", "Cosy place, friendly staff", "Loved the pastry, very fresh",
+         "The tasting class was fun and I learned a lot", "Smooth cold brew, not bitter", "", "",
+         "Quick service even when busy", "Great coffee and a cosy place")
+BRING_BACK = ("A loyalty card", "Oat milk at no extra cost", "More seats by the window", "Opening earlier", "",
+              "", "Another tasting class", "Nothing, I will be back", "Cheaper pastries", "A loyalty card")
 
 
 @dataclass(frozen=True)
@@ -97,6 +108,7 @@ def seed(seed: int = 7, now: datetime | None = None) -> dict:
     users = [accounts.create_user(email, name, role, password) for email, name, role, password in DEMO_USERS]
     locations = [business.create_location(name, address) for name, address, _ in LOCATIONS]
     story = _Story(rng, now, [u.id for u in users if u.role == "staff"], locations, _neighbourhood(rng))
+    story.voices.seed(f"feedback {seed}")
     marketer = next(u.id for u in users if u.role == "marketer")
     for plan in CAMPAIGNS:
         created = min(story.today, story.today - timedelta(days=plan.starts)) - timedelta(days=7)
@@ -151,6 +163,7 @@ class _Story:
         self.locations = [(location.name, location.id) for location in locations]
         self.location_weights = [share for _, _, share in LOCATIONS]
         self.queue: list = []
+        self.voices = random.Random("feedback")  # its own numbers, so the rest of the story keeps its own
         self.order = itertools.count()
         self.sales = 0
         for contact in people["walk-ins"] + rng.sample(people["everyone"], REGULARS):
@@ -241,8 +254,17 @@ class _Story:
     def redeem(self, when: datetime, plan: Plan, code: str, contact: Contact | None) -> None:
         attempt = Attempt(user_id=self.rng.choice(self.staff_ids), location=self.location()[0], customer=contact)
         made = redeem(code, attempt, now=when)
-        if made.customer_id is not None and self.rng.random() < plan.convert_share:
+        won = made.customer_id is not None and self.rng.random() < plan.convert_share
+        if won:
             self.at(self.later(when, 9), self.buy, made.customer_id, self.rng.choice(VISITS))
+        if self.voices.random() < ANSWER_SHARE[made.customer_id is not None]:
+            self.at(when + timedelta(hours=self.voices.uniform(0.5, 30)), self.answer, code, won)
+
+    def answer(self, when: datetime, code: str, won: bool) -> None:
+        """The customer answers the feedback form on their voucher's page."""
+        said = feedback.Answer(self.voices.choice(SCORES_WON if won else SCORES_NOT), self.voices.choice(LIKED),
+                               self.voices.choice(BRING_BACK))
+        feedback.give(code, said, now=when)
 
     def later(self, when: datetime, mean_days: float) -> datetime:
         """Return an opening-hours moment some days after `when` (about mean_days on average)."""

@@ -64,7 +64,22 @@ def test_seed_demo_fills_an_empty_database_and_prints_what_it_made(demo):
         "Free latte for new neighbours": "ended", "Free coffee tasting class": "active",
         "Free pastry with your coffee": "active", "Cold brew for the mailing list": "active",
         "Holiday cookie box": "draft"}
-    assert count(Feedback) == 0  # no feedback service yet: the demo makes none
+    assert 250 <= count(Feedback) <= 450  # answered through the feedback service, some after their vouchers' days
+
+
+def test_demo_feedback_says_what_happy_sample_takers_do(demo):
+    """The demo's answers split into bands whose conversion differs as a real shop's would: promoters bought
+    more often than detractors (each band with enough customers to tell)."""
+    from campaigns.metrics.feedback import feedback_figures
+
+    latte = db.session.scalar(select(Campaign).where(Campaign.name == "Free latte for new neighbours"))
+    figures = feedback_figures([latte.id])[latte.id]
+    bands = figures["bands"]
+    assert figures["feedback_count"] == count(Feedback, Feedback.campaign_id == latte.id) > 50
+    assert bands["promoter"]["customers"] >= 20 and bands["detractor"]["customers"] >= 10
+    rate = {name: band["converted"] / band["customers"] for name, band in bands.items()}
+    assert rate["promoter"] > rate["detractor"]
+    assert figures["nps"] is not None and -100 <= figures["nps"] <= 100
 
 
 def test_every_campaigns_issued_counter_is_its_count_of_vouchers(demo):

@@ -6,7 +6,8 @@ import time
 from datetime import datetime
 
 import click
-from flask import Flask
+from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from .. import feedback_invites
 from ..business import get_settings
@@ -48,10 +49,9 @@ def send_feedback_invites(app: Flask, now: datetime | None = None) -> tuple[int,
 
 
 @click.command("send-feedback-invites")
+@with_appcontext
 def send_feedback_invites_command():
     """E-mail the feedback links that are due (campaigns with an e-mail delay; for cron, if the timer is off)."""
-    from flask import current_app
-
     done, failed = send_feedback_invites(current_app._get_current_object())
     click.echo(f"Sent {done} feedback e-mail(s); {failed} failed and will be tried again.")
 

@@ -6,6 +6,7 @@ from flask import (Blueprint, Response, current_app, flash, make_response, redir
                    url_for)
 
 from wtforms import EmailField, HiddenField, RadioField, StringField, SubmitField, TelField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from .. import codes, feedback, qr
@@ -55,8 +56,8 @@ def _voucher_or_error(code_text: str):
 class FeedbackForm(Form):
     """The customer's answer; the feedback service checks every field (so a hostile value gets its words)."""
 
-    score = RadioField("How likely are you to recommend us to a friend?", choices=[(str(n), str(n)) for n in range(11)],
-                       validate_choice=False)
+    score = RadioField("How likely are you to recommend us to a friend?",
+                       choices=[SelectChoice(str(n), str(n)) for n in range(11)], validate_choice=False)
     answer = TextAreaField(render_kw={"maxlength": feedback.ANSWER_MAX, "rows": 3})
     answer_2 = TextAreaField(render_kw={"maxlength": feedback.ANSWER_MAX, "rows": 3})
     version = HiddenField()
@@ -115,8 +116,8 @@ def voucher(code_text: str):
                 put_errors_on(form, error.details.get("fields", {}))
                 if not error.details.get("fields"):
                     flash(error.message, "error")
-        else:
-            status = 400  # the form's own check failed: its session token is missing or stale
+        else:  # the form's own checks: its session token (400), or characters no field may hold (422)
+            status = 400 if "csrf_token" in form.errors else 422
     elif request.method == "POST":
         status = 409
         flash("Feedback opens once the voucher has been redeemed.", "error")
