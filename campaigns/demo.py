@@ -49,7 +49,7 @@ SCORES_WON = (6, 7, 8, 8, 9, 9, 9, 10, 10, 10)
 SCORES_NOT = (2, 4, 5, 6, 6, 7, 7, 8, 8, 9, 10)
 LIKED = ("The crema was lovely", "Friendly staff and a quick service", "Great coffee, really smooth",
          "The oat milk latte was perfect", "Cosy place, friendly staff", "Loved the pastry, very fresh",
-         "The tasting class was fun and I learned a lot", "Smooth cold brew, not bitter", "", "",
+         "Learned a lot, and fun", "Smooth and not bitter", "", "",
          "Quick service even when busy", "Great coffee and a cosy place")
 BRING_BACK = ("A loyalty card", "Oat milk at no extra cost", "More seats by the window", "Opening earlier", "",
               "", "Another tasting class", "Nothing, I will be back", "Cheaper pastries", "A loyalty card")

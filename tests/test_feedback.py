@@ -283,7 +283,7 @@ def test_the_owner_view_and_the_csv_say_the_same(app, make_user, answered):
     log_in(owner, make_user("owner"))
     page = owner.get(f"/dashboard/campaigns/{answered}/feedback").get_data(as_text=True)
     assert re.search(r'id="nps-value">\+11<', page) and "NPS from 9 answers" in page
-    table = re.search(r'<table class="report-table" id="band-table">(.*?)</table>', page, re.S).group(1)
+    table = re.search(r'<table class="stack report-table" id="band-table">(.*?)</table>', page, re.S).group(1)
     cells = [" ".join(re.sub(r"<[^>]+>", " ", row).split()) for row in re.findall(r"<tr data-band.*?</tr>", table, re.S)]
     assert cells == ["Promoters (9–10) 4 4 2 50% (2 of 4)", "Passives (7–8) 2 2 1 50% (1 of 2)",
                      "Detractors (0–6) 3 1 1 100% (1 of 1)"]

@@ -58,8 +58,8 @@ class FeedbackForm(Form):
 
     score = RadioField("How likely are you to recommend us to a friend?",
                        choices=[SelectChoice(str(n), str(n)) for n in range(11)], validate_choice=False)
-    answer = TextAreaField(render_kw={"maxlength": feedback.ANSWER_MAX, "rows": 3})
-    answer_2 = TextAreaField(render_kw={"maxlength": feedback.ANSWER_MAX, "rows": 3})
+    answer = TextAreaField(render_kw={"maxlength": feedback.ANSWER_MAX, "rows": 4})
+    answer_2 = TextAreaField(render_kw={"maxlength": feedback.ANSWER_MAX, "rows": 4})
     version = HiddenField()
     submit = SubmitField("Send")
 

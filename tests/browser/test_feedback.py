@@ -172,6 +172,7 @@ def test_the_owner_reads_the_nps_and_bands_searches_the_answers_and_downloads_th
     page.goto(f"/dashboard/campaigns/{answered}/feedback")
     expect(page.locator("#nps-value")).to_have_text("+40")
     expect(page.locator("#nps-value + .tile-label")).to_contain_text("NPS from 5 answers")
+    page.locator("#band-table").locator("xpath=ancestor::details/summary").click()  # the numbers behind the chart
     bands = {band: page.locator(f"#band-table tr[data-band='{band}'] td").all_inner_texts()[:2]
              for band in ("promoter", "passive", "detractor")}
     assert bands == {"promoter": ["3", "2"], "passive": ["1", "0"], "detractor": ["1", "0"]}
