@@ -76,10 +76,12 @@ def claim_due(now: datetime | None = None, limit: int = 500) -> list[Invite]:
                     db.session.add(invite)
             except IntegrityError:
                 continue  # another sender took it
-        else:  # a failed try, due again: take it only if nobody else just did
+        else:  # a failed try due again (checked again here: another sender may have just claimed it)
             taken = db.session.execute(
                 update(FeedbackInvite).where(FeedbackInvite.id == invite.id,
                                              FeedbackInvite.claimed_at == invite.claimed_at,
+                                             FeedbackInvite.claimed_at <= now - RETRY_AFTER,
+                                             FeedbackInvite.attempts < MAX_ATTEMPTS,
                                              FeedbackInvite.sent_at.is_(None))
                 .values(claimed_at=now, attempts=FeedbackInvite.attempts + 1)
                 .execution_options(synchronize_session=False)).rowcount

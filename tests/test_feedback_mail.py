@@ -1,11 +1,13 @@
 """The e-mail asking for feedback: sent once, through a real SMTP server on loopback, after the campaign's delay;
 its link opens the voucher's feedback form."""
 import re
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from app import create_app
 from campaigns import feedback, redemption
 from campaigns.customers import make_contact
 from campaigns.extensions import db
@@ -81,3 +83,34 @@ def test_a_failed_send_is_tried_again_later_at_most_three_times(app, smtp, tasti
     with app.app_context():
         invite = db.session.scalar(select(FeedbackInvite))
         assert (invite.attempts, invite.sent_at) == (3, None)
+
+
+def test_a_serving_app_sends_what_is_due_by_itself(database_url, smtp):
+    """The timer `make run` relies on: started by the first request, it finds the due e-mail and sends it."""
+    from campaigns import campaign as campaigns
+    from tests.conftest import app_config
+    from tests.designs import design
+
+    served = create_app(app_config(database_url, MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port,
+                                   MAIL_TIMEOUT=5, FEEDBACK_MAIL_EVERY=1))
+    try:
+        with served.app_context():
+            made = campaigns.create_campaign(design({"name": "Class", "unit_cost": "1", "offer": "A free class",
+                                                     "feedback_mail_delay_hours": 0}))
+            campaigns.set_status(made, "active")
+            code = issue_batch(made, 1, "poster")[0]
+            redemption.redeem(code, redemption.Attempt(customer=make_contact("ana@example.com")))
+            db.session.commit()
+        assert smtp.inbox.messages == []
+        served.test_client().get("/api/v1/health")  # the first request starts the timer
+        waited = 0.0
+        while not smtp.inbox.messages and waited < 30:
+            time.sleep(0.2)
+            waited += 0.2
+        assert [message["To"] for message in smtp.inbox.messages] == ["ana@example.com"]
+        assert code in smtp.inbox.messages[0].get_content()
+    finally:
+        served.extensions["feedback_mail_stop"].set()
+        with served.app_context():
+            db.session.remove()
+            db.engine.dispose()

@@ -53,3 +53,35 @@ def test_the_migration_renames_case_twins_made_before_the_rule(tmp_path):
         assert names == ["Main St", "main st (2)", "Pier"]
         downgrade(revision="0002")
         db.engine.dispose()
+
+
+def test_the_migration_reads_old_star_ratings_on_the_0_to_10_scale(tmp_path):
+    """Revision 0008 turns a 1-5 star rating put in by hand into a 0-10 score (1 star 0, 3 stars 5, 5 stars 10;
+    none: 5) and keeps the answer; going back restores stars."""
+    from flask_migrate import downgrade, upgrade
+
+    from app import create_app
+    from tests.conftest import app_config
+
+    app = create_app(app_config(f"sqlite:///{tmp_path / 'stars.db'}"))
+    with app.app_context():
+        upgrade(revision="0007")
+        db.session.execute(text(
+            "INSERT INTO campaign (name, kind, offer, unit_cost_cents, fixed_cost_cents, gross_margin_bp, "
+            "per_customer_limit, attribution_window_days, status, vouchers_issued, feedback_question, created_at, "
+            "updated_at) VALUES ('Latte', 'sample', '', 85, 0, 10000, 1, 90, 'active', 4, 'Q?', '2026-01-01', "
+            "'2026-01-01')"))
+        for number, stars in enumerate((1, 3, 5, None), start=1):
+            db.session.execute(text("INSERT INTO voucher (campaign_id, code, channel, issued_at) "
+                                    "VALUES (1, :code, 'batch', '2026-01-01')"), {"code": f"CODE{number}"})
+            db.session.execute(text("INSERT INTO feedback (voucher_id, campaign_id, rating, answer, created_at) "
+                                    "VALUES (:v, 1, :stars, :answer, '2026-01-02')"),
+                               {"v": number, "stars": stars, "answer": f"said {number}"})
+        db.session.commit()
+        upgrade()
+        rows = db.session.execute(text("SELECT score, answer, answer_2, version FROM feedback ORDER BY id")).all()
+        assert [tuple(row) for row in rows] == [(0, "said 1", "", 1), (5, "said 2", "", 1), (10, "said 3", "", 1),
+                                                (5, "said 4", "", 1)]
+        downgrade(revision="0007")
+        assert db.session.scalars(text("SELECT rating FROM feedback ORDER BY id")).all() == [1, 3, 5, 3]
+        db.engine.dispose()

@@ -18,7 +18,8 @@ from tests.conftest import log_in
 
 OVERVIEW_COLUMNS = ["campaign_id", "campaign", "status", "issued", "redeemed", "identified_redemptions",
                     "redeeming_customers", "converted_customers", "conversion_rate", "repeat_customers", "revenue",
-                    "gross_profit", "cost", "roi", "payback_date", "freebie_only", "freebie_only_share"]
+                    "gross_profit", "cost", "roi", "payback_date", "freebie_only", "freebie_only_share",
+                    "feedback_count", "nps"]
 TABLES = ["funnel", "conversion_by_day", "profit_by_day", "cohorts", "by_batch", "by_location"]
 
 
@@ -99,7 +100,9 @@ def test_the_report_csv_is_the_api_text_figure_by_figure(app, signed_in, make_to
     rows = rows_of(signed_in("owner").get(f"/dashboard/campaigns/{latte}/report.csv"))
     assert rows[0] == ["figure", "value"]
     values = dict(rows[1:])
-    assert list(values) == list(metrics.FIGURE_KEYS + metrics.HOLDOUT_KEYS)
+    bands = [f"{band}_{key}" for band in ("detractor", "passive", "promoter")
+             for key in ("answers", "customers", "converted", "conversion_rate")]
+    assert list(values) == list(metrics.FIGURE_KEYS + metrics.HOLDOUT_KEYS) + bands
     token = make_token("marketer")
     api = app.test_client().get(f"/api/v1/campaigns/{latte}/report",
                                 headers={"Authorization": f"Bearer {token}"}).get_json()
@@ -107,6 +110,7 @@ def test_the_report_csv_is_the_api_text_figure_by_figure(app, signed_in, make_to
                                                                           api["cost"]) == ("12.50", "7.50", "7.00")
     assert values["conversion_rate"] == str(api["conversion_rate"]) == "0.5"
     assert values["lift"] == "" and values["payback_date"] == api["payback_date"]
+    assert (values["feedback_count"], values["nps"], values["promoter_customers"]) == ("0", "", "0")  # no answers
 
 
 def test_each_chart_table_downloads_as_csv(signed_in, latte):

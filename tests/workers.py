@@ -10,7 +10,8 @@ def run_in_threads(database_url: str, start_at: float, threads: int, job: str, a
     from tests.conftest import app_config
 
     app = create_app(app_config(database_url))
-    jobs = {"claim": _claim, "personal": _personal, "batch": _batch, "redeem": _redeem}
+    jobs = {"claim": _claim, "personal": _personal, "batch": _batch, "redeem": _redeem, "answer": _answer,
+            "claim_invites": _claim_invites}
 
     def one(args):
         with app.app_context():
@@ -65,3 +66,17 @@ def _redeem(code: str, user_id: int, location: str):
     from campaigns.redemption import Attempt, redeem
 
     return redeem(code, Attempt(user_id=user_id, location=location, ip_address="127.0.0.1")).id
+
+
+def _answer(code: str, score: int, version: int | None):
+    from campaigns.feedback import Answer, give
+
+    return give(code, Answer(score, f"said {score}"), version).version
+
+
+def _claim_invites(now_iso: str):
+    from datetime import datetime
+
+    from campaigns.feedback_invites import claim_due
+
+    return sorted(invite.voucher_id for invite in claim_due(datetime.fromisoformat(now_iso)))

@@ -2,7 +2,6 @@
 and a serving app looks for them every FEEDBACK_MAIL_EVERY seconds itself, so `make run` needs no cron."""
 import logging
 import threading
-import time
 from datetime import datetime
 
 import click
@@ -56,9 +55,8 @@ def send_feedback_invites_command():
     click.echo(f"Sent {done} feedback e-mail(s); {failed} failed and will be tried again.")
 
 
-def _every(app: Flask, seconds: int) -> None:
-    while True:
-        time.sleep(seconds)
+def _every(app: Flask, seconds: int, stop: threading.Event) -> None:
+    while not stop.wait(seconds):
         try:
             send_feedback_invites(app)
         except Exception:  # the database or mail server is away: try again next time
@@ -71,10 +69,11 @@ def init_app(app: Flask) -> None:
     seconds = app.config.get("FEEDBACK_MAIL_EVERY", 0)
     if not seconds:
         return
-    started = threading.Lock()
+    started, stop = threading.Lock(), threading.Event()
+    app.extensions["feedback_mail_stop"] = stop  # set it to end the timer (a test's app, a clean shutdown)
 
     def start_timer():
         if started.acquire(blocking=False):
-            threading.Thread(target=_every, args=(app, seconds), name="feedback-mail", daemon=True).start()
+            threading.Thread(target=_every, args=(app, seconds, stop), name="feedback-mail", daemon=True).start()
 
     app.before_request(start_timer)

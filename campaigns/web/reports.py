@@ -19,7 +19,7 @@ COLUMNS = (
     ("identified", "Identified", "identified_redemptions"), ("conversion", "Converted", "conversion_rate"),
     ("repeat", "Repeat", "repeat_customers"), ("revenue", "Revenue", "revenue_cents"),
     ("gross_profit", "Gross profit", "gross_profit"), ("cost", "Cost", "cost_cents"), ("roi", "ROI", "roi"),
-    ("payback", "Paid back", "payback_days"),
+    ("payback", "Paid back", "payback_days"), ("nps", "NPS", "nps"),
 )
 SORTS = {key for key, _, _ in COLUMNS}
 # The tables a campaign report draws, each downloadable as CSV (brief 18's addresses).
