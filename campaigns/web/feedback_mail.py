@@ -21,7 +21,7 @@ def feedback_letter(invite: feedback_invites.Invite, business: str) -> Letter:
     """Write the e-mail that asks a customer what they thought, with the link to their voucher's feedback form."""
     offer = invite.offer or "your free offer"
     body = (f"Hello,\n\nThank you for visiting {business}. How was {offer}?\n\n"
-            f"Two quick questions, under a minute, no account needed:\n{voucher_url(invite.code)}\n\n"
+            f"A few quick questions, under a minute, no account needed:\n{voucher_url(invite.code)}\n\n"
             f"{invite.question}\n\nYou can change your answer for a day after you send it.\n\n{business}\n")
     subject = " ".join(f"How was {offer}? A quick question from {business}".split())  # one line
     return Letter(invite.email, subject[:200], body, f"feedback invite {invite.invite_id}")

@@ -75,7 +75,7 @@ def test_a_customer_answers_on_a_phone_by_keyboard_then_changes_it_by_touch(app,
 
     page.goto(f"/v/{redeemed}")
     form = page.locator("#feedback")
-    expect(form.get_by_role("heading", level=2)).to_have_text("Two quick questions")
+    expect(form.get_by_role("heading", level=2)).to_have_text("Three quick questions")
     expect(form.locator("legend")).to_have_text("How likely are you to recommend us to a friend?")
     assert form.get_by_role("radio").count() == 11
     assert width(page) <= PHONE["width"]
