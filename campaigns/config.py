@@ -31,6 +31,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SESSION_LIFETIME_HOURS": env.get("SESSION_LIFETIME_HOURS", "12"),
         "REDEEM_FAILURE_LIMIT": env.get("REDEEM_FAILURE_LIMIT", "30 per minute;300 per hour"),
         "CLAIM_RATE_LIMIT": env.get("CLAIM_RATE_LIMIT", "10 per minute;50 per hour"),
+        # Feedback sent or changed: per voucher, and per address (a shop's Wi-Fi is one address for many customers).
+        "FEEDBACK_RATE_LIMIT": env.get("FEEDBACK_RATE_LIMIT", "10 per minute;40 per hour"),
+        "FEEDBACK_ADDRESS_RATE_LIMIT": env.get("FEEDBACK_ADDRESS_RATE_LIMIT", "120 per minute;2000 per hour"),
         "MAIL_SERVER": env.get("MAIL_SERVER", "127.0.0.1"),
         "MAIL_PORT": int(env.get("MAIL_PORT", "25")),
         "MAIL_USE_TLS": env.get("MAIL_USE_TLS", "0") == "1",

@@ -43,3 +43,10 @@ def sqlite_transactions(engine) -> None:
     undo it. Only then is BEGIN said here; everything else keeps the driver's own transaction handling."""
     if engine.dialect.name == "sqlite":
         event.listen(engine, "savepoint", _begin_before_savepoint)
+        event.listen(engine, "connect", _unicode_lower)
+
+
+def _unicode_lower(dbapi_connection, _record) -> None:
+    """Give SQLite `unicode_lower(text)`: its own lower() folds ASCII only (CAFÉ stays CAFÉ), PostgreSQL's all."""
+    dbapi_connection.create_function("unicode_lower", 1, lambda text: None if text is None else text.lower(),
+                                     deterministic=True)

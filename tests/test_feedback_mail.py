@@ -114,3 +114,33 @@ def test_a_serving_app_sends_what_is_due_by_itself(database_url, smtp):
         with served.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_a_sender_slower_than_the_retry_time_never_sends_what_another_took_over(app, smtp, tasting):
+    """Sender A claims Ana's e-mail and stalls; 16 minutes on, sender B takes it over as a failed try. A's renewal
+    before sending then fails, so the e-mail goes out once, from B."""
+    from campaigns import feedback_invites
+
+    due = REDEEMED + timedelta(hours=2)
+    with app.app_context():
+        [stalled] = feedback_invites.claim_due(due)
+        db.session.commit()
+    assert send_feedback_invites(app, now=due + timedelta(minutes=16)) == (1, 0)  # B
+    with app.app_context():
+        assert feedback_invites.lease(stalled, due + timedelta(minutes=17)) is False  # A must not send
+        db.session.commit()
+        invite = db.session.scalar(select(FeedbackInvite))
+        assert (invite.attempts, invite.sent_at is not None) == (2, True)
+    assert [message["To"] for message in smtp.inbox.messages] == ["ana@example.com"]
+
+
+def test_the_delay_counts_from_when_the_redemption_was_recorded(app, smtp, make_campaign):
+    """A voucher scanned offline four days ago and synced now is asked after the delay from now, not never."""
+    campaign_id = make_campaign(status="active", feedback_mail_delay_hours=2)
+    with app.app_context():
+        [code] = issue_batch(db.session.get(Campaign, campaign_id), 1, "poster")
+        redemption.redeem(code, redemption.Attempt(customer=make_contact("dee@example.com"),
+                                                   scanned_at=datetime.now(UTC) - timedelta(days=4)))
+        db.session.commit()
+    assert send_feedback_invites(app, now=datetime.now(UTC) + timedelta(hours=1)) == (0, 0)
+    assert send_feedback_invites(app, now=datetime.now(UTC) + timedelta(hours=2, minutes=1)) == (1, 0)

@@ -1,11 +1,12 @@
 """The feedback figures of METRICS.md ("Feedback"): the answer count, NPS, and conversion by score band, in SQL;
 the answers themselves, newest first and searchable; and the words and phrases that come up most.
 
-Readings (README "Feedback"): without a date range every answer for a voucher of the campaign counts; with one,
-the answers for vouchers redeemed in it, as the report's other figures select redemptions. An answer's customer
-is the voucher's (personal, or attached at the desk); an anonymous voucher's answer counts in `feedback_count` and
-`nps` but in no band's `customers`. `converted` is the band's customers counted in `converted_customers` for the
-same range. NPS rounds half away from zero (12.5 is 13, -12.5 is -13).
+Readings (README "Feedback"): an answer counts while its voucher's redemption does, exactly as the report's other
+figures count redemptions: live ones (an undone redemption takes its answer out with it), made in the date range
+when there is one. An answer's customer is that redemption's customer (personal, or attached at the desk; merged
+records are one); an anonymous redemption's answer counts in `feedback_count` and `nps` but in no band's
+`customers`. `converted` is the band's customers counted in `converted_customers` for the same range. NPS rounds
+half away from zero (12.5 is 13, -12.5 is -13).
 """
 import re
 import unicodedata
@@ -15,13 +16,15 @@ from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import FunctionElement
 
 from ..business import business_zone
 from ..extensions import db
 from ..feedback import BANDS
-from ..models import Customer, Feedback, Voucher
+from ..models import Customer, Feedback, Redemption, Voucher
 from .attribution import attributed
-from .figures import customers_of, in_range, live_redemptions
+from .figures import customers_of, live_redemptions
 
 BAND_NAMES = tuple(name for name, _, _ in BANDS)
 TERMS_FROM = 5000  # the newest answers the word count reads: enough to be sure, bounded in time
@@ -56,30 +59,22 @@ def nps(promoters: int, detractors: int, answers: int) -> int | None:
     return half_up(Fraction(100 * (promoters - detractors), answers)) if answers else None
 
 
-def _answers_in(campaign_ids, since, until, zone):
-    """The conditions selecting the answers counted: for these campaigns, of vouchers redeemed in the range."""
-    conditions = [Feedback.campaign_id.in_(list(campaign_ids))] if campaign_ids is not None else []
-    if since or until:
-        conditions += in_range(Voucher.redeemed_at, since, until, zone)
-    return conditions
-
-
 def feedback_figures(campaign_ids=None, since: date | None = None, until: date | None = None, found=None,
                      zone: ZoneInfo | None = None) -> dict:
     """Return {campaign_id: {"feedback_count", "nps", "bands": {band: {"answers", "customers", "converted"}}}}
     for the campaigns that have answers (one statement; the converted customers as figures() counts them)."""
     zone = zone or business_zone()
     found = found if found is not None else attributed(campaign_ids=campaign_ids)
-    each = customers_of(live_redemptions(campaign_ids, since, until, None, zone), found)
+    live = live_redemptions(campaign_ids, since, until, None, zone)
+    each = customers_of(live, found)
     converted = select(each.c.campaign_id, each.c.customer_id).where(each.c.net > 0).subquery("converted")
     band = band_case().label("band")
     rows = db.session.execute(
-        select(Feedback.campaign_id, band, func.count(), func.count(Voucher.customer_id.distinct()),
+        select(Feedback.campaign_id, band, func.count(), func.count(live.c.customer_id.distinct()),
                func.count(converted.c.customer_id.distinct()))
-        .select_from(Feedback).join(Voucher, Voucher.id == Feedback.voucher_id)
+        .select_from(Feedback).join(live, live.c.voucher_id == Feedback.voucher_id)
         .outerjoin(converted, and_(converted.c.campaign_id == Feedback.campaign_id,
-                                   converted.c.customer_id == Voucher.customer_id))
-        .where(*_answers_in(campaign_ids, since, until, zone))
+                                   converted.c.customer_id == live.c.customer_id))
         .group_by(Feedback.campaign_id, band))
     out: dict[int, dict] = {}
     for campaign_id, name, answers, customers, bought in rows:
@@ -98,6 +93,28 @@ def empty() -> dict:
             "bands": {name: {"answers": 0, "customers": 0, "converted": 0} for name in BAND_NAMES}}
 
 
+class unicode_lower(FunctionElement):
+    """lower() of any letter on both databases (SQLite's own lower() folds ASCII only; see extensions)."""
+
+    inherit_cache = True
+    name = "unicode_lower"
+
+
+@compiles(unicode_lower)
+def _lower_default(element, compiler, **kw):
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(unicode_lower, "sqlite")
+def _lower_sqlite(element, compiler, **kw):
+    return f"unicode_lower({compiler.process(element.clauses, **kw)})"
+
+
+def counted():
+    """The condition that an answer counts: its voucher's redemption is live (not undone)."""
+    return Feedback.voucher_id.in_(select(Redemption.voucher_id).where(Redemption.undone_at.is_(None)))
+
+
 def _like(text: str) -> str:
     """A LIKE pattern matching `text` anywhere, its own % and _ taken literally."""
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -107,15 +124,15 @@ def _listing(campaign_id: int, search: str = "", band: str | None = None):
     query = (select(Feedback, Voucher.code, Voucher.customer_id, Customer.name, Customer.email, band_case())
              .join(Voucher, Voucher.id == Feedback.voucher_id)
              .outerjoin(Customer, Customer.id == Voucher.customer_id)
-             .where(Feedback.campaign_id == campaign_id))
+             .where(Feedback.campaign_id == campaign_id, counted()))
     if band in BAND_NAMES:
         low, high = next((low, high) for name, low, high in BANDS if name == band)
         query = query.where(Feedback.score.between(low, high))
     words = search.split()
     for word in words[:10]:  # every word somewhere in either answer, any case
         pattern = _like(word.lower())
-        query = query.where(or_(func.lower(Feedback.answer).like(pattern, escape="\\"),
-                                func.lower(Feedback.answer_2).like(pattern, escape="\\")))
+        query = query.where(or_(unicode_lower(Feedback.answer).like(pattern, escape="\\"),
+                                unicode_lower(Feedback.answer_2).like(pattern, escape="\\")))
     return query
 
 
@@ -138,7 +155,8 @@ def top_terms(campaign_id: int, limit: int = 12) -> dict:
     """The words and two- and three-word phrases that come up most in a campaign's newest answers, each counted
     once per answer in which it appears, stop words left out (phrases may hold them inside, not at an end).
     Returns {"words": [(term, answers)], "phrases": [(term, answers)], "read": answers read}."""
-    texts = db.session.execute(select(Feedback.answer, Feedback.answer_2).where(Feedback.campaign_id == campaign_id)
+    texts = db.session.execute(select(Feedback.answer, Feedback.answer_2).where(Feedback.campaign_id == campaign_id,
+                                                                                counted())
                                .order_by(Feedback.created_at.desc(), Feedback.id.desc()).limit(TERMS_FROM)).all()
     words, phrases = Counter(), Counter()
     for first, second in texts:
@@ -160,6 +178,7 @@ def top_terms(campaign_id: int, limit: int = 12) -> dict:
 
 def score_counts(campaign_id: int) -> list[int]:
     """How many answers gave each score, 0 to 10."""
-    counts = dict(db.session.execute(select(Feedback.score, func.count()).where(Feedback.campaign_id == campaign_id)
+    counts = dict(db.session.execute(select(Feedback.score, func.count()).where(Feedback.campaign_id == campaign_id,
+                                                                                counted())
                                      .group_by(Feedback.score)).all())
     return [counts.get(score, 0) for score in range(11)]

@@ -31,7 +31,7 @@ FUNNEL = (("issued", "issued"), ("redeemed", "redeemed"), ("identified", "identi
 # The figures whose sum over campaigns means something (the overview's totals).
 SUMMED = ("issued", "redeemed", "identified_redemptions", "redeeming_customers", "identified_customers",
           "converted_customers", "repeat_customers", "purchases", "refunds", "revenue_cents", "gross_profit",
-          "cost_cents", "freebie_only")
+          "cost_cents", "freebie_only", "feedback_count")
 MONEY_KEYS = {"revenue_cents": "revenue", "gross_profit": "gross_profit", "cost_cents": "cost",
               "incremental_revenue": "incremental_revenue"}
 # The API's top-level keys, in METRICS.md's order (the CSV's rows follow it).

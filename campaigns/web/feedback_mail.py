@@ -28,7 +28,8 @@ def feedback_letter(invite: feedback_invites.Invite, business: str) -> Letter:
 
 
 def send_feedback_invites(app: Flask, now: datetime | None = None) -> tuple[int, int]:
-    """Claim the due invites, commit, send each; return (sent, failed). Safe in any number of processes."""
+    """Claim the due invites, commit, then renew each claim and send it; return (sent, failed). Safe in any number
+    of processes, however slow the mail server."""
     with app.app_context():
         try:
             invites = feedback_invites.claim_due(now)
@@ -39,6 +40,10 @@ def send_feedback_invites(app: Flask, now: datetime | None = None) -> tuple[int,
         business = get_settings().business_name
         done = 0
         for invite in invites:
+            mine = feedback_invites.lease(invite, now)
+            db.session.commit()
+            if not mine:  # taken over by another sender while this batch was being sent
+                continue
             if send_now(app, feedback_letter(invite, business)):
                 feedback_invites.sent(invite.invite_id, now)
                 db.session.commit()

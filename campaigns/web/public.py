@@ -81,9 +81,16 @@ def _version(text: str | None) -> int | None:
     return int(text) if text and text.isascii() and text.isdigit() and len(text) < 10 else None
 
 
+def _voucher_key() -> str:
+    """The rate-limit key of the voucher a feedback form is sent for (its code as typed, letters and digits)."""
+    typed = (request.view_args or {}).get("code_text", "")
+    return "feedback:" + "".join(char for char in typed.upper() if char.isascii() and char.isalnum())[:40]
+
+
 @bp.route("/v/<code_text>", methods=["GET", "POST"])
 @public
-@limiter.limit(lambda: current_app.config["CLAIM_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["FEEDBACK_RATE_LIMIT"], methods=["POST"], key_func=_voucher_key)
+@limiter.limit(lambda: current_app.config["FEEDBACK_ADDRESS_RATE_LIMIT"], methods=["POST"])
 def voucher(code_text: str):
     """Show a customer their voucher: offer, code, expiry, a big QR, and whether it is still good. Once it is
     redeemed, the page is the campaign's feedback form (POST sends or changes the answer)."""
@@ -109,9 +116,14 @@ def voucher(code_text: str):
             if error.code in ("already_answered", "feedback_final"):
                 db.session.rollback()
                 stored = feedback.feedback_of(found.id)
-                flash("This voucher has an answer already (sent from another window?). Here it is as it stands; "
-                      "you can still change it below." if error.code == "already_answered" else error.message, "error")
-                form = feedback_form(campaign, stored)
+                if error.code == "already_answered":  # keep what was typed; sending again replaces the answer
+                    flash("This voucher already has an answer (sent from another window?). What you typed is "
+                          "below: send it again to replace that answer.", "error")
+                    form.version.data = str(stored.version)
+                    form.submit.label.text = "Save my change"
+                else:
+                    flash(error.message, "error")
+                    form = feedback_form(campaign, stored)
             else:
                 put_errors_on(form, error.details.get("fields", {}))
                 if not error.details.get("fields"):
