@@ -17,7 +17,7 @@ from . import accounts, audiences, business, feedback, vouchers
 from .campaign import CampaignDesign, create_campaign, set_status
 from .customers import Contact, find_or_create, make_contact
 from .extensions import db
-from .models import Campaign, Customer, Purchase, Redemption, Voucher, utcnow
+from .models import Campaign, Customer, Feedback, Purchase, Redemption, Voucher, utcnow
 from .purchases import record_purchase
 from .redemption import Attempt, redeem
 
@@ -115,13 +115,15 @@ def seed(seed: int = 7, now: datetime | None = None) -> dict:
         story.at(story.moment(created, 9), story.design, plan, marketer)
     story.play()
     return {"users": len(users), "customers": _count(Customer), "vouchers": _count(Voucher),
-            "redemptions": _count(Redemption, Redemption.undone_at.is_(None)), "purchases": _count(Purchase)}
+            "redemptions": _count(Redemption, Redemption.undone_at.is_(None)), "purchases": _count(Purchase),
+            "answers": _count(Feedback)}
 
 
 def describe(summary: dict) -> str:
     """Return what seed() made and how to log in, for people."""
     lines = [f"Demo data: {summary['vouchers']} vouchers, {summary['redemptions']} redemptions, "
-             f"{summary['customers']} customers, {summary['purchases']} purchases.", "Demo log-ins:"]
+             f"{summary['customers']} customers, {summary['purchases']} purchases, {summary['answers']} feedback answers.",
+             "Demo log-ins:"]
     lines += [f"  {role:<8} {email}  password: {password}" for email, _, role, password in DEMO_USERS]
     return "\n".join(lines)
 

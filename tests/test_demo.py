@@ -55,7 +55,7 @@ def test_seed_demo_fills_an_empty_database_and_prints_what_it_made(demo):
     assert "owner@example.com" in result.output and "demo-espresso-crema" in result.output
     live = count(Redemption, Redemption.undone_at.is_(None))
     assert (f"Demo data: {count(Voucher)} vouchers, {live} redemptions, {count(Customer)} customers, "
-            f"{count(Purchase)} purchases.") in result.output
+            f"{count(Purchase)} purchases, {count(Feedback)} feedback answers.") in result.output
     # The café's size, give or take what the dice and the calendar do.
     assert 2000 <= count(Customer) <= 2400 and 3000 <= count(Voucher) <= 3600 and 900 <= live <= 1400
     assert 1300 <= count(Purchase) <= 2000 and count(AudienceAssignment) == 600
