@@ -319,7 +319,10 @@ def test_the_owner_view_and_the_csv_say_the_same(app, make_user, answered):
     detractors = owner.get(f"/dashboard/campaigns/{answered}/feedback?band=detractor").get_data(as_text=True)
     assert "3 answers from detractors" in detractors
     ranged = owner.get(f"/dashboard/campaigns/{answered}/feedback?from=2026-03-03").get_data(as_text=True)
-    assert "The figures are for the redemptions from 2026-03-03" in ranged and 'id="nps-value">—<' in ranged
+    assert "The figures follow these dates" in ranged and 'id="nps-value">—<' in ranged
+    wrong = owner.get(f"/dashboard/campaigns/{answered}/feedback?from=2026-02-30&q=crema")
+    assert wrong.status_code == 422 and "From: " in wrong.get_data(as_text=True)
+    assert 'id="answer-count">4 answers with' in wrong.get_data(as_text=True)  # the answers are still there
     literal = owner.get(f"/dashboard/campaigns/{answered}/feedback?q=%25").get_data(as_text=True)
     assert "0 answers with" in literal  # % is a character searched for, not a wildcard
     rows = owner.get(f"/dashboard/campaigns/{answered}/feedback.csv").get_data(as_text=True).strip().splitlines()

@@ -26,7 +26,7 @@ def _range():
     return metrics.read_range(request.args.get("from") or None, request.args.get("to") or None)
 
 
-def _range_error(error: DomainError) -> str:
+def range_error_text(error: DomainError) -> str:
     """Say what is wrong with the dates, in words."""
     fields = error.details.get("fields", {})
     names = {"from": "From", "to": "To"}
@@ -38,7 +38,7 @@ def _download_range():
     try:
         return _range()
     except DomainError as error:
-        abort(Response(_range_error(error) + "\n", status=status_of(error), mimetype="text/plain"))
+        abort(Response(range_error_text(error) + "\n", status=status_of(error), mimetype="text/plain"))
 
 
 def _csv(rows: list[list], filename: str) -> Response:
@@ -61,7 +61,7 @@ def index():
     try:
         since, until = _range()
     except DomainError as error:
-        return render_template("dashboard/index.html", error=_range_error(error), data=None, sort=sort,
+        return render_template("dashboard/index.html", error=range_error_text(error), data=None, sort=sort,
                                direction=direction, since=None, until=None), status_of(error)
     data = metrics.overview(since, until)
     return render_template("dashboard/index.html", data=data, rows=reports.sort_rows(data["rows"], sort, direction),
@@ -86,7 +86,7 @@ def campaign(campaign_id: int):
     try:
         since, until = _range()
     except DomainError as error:
-        return render_template("dashboard/campaign.html", error=_range_error(error), report=None, since=None,
+        return render_template("dashboard/campaign.html", error=range_error_text(error), report=None, since=None,
                                until=None, campaign=get_campaign(campaign_id)), status_of(error)
     report = metrics.campaign_report(campaign_id, since, until)
     series = report["series"]
@@ -131,7 +131,7 @@ def freebie_only(campaign_id: int):
     try:
         since, until = _range()
     except DomainError as error:
-        return render_template("dashboard/freebie_only.html", error=_range_error(error), since=None, until=None,
+        return render_template("dashboard/freebie_only.html", error=range_error_text(error), since=None, until=None,
                                campaign=get_campaign(campaign_id)), status_of(error)
     report = metrics.campaign_figures(campaign_id, since, until)
     customers = freebie_only_customers(campaign_id, since, until, FREEBIE_PAGE_SIZE, (page - 1) * FREEBIE_PAGE_SIZE)

@@ -4,11 +4,13 @@ from flask import Blueprint, Response, render_template, request
 
 from .. import codes, exports, inputs
 from ..campaign import get_campaign
+from ..errors import DomainError
 from ..feedback import band_of
 from ..metrics import feedback as said
 from ..metrics.report import band_json, read_range
 from . import reports
 from .access import requires
+from .dashboard import range_error_text
 from .public import business_page, feedback_form
 
 bp = Blueprint("feedbacks", __name__)
@@ -44,7 +46,10 @@ def answers(campaign_id: int):
     search = inputs.printable(request.args.get("q", ""), 200).strip()
     band = request.args.get("band") if request.args.get("band") in said.BAND_NAMES else None
     page = inputs.whole(request.args.get("page", "1"), "page", 1, 100_000)
-    since, until = read_range(request.args.get("from") or None, request.args.get("to") or None)
+    try:
+        since, until, range_error = *read_range(request.args.get("from") or None, request.args.get("to") or None), None
+    except DomainError as error:  # say what is wrong beside the dates, and show every answer meanwhile
+        since, until, range_error = None, None, range_error_text(error)
     figures = said.feedback_figures([campaign_id], since, until).get(campaign_id, said.empty())
     rows, total = said.answers(campaign_id, search, band, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     bands = _band_rows(figures["bands"])
@@ -63,7 +68,8 @@ def answers(campaign_id: int):
     return render_template("dashboard/feedback.html", campaign=campaign, figures=figures, bands=bands, rows=rows,
                            total=total, search=search, band=band, page=page, pages=max(1, -(-total // PAGE_SIZE)),
                            terms=said.top_terms(campaign_id), charts=charts, scores=scores, band_labels=BAND_LABELS,
-                           format_code=codes.format_code, since=since, until=until)
+                           format_code=codes.format_code, since=since, until=until,
+                           range_error=range_error), 422 if range_error else 200
 
 
 @bp.route("/dashboard/campaigns/<int:campaign_id>/feedback.csv")
