@@ -18,7 +18,6 @@ from .vouchers import find_voucher
 
 CHANGE_FOR = timedelta(days=1)  # an answer can be changed this long after it was first given, then it is final
 ANSWER_MAX = 2000  # characters in one open answer: a few paragraphs, never a pasted book
-SCORES = range(0, 11)
 BANDS = (("detractor", 0, 6), ("passive", 7, 8), ("promoter", 9, 10))  # METRICS.md "Feedback"
 
 

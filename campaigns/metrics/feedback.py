@@ -25,6 +25,7 @@ from ..feedback import BANDS
 from ..models import Customer, Feedback, Redemption, Voucher
 from .attribution import attributed
 from .figures import customers_of, live_redemptions
+from .stats import half_away
 
 BAND_NAMES = tuple(name for name, _, _ in BANDS)
 TERMS_FROM = 5000  # the newest answers the word count reads: enough to be sure, bounded in time
@@ -40,23 +41,13 @@ why will with would you your yours yourself
 
 
 def band_case():
-    """The SQL expression naming an answer's band."""
-    return case((Feedback.score >= 9, literal("promoter")), (Feedback.score >= 7, literal("passive")),
-                else_=literal("detractor"))
-
-
-def half_up(value: Fraction) -> int:
-    """Round to a whole number, halves away from zero."""
-    size = abs(value)
-    whole = size.numerator // size.denominator
-    if (size - whole) * 2 >= 1:
-        whole += 1
-    return -whole if value < 0 else whole
+    """The SQL expression naming an answer's band (from BANDS, as band_of does in Python)."""
+    return case(*((Feedback.score.between(low, high), literal(name)) for name, low, high in BANDS))
 
 
 def nps(promoters: int, detractors: int, answers: int) -> int | None:
     """Net Promoter Score: % of answers 9-10 minus % of answers 0-6, whole; None without answers."""
-    return half_up(Fraction(100 * (promoters - detractors), answers)) if answers else None
+    return half_away(Fraction(100 * (promoters - detractors), answers)) if answers else None
 
 
 def feedback_figures(campaign_ids=None, since: date | None = None, until: date | None = None, found=None,

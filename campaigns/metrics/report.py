@@ -20,6 +20,7 @@ from .feedback import BAND_NAMES, feedback_figures
 from .feedback import empty as no_feedback
 from .figures import figures
 from .holdout import holdout
+from .stats import half_away
 from .series import cohorts, conversion_by_day, payback_dates, profit_by_day
 
 # Below this many redeeming customers a chart would pretend: pages show the counts only.
@@ -133,13 +134,7 @@ def _segment_order(item) -> tuple:
 
 def cents(amount: Fraction | int | None) -> int | None:
     """Round exact cents to whole cents, halves away from zero (the accountant's rounding)."""
-    if amount is None:
-        return None
-    size = abs(Fraction(amount))
-    whole = size.numerator // size.denominator
-    if (size - whole) * 2 >= 1:
-        whole += 1
-    return -whole if amount < 0 else whole
+    return None if amount is None else half_away(amount)
 
 
 def _number(value):

@@ -1,8 +1,18 @@
 """Interval arithmetic for the holdout test: Wilson score intervals, Newcombe's interval for a difference of two
 proportions (his method 10), and the sample size at which an observed difference would become significant."""
+from fractions import Fraction
 from math import ceil, sqrt
 
 Z95 = 1.959963984540054  # the two-sided 95% point of the standard normal
+
+
+def half_away(value: Fraction | int) -> int:
+    """Round an exact number to a whole one, halves away from zero (the accountant's rounding)."""
+    size = abs(Fraction(value))
+    whole = size.numerator // size.denominator
+    if (size - whole) * 2 >= 1:
+        whole += 1
+    return -whole if value < 0 else whole
 
 
 def wilson(successes: int, size: int, z: float = Z95) -> tuple[float, float]:

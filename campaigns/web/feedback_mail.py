@@ -30,13 +30,9 @@ def feedback_letter(invite: feedback_invites.Invite, business: str) -> Letter:
 def send_feedback_invites(app: Flask, now: datetime | None = None) -> tuple[int, int]:
     """Claim the due invites, commit, then renew each claim and send it; return (sent, failed). Safe in any number
     of processes, however slow the mail server."""
-    with app.app_context():
-        try:
-            invites = feedback_invites.claim_due(now)
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            raise
+    with app.app_context():  # its own session, removed (and rolled back if need be) when the context ends
+        invites = feedback_invites.claim_due(now)
+        db.session.commit()
         business = get_settings().business_name
         done = 0
         for invite in invites:
@@ -48,7 +44,6 @@ def send_feedback_invites(app: Flask, now: datetime | None = None) -> tuple[int,
                 feedback_invites.sent(invite.invite_id, now)
                 db.session.commit()
                 done += 1
-        db.session.remove()
     return done, len(invites) - done
 
 

@@ -31,6 +31,12 @@ def preview(campaign_id: int):
                            **business_page())
 
 
+def _selection() -> tuple[str, str | None]:
+    """The answers asked for: the ?q= words (made safe, at most 200 characters) and the ?band= (None: every band)."""
+    band = request.args.get("band")
+    return inputs.printable(request.args.get("q", ""), 200).strip(), band if band in said.BAND_NAMES else None
+
+
 def _band_rows(bands: dict) -> list[dict]:
     written = band_json(bands)
     return [{"band": name, "label": BAND_LABELS[name], **written[name],
@@ -43,8 +49,7 @@ def _band_rows(bands: dict) -> list[dict]:
 def answers(campaign_id: int):
     """NPS with its count, conversion by band, top words and phrases, and the answers, newest first."""
     campaign = get_campaign(campaign_id)
-    search = inputs.printable(request.args.get("q", ""), 200).strip()
-    band = request.args.get("band") if request.args.get("band") in said.BAND_NAMES else None
+    search, band = _selection()
     page = inputs.whole(request.args.get("page", "1"), "page", 1, 100_000)
     try:
         since, until, range_error = *read_range(request.args.get("from") or None, request.args.get("to") or None), None
@@ -77,8 +82,7 @@ def answers(campaign_id: int):
 def answers_csv(campaign_id: int):
     """Every answer of a campaign (or those the search and band select) as CSV, newest first."""
     get_campaign(campaign_id)
-    search = inputs.printable(request.args.get("q", ""), 200).strip()
-    band = request.args.get("band") if request.args.get("band") in said.BAND_NAMES else None
+    search, band = _selection()
     rows, _ = said.answers(campaign_id, search, band, limit=None)
     body = exports.csv_text(list(CSV_COLUMNS), (
         [given.created_at.isoformat(), given.updated_at.isoformat() if given.version > 1 else "",

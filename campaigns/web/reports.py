@@ -73,7 +73,7 @@ def nps_text(nps: int | None) -> str:
     """An NPS with its sign (+40, −12, 0), or a dash without answers."""
     if nps is None:
         return "—"
-    return f"+{nps}" if nps > 0 else (f"\u2212{-nps}" if nps < 0 else "0")
+    return ("+" if nps > 0 else MINUS if nps < 0 else "") + str(abs(nps))
 
 
 def payback_text(payback_date: date | None, payback_days: int | None) -> str:
