@@ -18,9 +18,10 @@ def create_app(config: dict | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted)
 
-    from campaigns import cli, models  # noqa: F401  (models registers the tables)
+    from campaigns import cli
     from campaigns.extensions import csrf, db, limiter, login_manager, mail, migrate, sqlite_transactions
-    from campaigns.web import access, errors, register_blueprints, transaction
+    from campaigns.web import access, register_blueprints, transaction
+    from campaigns.web import error_responses as errors
     from campaigns.web.api import bp as api_bp
     from campaigns.web.auth import redirect_to_setup
     from campaigns.web.layout import init_app as init_layout

@@ -22,8 +22,8 @@ def _answer(row, code):
 def create_app_with_bare() -> Flask:
     """Return the real app plus POST /api/v1/bench-bare: token-checked, one UPDATE, nothing else."""
     from app import create_app
-    from campaigns.web.access import requires
     from campaigns.extensions import db
+    from campaigns.web.access import requires
 
     app = create_app()
 

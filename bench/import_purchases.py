@@ -20,8 +20,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from campaigns import purchase_imports
 from campaigns.extensions import db
+from campaigns.sales import import_files, import_mapping, import_runs
 
 from .common import bench_app, fresh_database
 
@@ -53,11 +53,11 @@ def generate(rows: int, seed: int = 17) -> bytes:
 def time_importer(data: bytes) -> tuple[float, dict]:
     """Import the file through the app's importer, a commit per chunk; return seconds and the final progress."""
     started = time.perf_counter()
-    record = purchase_imports.upload("bench.csv", data, None)
-    purchase_imports.confirm_proposed(record)
+    record = import_files.upload("bench.csv", data, None)
+    import_mapping.confirm_proposed(record)
     db.session.commit()
-    progress = purchase_imports.progress(record)
-    for progress in purchase_imports.run_all(record):
+    progress = import_runs.progress(record)
+    for progress in import_runs.run_all(record):
         db.session.commit()
     return time.perf_counter() - started, progress
 

@@ -6,16 +6,16 @@ Usage:
 Goal (issue 3): the service within 2x of the bare insert; the PDF under 5 s here.
 """
 import argparse
-from decimal import Decimal
 import statistics
 import time
 from datetime import UTC, datetime
+from decimal import Decimal
 
-from campaigns import campaign as campaigns
-from campaigns import codes, sheets
 from campaigns.extensions import db
-from campaigns.vouchers import issue_batch, vouchers_of
-from campaigns.web.urls import voucher_url
+from campaigns.giving import codes, sheets
+from campaigns.giving import designs as campaigns
+from campaigns.giving.vouchers import issue_batch, vouchers_of
+from campaigns.links import voucher_url
 
 from .common import bench_app, fresh_database
 

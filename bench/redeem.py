@@ -11,7 +11,6 @@ rounds and the ratio is the median of each round's ratio, so a noisy moment on a
 decide it.
 """
 import argparse
-from decimal import Decimal
 import json
 import os
 import socket
@@ -20,12 +19,13 @@ import sys
 import tempfile
 import time
 import urllib.request
+from decimal import Decimal
 from statistics import median
 
-from campaigns import business, tokens
-from campaigns import campaign as campaigns
+from campaigns.accounts import business, tokens
 from campaigns.extensions import db
-from campaigns.vouchers import issue_batch
+from campaigns.giving import designs as campaigns
+from campaigns.giving.vouchers import issue_batch
 
 from .common import bench_app, fresh_database
 

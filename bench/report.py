@@ -12,7 +12,7 @@ The data is drawn from a fixed seed, so both databases hold the same rows: 20 ca
 vouchers redeemed (some at a location, about 15% anonymous, 1% undone), purchases mostly by the 40% of
 redeemers who come back, 2% refunds naming their original, 0.5% voided. Rows go in set-based (one executemany
 on SQLite, COPY on PostgreSQL, then VACUUM ANALYZE as autovacuum would). The page data is timed through
-`campaigns.metrics.report` (overview() and campaign_report() of the campaign with the most redemptions); the bare
+`campaigns.reports.assemble` (overview() and campaign_report() of the campaign with the most redemptions); the bare
 query ranks every purchase's redemptions once and sums revenue, purchases and converted customers per campaign.
 """
 import argparse
@@ -243,7 +243,7 @@ def load(url: str, scale: float, seed: int) -> None:
 
 def page_functions(campaign_id: int):
     """The functions that make each page's data: the overview's and one campaign report's."""
-    from campaigns.metrics import report  # noqa: PLC0415  (imported once the app exists)
+    from campaigns.reports import assemble as report
     return (("report.overview()", report.overview),
             (f"report.campaign_report({campaign_id})", lambda: report.campaign_report(campaign_id)))
 

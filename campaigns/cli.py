@@ -3,10 +3,14 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from . import accounts, demo, imports, purchase_imports, tokens
-from .errors import DomainError
-from .extensions import db
-from .models import ROLES
+from campaigns import demo
+from campaigns.accounts import tokens
+from campaigns.accounts import users as accounts
+from campaigns.core.errors import DomainError
+from campaigns.extensions import db
+from campaigns.models import ROLES
+from campaigns.sales import import_files, import_mapping, import_runs
+from campaigns.sales import pos as imports
 
 
 def _fail(error: DomainError):
@@ -75,14 +79,14 @@ SHORT_SOURCES = {"square": "square_transactions", "shopify": "shopify_orders"}
 def import_purchases_command(file, source: str | None):
     """Import purchases (or Square's customer directory) from a point-of-sale CSV file, in chunks."""
     try:
-        record = purchase_imports.upload(file.name, file.read(), None)
-        purchase_imports.confirm_proposed(record, _chosen_source(source, record.source))
+        record = import_files.upload(file.name, file.read(), None)
+        import_mapping.confirm_proposed(record, _chosen_source(source, record.source))
     except DomainError as error:
         db.session.rollback()
         raise click.ClickException(" ".join(error.details.get("fields", {}).values()) or error.message) from None
     db.session.commit()
     click.echo(f"Importing {record.total_rows:,} rows of {record.filename} as {imports.SOURCES[record.source]}.")
-    for progress in purchase_imports.run_all(record):
+    for progress in import_runs.run_all(record):
         db.session.commit()
         click.echo(f"  {progress['done_rows']:,} / {progress['total_rows']:,} rows: {progress['created']:,} added, "
                    f"{progress['duplicates']:,} already there, {progress['failed']:,} refused")

@@ -13,13 +13,17 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from . import accounts, audiences, business, feedback, vouchers
-from .campaign import CampaignDesign, create_campaign, set_status
-from .customers import Contact, find_or_create, make_contact
-from .extensions import db
-from .models import Campaign, Customer, Feedback, Purchase, Redemption, Voucher, utcnow
-from .purchases import record_purchase
-from .redemption import Attempt, redeem
+from campaigns.accounts import business
+from campaigns.accounts import users as accounts
+from campaigns.contacts.contact import Contact, make_contact
+from campaigns.contacts.matching import find_or_create
+from campaigns.desk.redemption import Attempt, redeem
+from campaigns.extensions import db
+from campaigns.feedback import answers as feedback
+from campaigns.giving import audiences, vouchers
+from campaigns.giving.designs import CampaignDesign, create_campaign, set_status
+from campaigns.models import Campaign, Customer, Feedback, Purchase, Redemption, Voucher, utcnow
+from campaigns.sales.ledger import record_purchase
 
 DEMO_USERS = (
     ("owner@example.com", "Olivia Owner", "owner", "demo-espresso-crema"),

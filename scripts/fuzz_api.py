@@ -28,8 +28,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
-from campaigns import campaign, tokens, vouchers  # noqa: E402
+from campaigns.accounts import tokens  # noqa: E402
 from campaigns.extensions import db  # noqa: E402
+from campaigns.giving import designs as campaign  # noqa: E402
+from campaigns.giving import vouchers
 
 CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,"
           "response_schema_conformance,negative_data_rejection,positive_data_acceptance,unsupported_method,"

@@ -12,12 +12,14 @@ from sqlalchemy import create_engine, make_url, text
 from werkzeug.serving import make_server
 
 from app import create_app
-from campaigns import accounts, redemption, tokens
-from campaigns.customers import make_contact
+from campaigns.accounts import tokens
+from campaigns.accounts import users as accounts
+from campaigns.contacts.contact import make_contact
+from campaigns.desk import redemption
 from campaigns.extensions import db
+from campaigns.giving.vouchers import issue_batch
 from campaigns.models import Campaign
-from campaigns.purchases import record_purchase
-from campaigns.vouchers import issue_batch
+from campaigns.sales.ledger import record_purchase
 from tests.designs import design
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
@@ -220,7 +222,7 @@ def browser_type_launch_args():
 @pytest.fixture
 def make_campaign(app):
     """Create and commit a campaign through the service: make_campaign(**fields) returns its id."""
-    from campaigns import campaign as campaigns
+    from campaigns.giving import designs as campaigns
 
     def make(**fields) -> int:
         payload = {"name": "Free latte", "offer": "One free latte", "unit_cost": "0.85"}

@@ -1,5 +1,5 @@
 """Campaign designs for tests, written the API's way (money as text) and read by the API's own parser."""
-from campaigns import campaign as campaigns
+from campaigns.giving import designs as campaigns
 from campaigns.web.payloads import campaign_changes, new_campaign_design
 
 

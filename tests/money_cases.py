@@ -1,4 +1,4 @@
-"""The table of typed amounts that the server (campaigns/money.py) and the browser (static/js/money.js) must read
+"""The table of typed amounts that the server (campaigns/core/money.py) and the browser (static/js/money.js) must read
 alike: (typed, locale, currency, places, the amount read or None for a refusal, a part of the refusal's message)."""
 from decimal import Decimal
 

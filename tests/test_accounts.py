@@ -1,10 +1,10 @@
 """User accounts at the service level: one rule per test, asserting the error code."""
 import pytest
 
-from campaigns import accounts
-from campaigns.errors import AccountError, ValidationError
+from campaigns.accounts import users as accounts
+from campaigns.core.errors import AccountError, ValidationError
 from campaigns.models import User
-from campaigns.web.errors import status_of
+from campaigns.web.error_responses import status_of
 
 
 def test_create_user_normalises_email_and_hashes_password(ctx):

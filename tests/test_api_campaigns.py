@@ -1,7 +1,7 @@
 """The campaigns API (API.md): create, list, read, change, and make vouchers."""
 import pytest
 
-from campaigns import codes
+from campaigns.giving import codes
 
 
 @pytest.fixture

@@ -4,12 +4,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from campaigns import business
-from campaigns.customers import find_or_create, make_contact
+from campaigns.accounts import business
+from campaigns.contacts.contact import make_contact
+from campaigns.contacts.matching import find_or_create
+from campaigns.desk.redemption import Attempt, redeem
 from campaigns.extensions import db
+from campaigns.giving.vouchers import issue_batch
 from campaigns.models import Campaign, Purchase
-from campaigns.redemption import Attempt, redeem
-from campaigns.vouchers import issue_batch
+from campaigns.sales import ledger
 from campaigns.web import api_purchases
 
 SOON = (datetime.now(UTC) + timedelta(hours=1)).replace(microsecond=0)
@@ -148,8 +150,8 @@ def test_a_body_that_is_not_an_object_is_invalid_json(post):
 def test_a_batch_stores_exactly_its_good_rows_in_one_call(app, post, monkeypatch):
     assert post(sale("OLD-1", "3.00")).status_code == 201
     calls = []
-    real = api_purchases.store_purchases
-    monkeypatch.setattr(api_purchases, "store_purchases", lambda rows, **kw: calls.append(len(rows)) or real(rows, **kw))
+    real = ledger.store_purchases
+    monkeypatch.setattr(ledger, "store_purchases", lambda rows, **kw: calls.append(len(rows)) or real(rows, **kw))
     rows = [sale("B-1"), sale("B-2", "abc"), {"amount": "1.00", "occurred_at": AT}, sale("B-3", "7.00"),
             sale("OLD-1", "3.00"), sale("OLD-1", "4.00"), sale("B-4", voucher_code="0000000000000"),
             sale("B-5", customer={"email": "b@example.com"}), sale("B-1")]

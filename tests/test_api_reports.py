@@ -2,7 +2,7 @@
 and the date range. The figures themselves are checked by hand in tests/test_report_golden.py."""
 import pytest
 
-from campaigns.metrics.report import FIGURE_KEYS, HOLDOUT_KEYS
+from campaigns.reports.assemble import FIGURE_KEYS, HOLDOUT_KEYS
 
 
 @pytest.fixture

@@ -1,24 +1,32 @@
 """Attribution at the service level, one rule per test (METRICS.md "attributed purchase", "refund", `revenue`).
 
 Everything is made through the services: vouchers issued, redeemed (or undone) at the desk, purchases recorded,
-refunded and voided. Attribution is read back at once from campaigns.metrics.attribution.
+refunded and voided. Attribution is read back at once from campaigns.reports.attribution.
 """
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text
 
-from campaigns import campaign as campaigns
-from campaigns import money, redemption, undo
-from campaigns.accounts import create_user
-from campaigns.business import get_settings
-from campaigns.customers import find_or_create, make_contact
+from campaigns.accounts.business import get_settings
+from campaigns.accounts.users import create_user
+from campaigns.contacts.contact import make_contact
+from campaigns.contacts.matching import find_or_create
+from campaigns.core import money
+from campaigns.desk import redemption, undo
 from campaigns.extensions import db
-from campaigns.metrics.attribution import (attributed, campaign_of, campaign_revenue, customer_revenue,
-                                           revenue_by_campaign)
+from campaigns.giving import designs as campaigns
+from campaigns.giving.vouchers import attach_customer, issue_batch
 from campaigns.models import Purchase, Voucher
-from campaigns.purchases import record_purchase, refund_purchase, void_purchase
-from campaigns.vouchers import attach_customer, issue_batch
+from campaigns.reports.attribution import (
+    attributed,
+    campaign_of,
+    campaign_revenue,
+    customer_revenue,
+    revenue_by_campaign,
+)
+from campaigns.sales.corrections import refund_purchase, void_purchase
+from campaigns.sales.ledger import record_purchase
 from tests.conftest import log_in
 from tests.designs import change, design
 
@@ -334,7 +342,7 @@ def test_the_campaign_pages_show_attributed_revenue_straight_after_a_write(app, 
 
 
 def test_the_purchases_list_names_the_campaign_each_sale_counts_towards(shop):
-    from campaigns.purchases import recent_purchases
+    from campaigns.sales.listing import recent_purchases
     latte = shop.campaign()
     shop.redeem(latte, R)
     counted, stray = shop.buy(R + DAY), shop.buy(R - DAY)

@@ -6,7 +6,7 @@ in random ARRIVAL order whose own times sit on a 12-hour grid (so ties and windo
 nudged by +-1 microsecond or +1 second now and then. Events: redemptions (identified or anonymous, of a fresh or
 an undone voucher), purchases (some naming a voucher), refunds (up to what is left of the original), undone
 redemptions, voided purchases and refunds, changed windows, customers attached to anonymous vouchers, and checks.
-At every check, and at the end, the SQL of campaigns.metrics.attribution must agree with `reference()` below:
+At every check, and at the end, the SQL of campaigns.reports.attribution must agree with `reference()` below:
 plain loops over what the test itself wrote down, read straight from METRICS.md ("attributed purchase",
 "refund", `revenue`, `converted_customers`). Nothing here commits: each example ends by rolling back.
 """
@@ -17,15 +17,17 @@ from hypothesis import HealthCheck, Phase, example, given, note, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from campaigns import campaign as campaigns
-from campaigns import redemption, undo
-from campaigns.accounts import create_user
-from campaigns.customers import find_or_create, make_contact
+from campaigns.accounts.users import create_user
+from campaigns.contacts.contact import make_contact
+from campaigns.contacts.matching import find_or_create
+from campaigns.desk import redemption, undo
 from campaigns.extensions import db
-from campaigns.metrics.attribution import campaign_of, campaign_revenue, customer_revenue, revenue_by_campaign
+from campaigns.giving import designs as campaigns
+from campaigns.giving.vouchers import attach_customer, issue_batch
 from campaigns.models import Campaign, Purchase, Voucher
-from campaigns.purchases import record_purchase, refund_purchase, void_purchase
-from campaigns.vouchers import attach_customer, issue_batch
+from campaigns.reports.attribution import campaign_of, campaign_revenue, customer_revenue, revenue_by_campaign
+from campaigns.sales.corrections import refund_purchase, void_purchase
+from campaigns.sales.ledger import record_purchase
 from tests.designs import change, design
 
 # 06:59:59.999999 puts a whole second one microsecond away; 8 March 2026 is the US change to summer time.

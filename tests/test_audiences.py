@@ -5,13 +5,14 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from campaigns import audiences
-from campaigns import campaign as campaigns
-from campaigns.customers import find_or_create, make_contact
-from campaigns.errors import ValidationError
+from campaigns.contacts.contact import make_contact
+from campaigns.contacts.matching import find_or_create
+from campaigns.core.errors import ValidationError
 from campaigns.extensions import db
+from campaigns.giving import audiences
+from campaigns.giving import designs as campaigns
+from campaigns.giving.vouchers import VoucherError
 from campaigns.models import AudienceAssignment, Customer, Voucher
-from campaigns.vouchers import VoucherError
 from tests.designs import design
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)

@@ -3,10 +3,10 @@ import json
 
 from sqlalchemy import func, select
 
-from campaigns import codes
 from campaigns.extensions import db
+from campaigns.giving import codes
+from campaigns.giving.vouchers import issue_batch
 from campaigns.models import Campaign, Customer, Voucher
-from campaigns.vouchers import issue_batch
 from tests.conftest import csrf_from, log_in
 
 GOOD = {"name": "Free latte", "kind": "sample", "offer": "One free latte", "unit_cost": "0.85", "retail_value": "4.50",

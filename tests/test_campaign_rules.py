@@ -3,13 +3,13 @@ from datetime import date
 
 import pytest
 
-from campaigns import campaign as campaigns
-from campaigns.errors import ValidationError
+from campaigns.core.errors import ValidationError
 from campaigns.extensions import db
-from campaigns.metrics.spend import budget
-from campaigns.vouchers import issue_batch
+from campaigns.giving import designs as campaigns
+from campaigns.giving.vouchers import issue_batch
+from campaigns.reports.spend import budget
 from campaigns.web.payloads import campaign_changes
-from tests.designs import design, change
+from tests.designs import change, design
 
 BASE = {"name": "Free latte", "unit_cost": "0.85"}
 

@@ -10,10 +10,11 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from app import create_app
-from campaigns import codes
-from campaigns.business import get_settings
-from campaigns.customers import find_or_create, make_contact
+from campaigns.accounts.business import get_settings
+from campaigns.contacts.contact import make_contact
+from campaigns.contacts.matching import find_or_create
 from campaigns.extensions import db
+from campaigns.giving import codes
 from campaigns.models import Campaign, Customer, Voucher
 from tests.conftest import app_config, csrf_from
 
@@ -161,7 +162,7 @@ def test_the_mail_server_being_down_changes_nothing_on_the_page(app, smtp, claim
     claim(app, claim_url, email="ana@example.com")
     up = claim(app, claim_url, ip="10.9.9.9", email="ana@example.com")
     smtp.stop()
-    with caplog.at_level(logging.ERROR, logger="campaigns.web.mail"):
+    with caplog.at_level(logging.ERROR, logger="campaigns.mail.sending"):
         down = claim(app, claim_url, ip="10.9.9.8", email="ana@example.com")
         new = claim(app, claim_url, ip="10.9.9.7", email="eva@example.com")
     assert down.status_code == up.status_code == 200 and down.get_data() == up.get_data()

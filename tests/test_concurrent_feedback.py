@@ -3,11 +3,11 @@ processes on PostgreSQL."""
 from datetime import UTC, datetime, timedelta
 
 from app import create_app
-from campaigns import campaign as campaigns
-from campaigns import redemption
-from campaigns.customers import make_contact
+from campaigns.contacts.contact import make_contact
+from campaigns.desk import redemption
 from campaigns.extensions import db
-from campaigns.vouchers import issue_batch
+from campaigns.giving import designs as campaigns
+from campaigns.giving.vouchers import issue_batch
 from tests.conftest import app_config
 from tests.designs import design
 from tests.test_concurrent_issuing import PROCESSES, THREADS, _race, _scalar

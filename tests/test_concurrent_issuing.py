@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from app import create_app
-from campaigns import campaign as campaigns
 from campaigns.extensions import db
-from tests.designs import design
+from campaigns.giving import designs as campaigns
 from tests.conftest import app_config
+from tests.designs import design
 from tests.workers import run_in_threads
 
 PROCESSES, THREADS = 2, 8

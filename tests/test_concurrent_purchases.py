@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 from app import create_app
-from campaigns import business, tokens
+from campaigns.accounts import business, tokens
 from campaigns.extensions import db
 from campaigns.web.api_purchases import BATCH_MAX
 from tests.conftest import app_config

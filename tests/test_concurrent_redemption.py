@@ -2,13 +2,13 @@
 from sqlalchemy import text
 
 from app import create_app
-from campaigns import business
-from campaigns import campaign as campaigns
-from campaigns.accounts import create_user
+from campaigns.accounts import business
+from campaigns.accounts.users import create_user
 from campaigns.extensions import db
-from campaigns.vouchers import issue_batch
-from tests.designs import design
+from campaigns.giving import designs as campaigns
+from campaigns.giving.vouchers import issue_batch
 from tests.conftest import app_config
+from tests.designs import design
 from tests.test_concurrent_issuing import PROCESSES, THREADS, _race, _scalar
 
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 
 from app import create_app
-from campaigns import accounts
+from campaigns.accounts import users as accounts
 from campaigns.config import ConfigError, load_config
 from campaigns.extensions import db
 from tests.conftest import PASSWORD, app_config, csrf_from

@@ -9,13 +9,14 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from campaigns import business, qr
-from campaigns.campaign import new_claim_slug
-from campaigns.codes import ALPHABET
-from campaigns.errors import ValidationError
+from campaigns.accounts import business
+from campaigns.core.errors import ValidationError
 from campaigns.extensions import db
+from campaigns.giving import qr
+from campaigns.giving.codes import ALPHABET
+from campaigns.giving.designs import new_claim_slug
+from campaigns.giving.vouchers import issue_batch
 from campaigns.models import BusinessSettings, Campaign, Voucher
-from campaigns.vouchers import issue_batch
 from tests.conftest import csrf_from, log_in
 
 PNG = qr.png("https://example.com/logo")

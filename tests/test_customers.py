@@ -1,8 +1,9 @@
 """Customers are matched by e-mail first, then phone, with what was missing filled in (API.md)."""
 import pytest
 
-from campaigns import customers
-from campaigns.errors import ValidationError
+from campaigns.contacts import contact as customers
+from campaigns.contacts.matching import find_or_create
+from campaigns.core.errors import ValidationError
 from campaigns.models import Customer
 from campaigns.web.payloads import parse_contact
 
@@ -31,10 +32,10 @@ def test_the_apis_customer_object_names_the_bad_field(ctx, payload, field):
 
 
 def test_matching_prefers_email_then_phone_and_fills_in(ctx):
-    by_phone = customers.find_or_create(customers.make_contact(phone="+351912345678"))
-    same = customers.find_or_create(customers.make_contact("rui@example.com", "+351 912 345 678"))
+    by_phone = find_or_create(customers.make_contact(phone="+351912345678"))
+    same = find_or_create(customers.make_contact("rui@example.com", "+351 912 345 678"))
     assert same.id == by_phone.id and same.email == "rui@example.com"
-    again = customers.find_or_create(customers.make_contact("RUI@example.com"))
+    again = find_or_create(customers.make_contact("RUI@example.com"))
     assert again.id == by_phone.id
-    other = customers.find_or_create(customers.make_contact("eva@example.com"))
+    other = find_or_create(customers.make_contact("eva@example.com"))
     assert other.id != by_phone.id and isinstance(other, Customer)

@@ -8,10 +8,20 @@ import pytest
 from sqlalchemy import func, select
 
 from app import create_app
-from campaigns.business import business_zone
+from campaigns.accounts.business import business_zone
 from campaigns.extensions import db
-from campaigns.models import (AudienceAssignment, AuditEntry, Campaign, Customer, Feedback, Purchase, Redemption,
-                              User, Voucher, utcnow)
+from campaigns.models import (
+    AudienceAssignment,
+    AuditEntry,
+    Campaign,
+    Customer,
+    Feedback,
+    Purchase,
+    Redemption,
+    User,
+    Voucher,
+    utcnow,
+)
 from tests.conftest import _pg_copy, app_config, csrf_from
 
 
@@ -70,7 +80,7 @@ def test_seed_demo_fills_an_empty_database_and_prints_what_it_made(demo):
 def test_demo_feedback_says_what_happy_sample_takers_do(demo):
     """The demo's answers split into bands whose conversion differs as a real shop's would: promoters bought
     more often than detractors (each band with enough customers to tell)."""
-    from campaigns.metrics.feedback import feedback_figures
+    from campaigns.reports.feedback_figures import feedback_figures
 
     latte = db.session.scalar(select(Campaign).where(Campaign.name == "Free latte for new neighbours"))
     figures = feedback_figures([latte.id])[latte.id]

@@ -2,10 +2,11 @@
 import pytest
 from sqlalchemy import func, select
 
-from campaigns import business, codes
+from campaigns.accounts import business
 from campaigns.extensions import db
+from campaigns.giving import codes
+from campaigns.giving.vouchers import issue_batch
 from campaigns.models import AuditEntry, Campaign, Location, Purchase, Redemption, Voucher
-from campaigns.vouchers import issue_batch
 from tests.conftest import csrf_from, log_in
 
 

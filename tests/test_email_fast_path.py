@@ -1,9 +1,10 @@
 """The everyday-address shortcut of normalise_email agrees with email_validator on every address it takes."""
 import pytest
 from email_validator import EmailNotValidError, validate_email
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from campaigns.accounts import _plain_email
+from campaigns.core.addresses import _plain_email
 
 ATOM = st.text(alphabet="abcXYZ019_%+-.!#", min_size=0, max_size=12)
 LABEL = st.text(alphabet="abcxyzKN09-", min_size=0, max_size=10)

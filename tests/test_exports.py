@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import update
 from werkzeug.http import parse_options_header
 
-from campaigns.exports import attachment, csv_text, safe_cell
+from campaigns.core.exports import attachment, csv_text, safe_cell
 from campaigns.extensions import db
+from campaigns.giving.vouchers import issue_batch
 from campaigns.models import Campaign, Voucher
-from campaigns.vouchers import issue_batch
 from tests.conftest import log_in
 
 FORMULAS = ["=1+1", "+1", "-1", "@SUM(A1:A9)", "\tx", "\rx", '=HYPERLINK("http://evil.example","click")']

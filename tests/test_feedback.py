@@ -7,14 +7,16 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from campaigns import feedback, redemption
-from campaigns.customers import make_contact
-from campaigns.errors import ValidationError
+from campaigns.contacts.contact import make_contact
+from campaigns.core.errors import ValidationError
+from campaigns.desk import redemption
 from campaigns.extensions import db
-from campaigns.metrics.feedback import nps, top_terms
+from campaigns.feedback import answers as feedback
+from campaigns.giving.vouchers import issue_batch
 from campaigns.models import Campaign, Customer, Feedback, Voucher
-from campaigns.purchases import record_purchase, refund_purchase
-from campaigns.vouchers import issue_batch
+from campaigns.reports.feedback_figures import nps, top_terms
+from campaigns.sales.corrections import refund_purchase
+from campaigns.sales.ledger import record_purchase
 from tests.conftest import csrf_from, log_in
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -159,8 +161,8 @@ def _voucher_in(app, campaign_id: int) -> int:
 
 
 def test_an_undone_redemption_closes_the_form(app, client, latte_id, make_user):
+    from campaigns.desk.undo import undo
     from campaigns.models import Redemption, User
-    from campaigns.undo import undo
 
     code = _voucher(app, latte_id, "ana@example.com", when=datetime.now(UTC) - timedelta(minutes=5))
     owner = make_user("owner")
@@ -266,8 +268,8 @@ def answered(app, latte_id, make_campaign, make_user):
     _give(app, codes["ben"], 9, "Lovely crema after all", version=1, now=later + timedelta(hours=1))
     staff = make_user("owner")
     with app.app_context():
+        from campaigns.desk.undo import undo
         from campaigns.models import Redemption, User
-        from campaigns.undo import undo
 
         ivy = db.session.scalar(select(Redemption).join(Voucher).where(Voucher.code == codes["ivy"]))
         undo(ivy.id, db.session.scalar(select(User).where(User.email == staff.email)), "wrong card",

@@ -8,12 +8,14 @@ import pytest
 from sqlalchemy import select
 
 from app import create_app
-from campaigns import feedback, redemption
-from campaigns.customers import make_contact
+from campaigns.contacts.contact import make_contact
+from campaigns.desk import redemption
 from campaigns.extensions import db
+from campaigns.feedback import answers as feedback
+from campaigns.giving.vouchers import issue_batch
+from campaigns.mail.feedback_invites import send_feedback_invites
 from campaigns.models import Campaign, FeedbackInvite
-from campaigns.vouchers import issue_batch
-from campaigns.web.feedback_mail import send_feedback_invites
+
 # The app sending real mail to a real SMTP server on a loopback port, as the claim page's tests use it.
 from tests.test_claim_page import app, smtp  # noqa: F401  (fixtures)
 
@@ -87,7 +89,7 @@ def test_a_failed_send_is_tried_again_later_at_most_three_times(app, smtp, tasti
 
 def test_a_serving_app_sends_what_is_due_by_itself(database_url, smtp):
     """The timer `make run` relies on: started by the first request, it finds the due e-mail and sends it."""
-    from campaigns import campaign as campaigns
+    from campaigns.giving import designs as campaigns
     from tests.conftest import app_config
     from tests.designs import design
 
@@ -119,7 +121,7 @@ def test_a_serving_app_sends_what_is_due_by_itself(database_url, smtp):
 def test_a_sender_slower_than_the_retry_time_never_sends_what_another_took_over(app, smtp, tasting):
     """Sender A claims Ana's e-mail and stalls; 16 minutes on, sender B takes it over as a failed try. A's renewal
     before sending then fails, so the e-mail goes out once, from B."""
-    from campaigns import feedback_invites
+    from campaigns.feedback import invites as feedback_invites
 
     due = REDEEMED + timedelta(hours=2)
     with app.app_context():

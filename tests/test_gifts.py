@@ -7,17 +7,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from campaigns import audiences, vouchers
-from campaigns.accounts import create_user
-from campaigns import campaign as campaigns
-from campaigns.customers import find_or_create, make_contact
-from campaigns.errors import DomainError
+from campaigns.accounts.users import create_user
+from campaigns.contacts.contact import make_contact
+from campaigns.contacts.matching import find_or_create
+from campaigns.core.errors import DomainError
+from campaigns.desk.redemption import Attempt, RedemptionError, redeem
+from campaigns.desk.undo import undo
 from campaigns.extensions import db
-from campaigns.gifts import over_gift_limit, unreturned_gifts
+from campaigns.giving import audiences, vouchers
+from campaigns.giving import designs as campaigns
+from campaigns.giving.gifts import over_gift_limit, unreturned_gifts
 from campaigns.models import AudienceAssignment, Campaign, Customer, Redemption, Voucher
-from campaigns.purchases import record_purchase, void_purchase
-from campaigns.redemption import Attempt, RedemptionError, redeem
-from campaigns.undo import undo
+from campaigns.sales.corrections import void_purchase
+from campaigns.sales.ledger import record_purchase
 from tests.conftest import csrf_from, log_in
 from tests.designs import design
 

@@ -5,9 +5,11 @@ import json
 import pytest
 from sqlalchemy import select
 
-from campaigns import campaign as campaigns
-from campaigns import customers, vouchers
+from campaigns.contacts import contact as customers
+from campaigns.contacts.matching import find_or_create
 from campaigns.extensions import db
+from campaigns.giving import designs as campaigns
+from campaigns.giving import vouchers
 from tests.conftest import csrf_from, log_in
 from tests.designs import design
 
@@ -270,7 +272,7 @@ def test_desk_actions_refuse_hostile_values_in_json_and_forms(client, app, make_
     with app.app_context():
         made = campaigns.create_campaign(design({"name": "Latte", "unit_cost": "0.85"}))
         campaigns.set_status(made, "active")
-        ana = customers.find_or_create(customers.make_contact("ana@example.com"))
+        ana = find_or_create(customers.make_contact("ana@example.com"))
         code = vouchers.issue_personal(made, ana, channel="api").code  # with a customer, so a sale can be recorded
         db.session.commit()
     csrf = csrf_from(client.get(f"/desk/v/{code}").get_data(as_text=True))

@@ -1,4 +1,4 @@
-"""Reading point-of-sale files (campaigns.imports): pure, no database.
+"""Reading point-of-sale files (campaigns.sales.pos): pure, no database.
 
 The files in tests/pos_files are written from the exports' documented columns and real exports' shapes
 (Square's transactions, item details and customer directory exports, Shopify's orders export), each with
@@ -12,13 +12,22 @@ from pathlib import Path
 
 import pytest
 
-from campaigns.errors import ValidationError
-from campaigns.imports import (FIELDS, SOURCES, Options, check_options, convert, detect_source, read_sheet,
-                               suggest_columns, suggest_options)
-from campaigns.imports.columns import ALIASES
-from campaigns.imports.money_text import MoneyTextError, cents
-from campaigns.imports.timezones import RAILS_ZONES, ZoneError, zone
-from campaigns.purchase_store import CustomerRow, PurchaseRow
+from campaigns.core.errors import ValidationError
+from campaigns.sales.pos import (
+    FIELDS,
+    SOURCES,
+    Options,
+    check_options,
+    convert,
+    detect_source,
+    read_sheet,
+    suggest_columns,
+    suggest_options,
+)
+from campaigns.sales.pos.columns import ALIASES
+from campaigns.sales.pos.money_text import MoneyTextError, cents
+from campaigns.sales.pos.timezones import RAILS_ZONES, ZoneError, zone
+from campaigns.sales.rows import CustomerRow, PurchaseRow
 
 FILES = Path(__file__).parent / "pos_files"
 

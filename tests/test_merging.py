@@ -6,13 +6,23 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from campaigns import audiences, merging, people
-from campaigns import campaign as campaigns
-from campaigns.errors import NotFound, ValidationError
+from campaigns.core.errors import NotFound, ValidationError
+from campaigns.customers import merging
+from campaigns.customers import records as people
 from campaigns.extensions import db
-from campaigns.metrics.attribution import campaign_of
-from campaigns.models import (AudienceAssignment, AuditEntry, Customer, CustomerLink, Feedback, Purchase, Redemption,
-                              Voucher)
+from campaigns.giving import audiences
+from campaigns.giving import designs as campaigns
+from campaigns.models import (
+    AudienceAssignment,
+    AuditEntry,
+    Customer,
+    CustomerLink,
+    Feedback,
+    Purchase,
+    Redemption,
+    Voucher,
+)
+from campaigns.reports.attribution import campaign_of
 from tests.conftest import csrf_from, log_in
 from tests.test_people import T0, campaign, person, redeemed, sale, voucher_for
 

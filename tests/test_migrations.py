@@ -2,12 +2,10 @@
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from campaigns.extensions import db
-
 
 # SQLite's reflection cannot read an index on an expression (lower(name)); it says so and skips it (when
 # comparing schemas, and when a later migration's batch copy reflects a table that refers to location), and

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from campaigns import money
+from campaigns.core import money
 
 
 @pytest.mark.parametrize("value, cents", [("12.50", 1250), ("0", 0), (12, 1200), ("1,234.5", 123450),

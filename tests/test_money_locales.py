@@ -5,8 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from campaigns import business, money
-from campaigns.errors import ValidationError
+from campaigns.accounts import business
+from campaigns.core import money
+from campaigns.core.errors import ValidationError
 from campaigns.extensions import db
 from campaigns.models import BusinessSettings, Campaign
 from tests.conftest import csrf_from, log_in

@@ -4,14 +4,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import event
 
-from campaigns import campaign as campaigns, codes, people, purchases
-from campaigns.business import create_location
-from campaigns.customers import find_or_create, make_contact
-from campaigns.errors import NotFound, ValidationError
+from campaigns.accounts.business import create_location
+from campaigns.contacts.contact import make_contact
+from campaigns.contacts.matching import find_or_create
+from campaigns.core.errors import NotFound, ValidationError
+from campaigns.customers import records as people
+from campaigns.desk.redemption import Attempt, redeem
 from campaigns.extensions import db
+from campaigns.giving import codes
+from campaigns.giving import designs as campaigns
+from campaigns.giving.vouchers import issue_personal
 from campaigns.models import CustomerLink, Feedback, Redemption
-from campaigns.redemption import Attempt, redeem
-from campaigns.vouchers import issue_personal
+from campaigns.sales import corrections, ledger
 from tests.conftest import csrf_from, log_in
 from tests.designs import design
 
@@ -41,7 +45,7 @@ def redeemed(voucher, at, location=None):
 
 
 def sale(customer, external_id, cents, at, **fields):
-    return purchases.record_purchase(external_id, cents, at, customer_id=customer.id, **fields)[0]
+    return ledger.record_purchase(external_id, cents, at, customer_id=customer.id, **fields)[0]
 
 
 def story():
@@ -59,10 +63,10 @@ def story():
     db.session.add(Feedback(voucher_id=voucher.id, campaign_id=latte.id, score=8, answer="Great crema",
                             created_at=T0 + timedelta(hours=2), updated_at=T0 + timedelta(hours=2)))
     first = sale(ana, "till-1", 1200, T0 + timedelta(days=1))
-    refund = purchases.refund_purchase(first, 200, "refund-1", None, now=T0 + timedelta(days=50))[0]
+    refund = corrections.refund_purchase(first, 200, "refund-1", None, now=T0 + timedelta(days=50))[0]
     second = sale(ana, "till-2", 900, T0 + timedelta(days=40))  # after the 30-day window: unattributed
     mistake = sale(ana, "till-3", 7500, T0 + timedelta(days=2))
-    purchases.void_purchase(mistake, "typed 75.00 instead of 7.50", None)
+    corrections.void_purchase(mistake, "typed 75.00 instead of 7.50", None)
     sale(ben, "till-9", 500, T0 + timedelta(days=3))
     db.session.flush()
     return {"ana": ana, "ben": ben, "latte": latte, "cake": cake, "voucher": voucher, "visit": visit,

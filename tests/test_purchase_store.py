@@ -4,13 +4,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from campaigns import campaign as campaigns
-from campaigns.customers import find_or_create, make_contact
+from campaigns.contacts.contact import make_contact
+from campaigns.contacts.matching import find_or_create
+from campaigns.desk.redemption import Attempt, redeem
 from campaigns.extensions import db
+from campaigns.giving import designs as campaigns
+from campaigns.giving.vouchers import find_voucher, issue_batch
 from campaigns.models import Customer, CustomerLink, Purchase
-from campaigns.purchase_store import CustomerRow, PurchaseRow, store_customers, store_purchases
-from campaigns.redemption import Attempt, redeem
-from campaigns.vouchers import find_voucher, issue_batch
+from campaigns.sales.directory import store_customers
+from campaigns.sales.ledger import store_purchases
+from campaigns.sales.rows import CustomerRow, PurchaseRow
 
 WHEN = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
 

@@ -4,12 +4,14 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from campaigns.customers import find_or_create, make_contact
-from campaigns.errors import ValidationError
+from campaigns.contacts.contact import make_contact
+from campaigns.contacts.matching import find_or_create
+from campaigns.core.errors import ValidationError
 from campaigns.extensions import db
-from campaigns.web.errors import status_of
 from campaigns.models import Purchase
-from campaigns.purchases import PurchaseError, record_purchase
+from campaigns.sales.ledger import record_purchase
+from campaigns.sales.rows import PurchaseError
+from campaigns.web.error_responses import status_of
 
 WHEN = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
 

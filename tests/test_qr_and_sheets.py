@@ -8,12 +8,12 @@ import pytest
 import zxingcpp
 from PIL import Image, ImageDraw
 
-from campaigns import codes, qr, sheets
-from campaigns import campaign as campaigns
-from campaigns.vouchers import issue_batch, vouchers_of
-from campaigns.web.urls import voucher_url
-from tests.designs import design
+from campaigns.giving import codes, qr, sheets
+from campaigns.giving import designs as campaigns
+from campaigns.giving.vouchers import issue_batch, vouchers_of
+from campaigns.links import voucher_url
 from tests.conftest import log_in
+from tests.designs import design
 
 
 def _decode(image: Image.Image) -> list[str]:

@@ -4,15 +4,17 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from campaigns import business, codes, redemption, undo
-from campaigns import campaign as campaigns
-from campaigns.accounts import create_user
-from campaigns.customers import make_contact
+from campaigns.accounts import business
+from campaigns.accounts.users import create_user
+from campaigns.contacts.contact import make_contact
+from campaigns.desk import redemption, undo
 from campaigns.extensions import db
-from campaigns.web.errors import status_of
+from campaigns.giving import codes
+from campaigns.giving import designs as campaigns
+from campaigns.giving.vouchers import issue_batch
 from campaigns.models import AuditEntry, Redemption, Voucher, utcnow
-from campaigns.vouchers import issue_batch
-from tests.designs import design, change
+from campaigns.web.error_responses import status_of
+from tests.designs import change, design
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import literal, select
 
 from campaigns.extensions import db
-from campaigns.metrics.localtime import as_date, elapsed_micros, local_date, offset_periods, week_start
-from campaigns.metrics.stats import members_needed, newcombe, wilson
 from campaigns.models import UTCDateTime
+from campaigns.reports.localtime import as_date, elapsed_micros, local_date, offset_periods, week_start
+from campaigns.reports.stats import members_needed, newcombe, wilson
 
 NEW_YORK = ZoneInfo("America/New_York")
 

@@ -124,12 +124,17 @@ from datetime import UTC, datetime
 
 import pytest
 
-from campaigns import accounts, business, undo, vouchers
-from campaigns import campaign as campaigns
-from campaigns.customers import find_or_create, make_contact
+from campaigns.accounts import business
+from campaigns.accounts import users as accounts
+from campaigns.contacts.contact import make_contact
+from campaigns.contacts.matching import find_or_create
+from campaigns.desk import undo
+from campaigns.desk.redemption import Attempt, redeem
 from campaigns.extensions import db
-from campaigns.purchases import record_purchase, refund_purchase, void_purchase
-from campaigns.redemption import Attempt, redeem
+from campaigns.giving import designs as campaigns
+from campaigns.giving import vouchers
+from campaigns.sales.corrections import refund_purchase, void_purchase
+from campaigns.sales.ledger import record_purchase
 from tests.conftest import log_in
 from tests.designs import design
 

@@ -1,6 +1,6 @@
 """The report pages and their CSV downloads (campaigns/web/dashboard.py): who may open them, what the CSV holds
 (the same text as the API), how few or no numbers are told, and a bad date range. The figures themselves are
-checked by hand in the golden test; here they are read back from campaigns.metrics.report."""
+checked by hand in the golden test; here they are read back from campaigns.reports.assemble."""
 import csv
 import io
 import re
@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from campaigns import redemption
-from campaigns.customers import make_contact
+from campaigns.contacts.contact import make_contact
+from campaigns.desk import redemption
 from campaigns.extensions import db
-from campaigns.metrics import report as metrics
+from campaigns.giving.vouchers import issue_batch
 from campaigns.models import Campaign
-from campaigns.vouchers import issue_batch
+from campaigns.reports import assemble as metrics
 from tests.conftest import log_in
 
 OVERVIEW_COLUMNS = ["campaign_id", "campaign", "status", "issued", "redeemed", "identified_redemptions",
@@ -82,7 +82,7 @@ def test_the_overview_csv_has_a_row_per_campaign_and_a_total(app, signed_in, lat
     by_id = {row[0]: dict(zip(OVERVIEW_COLUMNS, row, strict=True)) for row in rows[1:-1]}
     assert set(by_id) == {str(latte), str(other)}
     ours = by_id[str(latte)]
-    # The same figures campaigns.metrics.report gives, in the API's text: 2 redeemed, 1 of 2 converted,
+    # The same figures campaigns.reports.assemble gives, in the API's text: 2 redeemed, 1 of 2 converted,
     # revenue 12.50, 60 % of it is 7.50 gross profit, 5.00 fixed + 2 × 1.00 cost, ROI 0.5 / 7.
     with app.app_context():
         row = next(r for r in metrics.overview()["rows"] if r["campaign"].id == latte)

@@ -8,10 +8,10 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 from app import create_app
-from campaigns import campaign as campaigns
-from campaigns import tokens
+from campaigns.accounts import tokens
 from campaigns.extensions import db
-from campaigns.vouchers import issue_batch
+from campaigns.giving import designs as campaigns
+from campaigns.giving.vouchers import issue_batch
 from tests.conftest import app_config
 from tests.designs import design
 

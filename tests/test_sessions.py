@@ -127,7 +127,7 @@ def test_a_session_from_before_session_versions_must_sign_in_again(app, client, 
 
 
 def test_ending_sessions_raises_the_version_at_the_service(ctx):
-    from campaigns import accounts
+    from campaigns.accounts import users as accounts
 
     user = accounts.create_user("ana@example.com", "Ana", "staff", PASSWORD)
     first = user.get_id()

@@ -45,7 +45,7 @@ def test_owner_makes_and_revokes_a_token_in_settings(client, app, make_user):
 
 def test_a_revoked_token_is_401(client, app, make_token):
     secret = make_token("owner")
-    from campaigns import tokens
+    from campaigns.accounts import tokens
 
     with app.app_context():
         tokens.revoke_token(db.session.scalars(select(ApiToken.id)).one())
@@ -57,7 +57,6 @@ def test_a_revoked_token_is_401(client, app, make_token):
 
 
 def test_token_role_is_enforced(app, make_token):
-    from campaigns.web.api import bp  # noqa: F401  (routes are registered on the app already)
 
     staff_secret, owner_secret = make_token("staff"), make_token("owner")
     probe = "/api/v1/_probe_owner"

@@ -4,14 +4,16 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from campaigns import business, codes, vouchers
-from campaigns import campaign as campaigns
-from campaigns.customers import find_or_create, make_contact
-from campaigns.metrics.counts import batches
-from campaigns.errors import ValidationError
+from campaigns.accounts import business
+from campaigns.contacts.contact import make_contact
+from campaigns.contacts.matching import find_or_create
+from campaigns.core.errors import ValidationError
 from campaigns.extensions import db
-from campaigns.web.errors import status_of
+from campaigns.giving import codes, vouchers
+from campaigns.giving import designs as campaigns
 from campaigns.models import Campaign, Voucher
+from campaigns.reports.counts import batches
+from campaigns.web.error_responses import status_of
 from tests.designs import design
 
 

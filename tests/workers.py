@@ -37,18 +37,19 @@ def run_in_threads(database_url: str, start_at: float, threads: int, job: str, a
 
 
 def _claim(slug: str, email: str):
-    from campaigns.customers import make_contact
-    from campaigns.vouchers import claim
+    from campaigns.contacts.contact import make_contact
+    from campaigns.giving.vouchers import claim
 
     voucher, _ = claim(slug, make_contact(email))
     return voucher.code
 
 
 def _personal(campaign_id: int, email: str):
-    from campaigns.customers import find_or_create, make_contact
+    from campaigns.contacts.contact import make_contact
+    from campaigns.contacts.matching import find_or_create
     from campaigns.extensions import db
+    from campaigns.giving.vouchers import issue_personal
     from campaigns.models import Campaign
-    from campaigns.vouchers import issue_personal
 
     customer = find_or_create(make_contact(email))
     return issue_personal(db.session.get(Campaign, campaign_id), customer).code
@@ -56,20 +57,20 @@ def _personal(campaign_id: int, email: str):
 
 def _batch(campaign_id: int, count: int):
     from campaigns.extensions import db
+    from campaigns.giving.vouchers import issue_batch
     from campaigns.models import Campaign
-    from campaigns.vouchers import issue_batch
 
     return len(issue_batch(db.session.get(Campaign, campaign_id), count))
 
 
 def _redeem(code: str, user_id: int, location: str):
-    from campaigns.redemption import Attempt, redeem
+    from campaigns.desk.redemption import Attempt, redeem
 
     return redeem(code, Attempt(user_id=user_id, location=location, ip_address="127.0.0.1")).id
 
 
 def _answer(code: str, score: int, version: int | None):
-    from campaigns.feedback import Answer, give
+    from campaigns.feedback.answers import Answer, give
 
     return give(code, Answer(score, f"said {score}"), version).version
 
@@ -77,6 +78,6 @@ def _answer(code: str, score: int, version: int | None):
 def _claim_invites(now_iso: str):
     from datetime import datetime
 
-    from campaigns.feedback_invites import claim_due
+    from campaigns.feedback.invites import claim_due
 
     return sorted(invite.voucher_id for invite in claim_due(datetime.fromisoformat(now_iso)))

@@ -1,11 +1,11 @@
 """The data model; importing this package registers every table."""
-from .accounts import ROLES, ApiToken, BusinessSettings, Location, User
-from .audit import AuditEntry
-from .campaign import CAMPAIGN_KINDS, CAMPAIGN_STATUSES, VOUCHER_CHANNELS, Campaign, Voucher
-from .customer import AudienceAssignment, Customer, Feedback, FeedbackInvite
-from .imports import IMPORT_STATUSES, CustomerLink, ImportMapping, PurchaseImport
-from .sales import Purchase, Redemption
-from .types import UTCDateTime, utcnow
+from campaigns.models.accounts import ROLES, ApiToken, BusinessSettings, Location, User
+from campaigns.models.audit import AuditEntry
+from campaigns.models.campaign import CAMPAIGN_KINDS, CAMPAIGN_STATUSES, VOUCHER_CHANNELS, Campaign, Voucher
+from campaigns.models.customer import AudienceAssignment, Customer, Feedback, FeedbackInvite
+from campaigns.models.imports import IMPORT_STATUSES, CustomerLink, ImportMapping, PurchaseImport
+from campaigns.models.sales import Purchase, Redemption
+from campaigns.models.types import UTCDateTime, utcnow
 
 __all__ = [
     "ROLES", "ApiToken", "BusinessSettings", "Location", "User", "AuditEntry",

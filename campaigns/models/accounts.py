@@ -5,8 +5,8 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .types import UTCDateTime, utcnow
+from campaigns.extensions import db
+from campaigns.models.types import UTCDateTime, utcnow
 
 # Lowest first: each role may do all that the roles before it may.
 ROLES = ("staff", "marketer", "owner")

@@ -4,8 +4,8 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .types import UTCDateTime, utcnow
+from campaigns.extensions import db
+from campaigns.models.types import UTCDateTime, utcnow
 
 CAMPAIGN_STATUSES = ("draft", "active", "paused", "ended")
 CAMPAIGN_KINDS = ("sample", "service")

@@ -4,8 +4,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .types import UTCDateTime, utcnow
+from campaigns.extensions import db
+from campaigns.models.types import UTCDateTime, utcnow
 
 IMPORT_STATUSES = ("uploaded", "running", "done")
 

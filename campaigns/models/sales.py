@@ -4,8 +4,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .types import UTCDateTime, utcnow
+from campaigns.extensions import db
+from campaigns.models.types import UTCDateTime, utcnow
 
 
 class Redemption(db.Model):

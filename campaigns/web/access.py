@@ -11,8 +11,8 @@ from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError as CSRFInvalid
 
-from ..models import ROLES
-from ..tokens import find_token
+from campaigns.accounts.tokens import find_token
+from campaigns.models import ROLES
 
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES, start=1)}
 PUBLIC = "public"

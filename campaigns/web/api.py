@@ -2,9 +2,9 @@
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 
-from ..extensions import db
-from . import openapi
-from .access import public, requires
+from campaigns.extensions import db
+from campaigns.web import openapi
+from campaigns.web.access import public, requires
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 API_VERSION = "1.0.0"

@@ -1,19 +1,20 @@
 """API: campaigns and their vouchers (API.md, "Endpoints")."""
 from flask import jsonify, request
 
-from .. import campaign as campaigns
-from .. import codes, inputs, money
-from ..business import get_settings
-from ..customers import find_or_create
-from ..errors import FieldErrors
-from ..campaign import NAME_MAX, TEXT_MAX, WHOLE_RANGES
-from ..models import CAMPAIGN_KINDS, CAMPAIGN_STATUSES
-from ..vouchers import MAX_BATCH, check_count, clean_label, issue_batch, issue_personal
-from .access import current_identity
-from . import schemas
-from .api import operation
-from .payloads import campaign_changes, json_body, new_campaign_design, parse_contact
-from .urls import claim_url, qr_svg_url, voucher_url
+from campaigns.accounts.business import get_settings
+from campaigns.contacts.matching import find_or_create
+from campaigns.core import inputs, money
+from campaigns.core.errors import FieldErrors
+from campaigns.giving import codes
+from campaigns.giving import designs as campaigns
+from campaigns.giving.designs import NAME_MAX, TEXT_MAX, WHOLE_RANGES
+from campaigns.giving.vouchers import MAX_BATCH, check_count, clean_label, issue_batch, issue_personal
+from campaigns.links import claim_url, qr_svg_url, voucher_url
+from campaigns.models import CAMPAIGN_KINDS, CAMPAIGN_STATUSES
+from campaigns.web import schemas
+from campaigns.web.access import current_identity
+from campaigns.web.api import operation
+from campaigns.web.payloads import campaign_changes, json_body, new_campaign_design, parse_contact
 
 CAMPAIGN_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "integer"}, "name": {"type": "string"}, "kind": {"type": "string", "enum": list(CAMPAIGN_KINDS)},

@@ -1,19 +1,21 @@
 """API: redeeming vouchers and looking them up (API.md: redemptions, vouchers)."""
 from flask import current_app, jsonify, request
 
-from .. import codes, inputs, redemption
-from ..business import business_zone
-from ..errors import DomainError, FieldErrors
-from ..extensions import db, limiter
-from ..models import Customer
-from ..vouchers import find_voucher, voucher_state
-from .access import current_identity
-from . import schemas
-from .api import operation
-from .errors import json_error
-from .payloads import json_body, parse_contact, parse_time, sent_json
-from .transaction import keep_refusal
-from .urls import voucher_url
+from campaigns.accounts.business import business_zone
+from campaigns.core import inputs
+from campaigns.core.errors import DomainError, FieldErrors
+from campaigns.desk import redemption
+from campaigns.extensions import db, limiter
+from campaigns.giving import codes
+from campaigns.giving.vouchers import find_voucher, voucher_state
+from campaigns.links import voucher_url
+from campaigns.models import Customer
+from campaigns.web import schemas
+from campaigns.web.access import current_identity
+from campaigns.web.api import operation
+from campaigns.web.error_responses import json_error
+from campaigns.web.payloads import json_body, parse_contact, parse_time, sent_json
+from campaigns.web.transaction import keep_refusal
 
 CODE_MAX = 300  # a code, or the whole scanned voucher URL
 ERROR = {"schema": {"$ref": "#/components/schemas/Error"}}

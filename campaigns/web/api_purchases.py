@@ -6,18 +6,19 @@ from flask import jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
-from .. import inputs, money
-from ..business import get_settings
-from ..errors import DomainError, FieldErrors, ValidationError
-from ..extensions import db
-from ..metrics.attribution import campaign_of
-from ..models import Customer, Location, Purchase, Voucher
-from ..purchase_store import PurchaseRow, store_purchases
-from . import schemas
-from .api import operation
-from .api_desk import CODE_MAX, customer_json
-from .errors import error_body, json_error
-from .payloads import CONTACT_MAX, json_body, parse_time
+from campaigns.accounts.business import get_settings
+from campaigns.core import inputs, money
+from campaigns.core.errors import DomainError, FieldErrors, ValidationError
+from campaigns.extensions import db
+from campaigns.models import Customer, Location, Purchase, Voucher
+from campaigns.reports.attribution import campaign_of
+from campaigns.sales import ledger
+from campaigns.sales.rows import PurchaseRow
+from campaigns.web import schemas
+from campaigns.web.api import operation
+from campaigns.web.api_desk import CODE_MAX, customer_json
+from campaigns.web.error_responses import error_body, json_error
+from campaigns.web.payloads import CONTACT_MAX, json_body, parse_time
 
 BATCH_MAX = 1000
 EXTERNAL_ID_MAX = 120  # purchase.external_id's length
@@ -154,7 +155,7 @@ def _error_json(error: DomainError) -> dict:
 
 def _one(body: dict, places: int):
     """Store one purchase: 201 created, 200 the same again, or its error."""
-    outcome = store_purchases([purchase_row(body, places)], source="api")[0]
+    outcome = ledger.store_purchases([purchase_row(body, places)], source="api")[0]
     if outcome.status == "error":
         return json_error(outcome.error)
     return jsonify(purchase_json(outcome.purchase_id)), 201 if outcome.status == "created" else 200
@@ -178,7 +179,7 @@ def _batch(body: dict, places: int):
             good.append((index, purchase_row(payload, places)))
         except ValidationError as error:
             results[index] = {"index": index, "status": "error", "error": _error_json(error)}
-    outcomes = store_purchases([row for _, row in good], source="api") if good else []
+    outcomes = ledger.store_purchases([row for _, row in good], source="api") if good else []
     stored = [outcome.purchase_id for outcome in outcomes if outcome.status != "error"]
     campaigns = campaign_of(stored) if stored else {}
     for outcome in outcomes:

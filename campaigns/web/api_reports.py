@@ -1,9 +1,9 @@
 """API: a campaign's report, every figure of METRICS.md under its own name (API.md, "Endpoints")."""
 from flask import jsonify, request
 
-from ..metrics.report import FIGURE_KEYS, HOLDOUT_KEYS, campaign_report, read_range, report_json
-from . import schemas
-from .api import operation
+from campaigns.reports.assemble import FIGURE_KEYS, HOLDOUT_KEYS, campaign_report, read_range, report_json
+from campaigns.web import schemas
+from campaigns.web.api import operation
 
 ERROR = {"schema": {"$ref": "#/components/schemas/Error"}}
 _COUNT = {"type": "integer", "minimum": 0}

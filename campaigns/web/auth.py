@@ -6,12 +6,13 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, logout_user
 
-from .. import accounts
-from ..extensions import limiter
-from .access import PUBLIC, allows, current_identity, public, required_role, requires
-from .forms import LoginForm, PasswordChangeForm, SetupForm, put_errors_on
-from .security import sign_in
-from .transaction import attempt
+from campaigns.accounts import users as accounts
+from campaigns.core.addresses import email_limit_key
+from campaigns.extensions import limiter
+from campaigns.web.access import PUBLIC, allows, current_identity, public, required_role, requires
+from campaigns.web.forms import LoginForm, PasswordChangeForm, SetupForm, put_errors_on
+from campaigns.web.security import sign_in
+from campaigns.web.transaction import attempt
 
 bp = Blueprint("auth", __name__)
 
@@ -30,7 +31,7 @@ def _failed_login(response) -> bool:
 
 def _email_at_address_key() -> str:
     # The e-mail together with the address: a stranger's wrong guesses lock out only the stranger.
-    return f"login:{accounts.email_limit_key(request.form.get('email') or '')}|{get_remote_address()}"
+    return f"login:{email_limit_key(request.form.get('email') or '')}|{get_remote_address()}"
 
 
 def _safe_next(target: str | None) -> str | None:

@@ -1,18 +1,18 @@
 """The reports owners and marketers read: the overview of every campaign and each campaign's own report, with
-their charts and CSV downloads. The figures come from campaigns.metrics.report (the API reads the same)."""
+their charts and CSV downloads. The figures come from campaigns.reports.assemble (the API reads the same)."""
 import re
 from decimal import Decimal
 
 from flask import Blueprint, Response, abort, render_template, request
 
-from .. import exports, inputs
-from ..campaign import get_campaign
-from ..errors import DomainError
-from ..metrics import report as metrics
-from ..metrics.freebies import freebie_only_customers
-from . import reports
-from .access import requires
-from .errors import status_of
+from campaigns.core import exports, inputs
+from campaigns.core.errors import DomainError
+from campaigns.giving.designs import get_campaign
+from campaigns.reports import assemble as metrics
+from campaigns.reports.freebies import freebie_only_customers
+from campaigns.web import report_text as reports
+from campaigns.web.access import requires
+from campaigns.web.error_responses import status_of
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 bp.context_processor(reports.formatting)

@@ -11,20 +11,27 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from .. import business, codes, inputs, redemption, undo as undoing
-from ..customers import find_customer, find_or_create, make_contact
-from ..errors import DomainError, ValidationError
-from ..extensions import db
-from ..metrics.desk import redemptions_today
-from ..models import Redemption, utcnow
-from ..money import exponent, format_amount, read_amount, to_cents, to_json as money_json
-from ..purchases import record_purchase
-from ..vouchers import attach_customer, find_voucher, voucher_state
-from .access import requires
-from .api_desk import CODE_MAX, customer_json, limit_guessing, note_refusal, redemption_attempt
-from .errors import json_error, status_of, wants_json
-from .payloads import CONTACT_MAX, json_body, parse_time
-from .transaction import attempt
+from campaigns.accounts import business
+from campaigns.contacts.contact import make_contact
+from campaigns.contacts.matching import find_customer, find_or_create
+from campaigns.core import inputs
+from campaigns.core.errors import DomainError, ValidationError
+from campaigns.core.money import exponent, format_amount, read_amount, to_cents
+from campaigns.core.money import to_json as money_json
+from campaigns.desk import redemption
+from campaigns.desk import undo as undoing
+from campaigns.extensions import db
+from campaigns.giving import codes
+from campaigns.giving.vouchers import attach_customer, find_voucher, voucher_state
+from campaigns.models import Redemption, utcnow
+from campaigns.reports.desk_day import redemptions_today
+from campaigns.sales import ledger
+from campaigns.sales.rows import PurchaseRow
+from campaigns.web.access import requires
+from campaigns.web.api_desk import CODE_MAX, customer_json, limit_guessing, note_refusal, redemption_attempt
+from campaigns.web.error_responses import json_error, status_of, wants_json
+from campaigns.web.payloads import CONTACT_MAX, json_body, parse_time
+from campaigns.web.transaction import attempt
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 LOCATION_COOKIE = "desk_location"  # the plain form's remembered location (the script keeps it in localStorage)
@@ -201,17 +208,15 @@ def purchase():
     code = _back_code(fields)
 
     def record():
-        customer_id, voucher_id = _purchase_customer(fields, _text(fields, "code", CODE_MAX))
         settings = business.get_settings()
         cents = to_cents(read_amount(fields.get("amount"), "amount", settings.locale, exponent(settings.currency),
                                      currency=settings.currency), settings.currency)
         _refuse_unconfirmed_large(cents, fields)
-        place = business.find_location(_text(fields, "location", 120))
         # The page fixes the id and the time when the sale is typed, so a retry is the same purchase.
-        made, new = record_purchase(_text(fields, "external_id", 128) or f"desk-{uuid.uuid4()}", cents,
-                                    _sale_time(fields.get("occurred_at")),
-                                    customer_id=customer_id, voucher_id=voucher_id,
-                                    location_id=place.id if place else None)
+        row = PurchaseRow(external_id=_text(fields, "external_id", 128) or f"desk-{uuid.uuid4()}", amount_cents=cents,
+                          occurred_at=_sale_time(fields.get("occurred_at")), location=_text(fields, "location", 120),
+                          **_purchase_customer(fields, _text(fields, "code", CODE_MAX)))
+        made, new = ledger.record_sale(row, source="desk")
         return {"id": made.id, "created": new, "amount": money_json(made.amount_cents)}
 
     back = url_for("desk.voucher", code_text=code) if code != "-" else url_for("desk.index")
@@ -259,16 +264,14 @@ def _sale_time(value) -> datetime:
     return moment
 
 
-def _purchase_customer(fields: dict, code: str) -> tuple[int, int | None]:
-    """Find whom a desk purchase belongs to: the voucher's customer, or the one with this e-mail/phone."""
+def _purchase_customer(fields: dict, code: str) -> dict:
+    """Name whom a desk purchase belongs to as the API would: the voucher's code (its customer attached first),
+    or the e-mail/phone of a customer who is already known."""
     if code:
-        found = find_voucher(code)
-        if found.customer_id is None:
+        if find_voucher(code).customer_id is None:
             raise ValidationError({"email": "Attach the customer to this voucher first."})
-        return found.customer_id, found.id
-    customer = find_customer(make_contact(_text(fields, "email", 254), _text(fields, "phone", 32)))
-    if customer is None:
+        return {"voucher_code": code}
+    contact = make_contact(_text(fields, "email", 254), _text(fields, "phone", 32))
+    if find_customer(contact) is None:
         raise ValidationError({"email": "No customer has this e-mail or phone yet."})
-    return customer.id, None
-
-
+    return {"email": contact.email, "phone": contact.phone}

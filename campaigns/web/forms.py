@@ -3,17 +3,44 @@ from decimal import Decimal
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import (BooleanField, DateField, EmailField, IntegerField, PasswordField, SelectField,
-                     StringField, SubmitField, TextAreaField, ValidationError)
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    ValidationError,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, StopValidation, Email, EqualTo, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+)
 
-from .. import business, inputs, money
-from ..business import get_settings
-from ..errors import DomainError
-from ..accounts import MIN_PASSWORD_LENGTH
-from ..campaign import DEFAULT_QUESTION, DEFAULT_QUESTION_2, NAME_MAX, TEXT_MAX, WHOLE_RANGES, CampaignDesign
-from ..models import ROLES
+from campaigns.accounts import business
+from campaigns.accounts.business import get_settings
+from campaigns.accounts.users import MIN_PASSWORD_LENGTH
+from campaigns.core import inputs, money
+from campaigns.core.errors import DomainError
+from campaigns.giving.designs import (
+    DEFAULT_QUESTION,
+    DEFAULT_QUESTION_2,
+    NAME_MAX,
+    TEXT_MAX,
+    WHOLE_RANGES,
+    CampaignDesign,
+)
+from campaigns.models import ROLES
 
 ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in reversed(ROLES)]
 
@@ -35,7 +62,7 @@ class Form(FlaskForm):
 
 
 class MoneyField(StringField):
-    """An amount of money typed as text the business's way (its locale's marks, campaigns/money.py), read
+    """An amount of money typed as text the business's way (its locale's marks, campaigns/core/money.py), read
     exactly into a Decimal (None when left empty); within the currency's decimal places and the maximum."""
 
     def read(self, typed: str) -> Decimal:

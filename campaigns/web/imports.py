@@ -1,19 +1,22 @@
 """Purchases from the point of sale as CSV, for marketers and owners: upload a file, check its columns and a
 preview of its first rows, then import it chunk by chunk (a script posts the next chunk until the end; without
 script, a Continue button does) and read what was refused, line by line."""
-from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
 
-from .. import business, exports, imports, purchase_imports
-from ..extensions import db
-from ..models import PurchaseImport
-from .access import requires
-from .errors import json_error, wants_json
-from .forms import Form, put_errors_on
-from .transaction import attempt
+from campaigns.accounts import business
+from campaigns.core import exports
+from campaigns.extensions import db
+from campaigns.models import PurchaseImport
+from campaigns.sales import import_files, import_mapping, import_runs
+from campaigns.sales import pos as imports
+from campaigns.web.access import requires
+from campaigns.web.error_responses import json_error, wants_json
+from campaigns.web.forms import Form, put_errors_on
+from campaigns.web.transaction import attempt
 
 bp = Blueprint("imports", __name__, url_prefix="/purchases/imports")
 NOT_MAPPED = ""
@@ -33,8 +36,8 @@ class MappingForm(Form):
     """The kind of file and how it writes numbers, dates and times; a select per field is added for its columns."""
 
     source = SelectField("Kind of file", choices=_choices(imports.SOURCES), validate_choice=False)
-    decimal_mark = SelectField("Decimal mark", choices=_choices(purchase_imports.DECIMAL_MARKS), validate_choice=False)
-    date_order = SelectField("Dates", choices=_choices(purchase_imports.DATE_ORDERS), validate_choice=False)
+    decimal_mark = SelectField("Decimal mark", choices=_choices(import_mapping.DECIMAL_MARKS), validate_choice=False)
+    date_order = SelectField("Dates", choices=_choices(import_mapping.DATE_ORDERS), validate_choice=False)
     time_zone = SelectField("Time zone of the file's times", validate_choice=False)
     preview = SubmitField("Update preview")
     start = SubmitField("Import")
@@ -43,7 +46,7 @@ class MappingForm(Form):
 def mapping_form(record: PurchaseImport, **kwargs) -> MappingForm:
     """Return the mapping form for an import: one select of the file's headers per field of its kind of file."""
     choices = [SelectChoice(NOT_MAPPED, "— not in this file —")]
-    choices += [SelectChoice(header, header or "(unnamed column)") for header in purchase_imports.headers(record)]
+    choices += [SelectChoice(header, header or "(unnamed column)") for header in import_files.headers(record)]
     selects = {f"column_{field}": SelectField(label + (" (required)" if required else ""), choices=choices,
                                               validate_choice=False)
                for field, label, required in imports.FIELDS[record.source]}
@@ -60,13 +63,13 @@ def index():
     form = UploadForm()
     if form.validate_on_submit():
         upload = form.file.data
-        record, error = attempt(lambda: purchase_imports.upload(upload.filename, upload.stream.read(),
+        record, error = attempt(lambda: import_files.upload(upload.filename, upload.stream.read(),
                                                                 current_user.id))
         if error is None:
             return redirect(url_for("imports.show", import_id=record.id))
         put_errors_on(form, error.details.get("fields", {}), fallback=form.file)
     limit = current_app.config["MAX_CONTENT_LENGTH"] // 2**20
-    return render_template("imports/index.html", form=form, imports=purchase_imports.recent_imports(),
+    return render_template("imports/index.html", form=form, imports=import_files.recent_imports(),
                            limit_mb=limit, sources=imports.SOURCES)
 
 
@@ -76,13 +79,13 @@ def show(import_id: int):
     """An import not started: its mapping and preview; else its progress, and at the end what was refused."""
     record = db.get_or_404(PurchaseImport, import_id)
     if record.status == "uploaded":
-        source, columns, options = purchase_imports.proposal(record)
+        source, columns, options = import_mapping.proposal(record)
         data = {"source": source, "decimal_mark": options.decimal_mark, "date_order": options.date_order,
                 "time_zone": options.time_zone} | {f"column_{field}": header or NOT_MAPPED
                                                    for field, header in columns.items()}
         return _mapping_page(record, mapping_form(record, data=data))
-    return render_template("imports/progress.html", record=record, progress=purchase_imports.progress(record),
-                           problems=purchase_imports.problems(record), sources=imports.SOURCES)
+    return render_template("imports/progress.html", record=record, progress=import_runs.progress(record),
+                           problems=import_runs.problems(record), sources=imports.SOURCES)
 
 
 @bp.route("/<int:import_id>/mapping", methods=["POST"])
@@ -96,7 +99,7 @@ def mapping(import_id: int):
     columns = {field: form[f"column_{field}"].data or None for field, _, _ in imports.FIELDS[record.source]}
     options = {"decimal_mark": form.decimal_mark.data, "date_order": form.date_order.data,
                "time_zone": form.time_zone.data}
-    action = purchase_imports.confirm if form.start.data else purchase_imports.choose
+    action = import_mapping.confirm if form.start.data else import_mapping.choose
     _, error = attempt(lambda: action(record, form.source.data, columns, options))
     if error is not None:
         put_errors_on(form, {(f"column_{name}" if f"column_{name}" in form else name): problem
@@ -110,11 +113,11 @@ def mapping(import_id: int):
 def chunk(import_id: int):
     """Import the next chunk of rows: JSON progress for the page's script, else back to the progress page."""
     record = db.get_or_404(PurchaseImport, import_id)
-    done, error = attempt(lambda: purchase_imports.run_chunk(record))
+    done, error = attempt(lambda: import_runs.run_chunk(record))
     if wants_json():
         if error is not None:
             return json_error(error)
-        return jsonify({key: done[key] for key in purchase_imports.progress(record)})
+        return jsonify({key: done[key] for key in import_runs.progress(record)})
     return redirect(url_for("imports.show", import_id=record.id))
 
 
@@ -124,14 +127,14 @@ def problems_csv(import_id: int):
     """Download the refused rows, with their line numbers and reasons, as CSV."""
     record = db.get_or_404(PurchaseImport, import_id)
     body = exports.csv_text(["line", "reason"], ([problem["line"], problem["reason"]]
-                                                 for problem in purchase_imports.problems(record)))
+                                                 for problem in import_runs.problems(record)))
     filename = f"import-{record.id}-problems.csv"
     return Response(body, mimetype="text/csv", headers={"Content-Disposition": exports.attachment(filename)})
 
 
 def _mapping_page(record: PurchaseImport, form: MappingForm, message: str | None = None):
     """Render the mapping screen with the preview of what the file's first rows become."""
-    shown, error = attempt(lambda: purchase_imports.preview(record))
+    shown, error = attempt(lambda: import_mapping.preview(record))
     return render_template("imports/mapping.html", record=record, form=form, message=message,
                            preview=shown or [], preview_error=error.message if error else None,
                            fields=imports.FIELDS[record.source], sources=imports.SOURCES)

@@ -3,15 +3,15 @@
 from flask import Flask, url_for
 from flask_login import current_user
 
-from .. import money
-from ..business import get_settings
-from .access import allows, required_role
+from campaigns.accounts.business import get_settings
+from campaigns.core import money
+from campaigns.web.access import allows, required_role
 
 # Navigation: each item shows only to roles its endpoint's rule admits (the same rule that guards it).
 NAVIGATION = (
     ("dashboard.index", "Dashboard"),
     ("marketing.campaigns", "Campaigns"),
-    ("sales.index", "Purchases"),
+    ("purchases.index", "Purchases"),
     ("customers.index", "Customers"),
     ("desk.index", "Front desk"),
     ("settings.index", "Settings"),

@@ -2,23 +2,22 @@
 import json
 from decimal import Decimal
 
-from flask import (Blueprint, Response, abort, flash, redirect, render_template, request,
-                   stream_with_context, url_for)
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 
-from .. import campaign as designs
-from .. import exports, sheets, vouchers
-from ..business import business_zone, get_settings
-from ..extensions import db
-from ..metrics.attribution import campaign_revenue, revenue_by_campaign
-from ..metrics.counts import batches as batch_counts
-from ..metrics.counts import voucher_counts
-from ..metrics.spend import budget
-from ..models import Campaign
-from .access import requires
-from .forms import BatchForm, CampaignForm, put_errors_on
-from .transaction import attempt, streamed
-from .urls import claim_url, unreachable_address, voucher_url
+from campaigns.accounts.business import business_zone, get_settings
+from campaigns.core import exports
+from campaigns.extensions import db
+from campaigns.giving import designs, sheets, vouchers
+from campaigns.links import claim_url, unreachable_address, voucher_url
+from campaigns.models import Campaign
+from campaigns.reports.attribution import campaign_revenue, revenue_by_campaign
+from campaigns.reports.counts import batches as batch_counts
+from campaigns.reports.counts import voucher_counts
+from campaigns.reports.spend import budget
+from campaigns.web.access import requires
+from campaigns.web.forms import BatchForm, CampaignForm, put_errors_on
+from campaigns.web.transaction import attempt, streamed
 
 bp = Blueprint("marketing", __name__, url_prefix="/campaigns")
 PDF_PART = 5000  # cards per PDF download: a 100,000-voucher batch prints as 20 files

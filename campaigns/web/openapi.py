@@ -2,7 +2,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..inputs import ID_MAX
+from campaigns.core.inputs import ID_MAX
 
 ERROR_SCHEMA = {
     "type": "object",

@@ -4,12 +4,12 @@ from decimal import Decimal
 
 from flask import request
 
-from .. import inputs, money
-from ..business import get_settings
-from ..campaign import NAME_MAX, TEXT_MAX, WHOLE_RANGES, CampaignDesign
-from ..customers import Contact, make_contact
-from ..errors import DomainError, FieldErrors, ValidationError
-from ..models import CAMPAIGN_KINDS, CAMPAIGN_STATUSES
+from campaigns.accounts.business import get_settings
+from campaigns.contacts.contact import Contact, make_contact
+from campaigns.core import inputs, money
+from campaigns.core.errors import DomainError, FieldErrors, ValidationError
+from campaigns.giving.designs import NAME_MAX, TEXT_MAX, WHOLE_RANGES, CampaignDesign
+from campaigns.models import CAMPAIGN_KINDS, CAMPAIGN_STATUSES
 
 CAMPAIGN_FIELDS = {"name", "kind", "offer", "unit_cost", "retail_value", "fixed_cost", "gross_margin_pct",
                    "starts_on", "ends_on", "voucher_limit", "per_customer_limit", "attribution_window_days",

@@ -2,28 +2,27 @@
 import hashlib
 import unicodedata
 
-from flask import (Blueprint, Response, current_app, flash, make_response, redirect, render_template, request,
-                   url_for)
-
+from flask import Blueprint, Response, current_app, flash, make_response, redirect, render_template, request, url_for
 from wtforms import EmailField, HiddenField, RadioField, StringField, SubmitField, TelField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from .. import codes, feedback, qr
-from ..accounts import email_limit_key
-from ..business import business_zone, get_settings, logo_version
-from ..campaign import campaign_state
-from ..customers import Contact, make_contact, normalise_phone
-from ..errors import DomainError, ValidationError
-from ..extensions import db, limiter
-from ..models import Campaign, utcnow
-from ..vouchers import VoucherError, claim, find_voucher, voucher_state
-from .access import public
-from .errors import status_of
-from .forms import Form, put_errors_on
-from .mail import send_after, voucher_letter
-from .transaction import attempt
-from .urls import voucher_url
+from campaigns.accounts.business import business_zone, get_settings, logo_version
+from campaigns.contacts.contact import Contact, make_contact, normalise_phone
+from campaigns.core.addresses import email_limit_key
+from campaigns.core.errors import DomainError, ValidationError
+from campaigns.extensions import db, limiter
+from campaigns.feedback import answers as feedback
+from campaigns.giving import codes, qr
+from campaigns.giving.designs import campaign_state
+from campaigns.giving.vouchers import VoucherError, claim, find_voucher, voucher_state
+from campaigns.links import voucher_url
+from campaigns.mail.sending import send_after, voucher_letter
+from campaigns.models import Campaign, utcnow
+from campaigns.web.access import public
+from campaigns.web.error_responses import status_of
+from campaigns.web.forms import Form, put_errors_on
+from campaigns.web.transaction import attempt
 
 bp = Blueprint("public", __name__)
 LOGO_MAX_AGE = 86400  # the logo's address carries its version, so a new logo shows at once

@@ -1,5 +1,5 @@
 """JSON Schema pieces for the OpenAPI document, stating the same bounds that `campaigns.inputs` enforces."""
-from .. import inputs
+from campaigns.core import inputs
 
 _BIDI = r"\u202a-\u202e\u2066-\u2069"
 _ONE_LINE = rf"[^\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}]"

@@ -5,9 +5,9 @@ from flask import Flask, current_app, session
 from flask_login import login_user
 from flask_talisman import Talisman
 
-from ..extensions import db, login_manager
-from ..inputs import ID_MAX
-from ..models import User
+from campaigns.core.inputs import ID_MAX
+from campaigns.extensions import db, login_manager
+from campaigns.models import User
 
 CSP = {
     "default-src": "'self'",

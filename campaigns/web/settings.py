@@ -5,13 +5,23 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
-from .. import accounts, business, money, tokens
-from ..extensions import db
-from ..models import Location, User
-from .access import requires
-from .security import sign_in
-from .forms import CustomerPageForm, LocationForm, SettingsForm, TokenForm, UserCreateForm, UserEditForm, put_errors_on
-from .transaction import attempt
+from campaigns.accounts import business, tokens
+from campaigns.accounts import users as accounts
+from campaigns.core import money
+from campaigns.extensions import db
+from campaigns.models import Location, User
+from campaigns.web.access import requires
+from campaigns.web.forms import (
+    CustomerPageForm,
+    LocationForm,
+    SettingsForm,
+    TokenForm,
+    UserCreateForm,
+    UserEditForm,
+    put_errors_on,
+)
+from campaigns.web.security import sign_in
+from campaigns.web.transaction import attempt
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 

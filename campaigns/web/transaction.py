@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterable, Iterator
 
 from flask import Flask, request
 
-from ..errors import DomainError
-from ..extensions import db
+from campaigns.core.errors import DomainError
+from campaigns.extensions import db
 
 _FAILED = "reciprocate.failed"
 _KEEP = "reciprocate.keep_refusal"

@@ -6,8 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from app import create_app
-from campaigns import codes
 from campaigns.extensions import db
+from campaigns.giving import codes
 from campaigns.models import Campaign
 from tests.browser.conftest import PHONE, screenshot
 from tests.conftest import app_config

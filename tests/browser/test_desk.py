@@ -11,10 +11,12 @@ from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from campaigns import business, codes, qr, redemption
+from campaigns.accounts import business
+from campaigns.desk import redemption
 from campaigns.extensions import db
+from campaigns.giving import codes, qr
+from campaigns.giving.vouchers import issue_batch
 from campaigns.models import Campaign, Location, Purchase, Redemption, Voucher
-from campaigns.vouchers import issue_batch
 from tests.browser.conftest import DESKTOP, PHONE, screenshot, sign_in
 
 # Runs once, on SQLite: the redemption service and API tests cover PostgreSQL, including its races.

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from campaigns import feedback
-from campaigns.customers import make_contact
+from campaigns.contacts.contact import make_contact
+from campaigns.desk.redemption import Attempt, redeem
 from campaigns.extensions import db
+from campaigns.feedback import answers as feedback
+from campaigns.giving.vouchers import issue_batch
 from campaigns.models import Campaign, Feedback, Voucher
-from campaigns.redemption import Attempt, redeem
-from campaigns.vouchers import issue_batch
 from tests.browser.conftest import DESKTOP, PHONE, screenshot, sign_in
 
 pytestmark = pytest.mark.browser  # the answer is stored through the live server: run it on both databases

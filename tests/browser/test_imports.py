@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from campaigns import purchase_imports
 from campaigns.extensions import db
 from campaigns.models import Purchase
+from campaigns.sales import import_runs
 from tests.browser.conftest import DESKTOP, PHONE, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
@@ -33,7 +33,7 @@ def _fits(page, width):
 
 @pytest.mark.parametrize("viewport, label", [(PHONE, "phone"), (DESKTOP, "desktop")])
 def test_upload_map_preview_and_import_to_the_end(open_page, app, make_user, backend, monkeypatch, viewport, label):
-    monkeypatch.setattr(purchase_imports, "CHUNK_ROWS", 5)  # 12 rows: three chunks, three requests
+    monkeypatch.setattr(import_runs, "CHUNK_ROWS", 5)  # 12 rows: three chunks, three requests
     page = open_page(viewport)
     errors, chunks = [], []
     page.on("pageerror", lambda error: errors.append(str(error)))

@@ -1,6 +1,6 @@
 """The budget preview reads money as the server does (issue 16): the same typed inputs give the same amounts or the
 same refusal in the page's script (static/js/money.js, with the marks from the page's JSON) as in
-campaigns/money.py read_amount; it reads in words, and stays in view on a phone while the form is filled in."""
+campaigns/core/money.py read_amount; it reads in words, and stays in view on a phone while the form is filled in."""
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from campaigns import business, money
-from campaigns.errors import ValidationError
+from campaigns.accounts import business
+from campaigns.core import money
+from campaigns.core.errors import ValidationError
 from campaigns.extensions import db
 from tests.browser.conftest import DESKTOP, PHONE, sign_in
 from tests.money_cases import CASES

@@ -4,16 +4,20 @@ The pages are found by walking the app's routes, so a page added later is visite
 arguments have no sample value here fails the walk until one is added to `samples`.
 """
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 import pytest
 
-from campaigns import accounts, business, campaign as campaigns, purchase_imports, qr, tokens, vouchers
-from campaigns.customers import find_or_create, make_contact
+from campaigns.accounts import business, tokens
+from campaigns.accounts import users as accounts
+from campaigns.contacts.contact import make_contact
+from campaigns.contacts.matching import find_or_create
+from campaigns.desk.redemption import Attempt, redeem
 from campaigns.extensions import db
-from campaigns.models import Location, User
-from campaigns.purchases import record_purchase
-from campaigns.redemption import Attempt, redeem
+from campaigns.giving import designs as campaigns
+from campaigns.giving import qr, vouchers
+from campaigns.models import User
+from campaigns.sales import import_files, import_mapping, import_runs
+from campaigns.sales.ledger import record_purchase
 from campaigns.web.access import allows
 from tests.browser.conftest import DESKTOP, PHONE, screenshot, sign_in
 from tests.designs import design
@@ -148,11 +152,11 @@ def fill_business(app, people: dict) -> dict:
         draft = made("draft", name="Holiday cookie box: a free box of four cookies for every regular customer")
         sales = ("Date,Amount,Email,Phone,ID,Name\n2026-04-01 09:00,12.50,ana@example.com,,till-9,Ana\n"
                  f"2026-04-02 10:30,not money,{LONG_EMAIL},,till-10,Maximiliana Featherstonehaugh-Worthington\n")
-        waiting = purchase_imports.upload("square-and-shopify-sales-export-for-the-whole-of-april-2026.csv",
+        waiting = import_files.upload("square-and-shopify-sales-export-for-the-whole-of-april-2026.csv",
                                           sales.encode(), owner_id)
-        finished = purchase_imports.upload("april.csv", sales.encode(), owner_id)
-        purchase_imports.confirm_proposed(finished)
-        list(purchase_imports.run_all(finished))
+        finished = import_files.upload("april.csv", sales.encode(), owner_id)
+        import_mapping.confirm_proposed(finished)
+        list(import_runs.run_all(finished))
         db.session.commit()
         samples = {
             "campaign_id": [open_.id, limited.id, paused.id, ended.id, draft.id],

@@ -4,9 +4,10 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import expect
 
-from campaigns import purchases
-from campaigns.customers import find_or_create, make_contact
+from campaigns.contacts.contact import make_contact
+from campaigns.contacts.matching import find_or_create
 from campaigns.extensions import db
+from campaigns.sales import ledger
 from tests.browser.conftest import DESKTOP, PHONE, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
@@ -15,9 +16,9 @@ pytestmark = pytest.mark.browser
 def _sales(app):
     with app.app_context():
         customer = find_or_create(make_contact("noor@example.com", name="Noor"))
-        sale, _ = purchases.record_purchase("till-501", 2000, datetime(2026, 11, 20, 15, 30, tzinfo=UTC),
+        sale, _ = ledger.record_purchase("till-501", 2000, datetime(2026, 11, 20, 15, 30, tzinfo=UTC),
                                             customer_id=customer.id)
-        purchases.record_purchase("till-502", 750, datetime(2026, 11, 21, 9, 0, tzinfo=UTC),
+        ledger.record_purchase("till-502", 750, datetime(2026, 11, 21, 9, 0, tzinfo=UTC),
                                   customer_id=customer.id)
         db.session.commit()
         return sale.id

@@ -1,0 +1,81 @@
+"""API tokens: made by an owner, stored only as a hash, revocable, each acting with a role."""
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from campaigns.core import cache
+from campaigns.core.errors import NotFound, ValidationError
+from campaigns.extensions import db
+from campaigns.models import ROLES, ApiToken, utcnow
+
+TOKEN_PREFIX = "rcp_"
+
+
+def _digest(token: str) -> str:
+    # A token carries 256 random bits, so one SHA-256 is enough: no salt or slow hash is needed.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(name: str, role: str, created_by_id: int | None = None) -> tuple[ApiToken, str]:
+    """Make a token; return its row and the secret, which is shown once and never stored."""
+    name = (name or "").strip()
+    errors = {}
+    if not 1 <= len(name) <= 120:
+        errors["name"] = "Give the token a name of 1 to 120 characters."
+    if role not in ROLES:
+        errors["role"] = f"Role must be one of {', '.join(ROLES)}."
+    if errors:
+        raise ValidationError(errors)
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(name=name, role=role, token_hash=_digest(secret), prefix=secret[:10],
+                     created_by_id=created_by_id)
+    db.session.add(token)
+    db.session.flush()
+    return token, secret
+
+
+_TOKENS = ApiToken.__table__
+
+
+TOKEN_CACHE_SECONDS = 5.0
+
+
+def find_token(secret: str, now: datetime | None = None):
+    """Return the live token with this secret as a row (id, name, role), marking it used; or None.
+
+    It runs on every API call, so each process remembers a good token for a few seconds: revoking it
+    takes effect at once in this process and within TOKEN_CACHE_SECONDS in the others.
+    """
+    if not secret or not secret.startswith(TOKEN_PREFIX):
+        return None
+    digest = _digest(secret)
+    return cache.remember(("token", digest), TOKEN_CACHE_SECONDS, lambda: _load_token(digest, now or utcnow()))
+
+
+def _load_token(digest: str, now: datetime):
+    token = db.session.execute(select(_TOKENS.c.id, _TOKENS.c.name, _TOKENS.c.role, _TOKENS.c.last_used_at)
+                               .where(_TOKENS.c.token_hash == digest, _TOKENS.c.revoked_at.is_(None))).first()
+    if token is None:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        db.session.execute(update(_TOKENS).where(_TOKENS.c.id == token.id).values(last_used_at=now))
+    return token
+
+
+def revoke_token(token_id: int, now: datetime | None = None) -> ApiToken:
+    """Revoke a token so it no longer authenticates."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound("unknown_token", "There is no such token.")
+    if token.revoked_at is None:
+        token.revoked_at = now or utcnow()
+    db.session.flush()
+    cache.forget(("token", token.token_hash))
+    return token
+
+
+def list_tokens() -> list[ApiToken]:
+    """Return every token, newest first."""
+    return list(db.session.scalars(select(ApiToken).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))

@@ -1,0 +1,126 @@
+"""Set-based writing that both databases understand: one INSERT for many rows that skips what is already there."""
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import Boolean, Integer, Table, select, text
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.types import TypeDecorator
+
+from campaigns.extensions import db
+
+CHUNK = 500  # values in one IN (…) list: well inside SQLite's and PostgreSQL's parameter limits
+ANALYZE_AFTER = 5000  # rows written at once after which PostgreSQL's statistics of the table are refreshed
+
+
+def chunked(values: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
+    """Yield `values` in slices of at most `size`."""
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def insert_ignoring_conflicts(table: Table, rows: list[dict], returning: tuple = (), checked: bool = False) -> list[tuple]:
+    """Insert `rows` in one statement, skipping any that would break a unique key (another writer's, or an
+    earlier run's); return the `returning` columns of the rows inserted (the first is the rows' key). With
+    `checked` the caller has just read that none of the keys was there: on SQLite the rows are then read back
+    without reading first, and one a concurrent writer slipped in is returned too (compare its content)."""
+    if not rows:
+        return []
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return _unnest(table, rows, returning)
+    if dialect == "sqlite":
+        return _sqlite_many(table, rows, returning, checked)
+    statement = sqlite.insert(table).on_conflict_do_nothing()
+    if not returning:
+        db.session.execute(statement, rows)
+        return []
+    return [tuple(row) for row in db.session.execute(statement.returning(*returning), rows)]
+
+
+def _sqlite_text(value):
+    """A datetime as SQLAlchemy stores it in SQLite (naive UTC, microseconds), anything else as it is."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass an aware datetime (UTC)")
+        if value.utcoffset():
+            value = value.astimezone(UTC)
+        return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value
+
+
+def _sqlite_many(table: Table, rows: list[dict], returning: tuple, checked: bool) -> list[tuple]:
+    """SQLite: one DBAPI executemany (SQLAlchemy's per-value processing would cost more than the insert).
+    SQLite cannot return rows from an executemany, so the rows a key names are read before and after: those
+    there only after are ours (writers to one SQLite file take turns, so none can slip in between)."""
+    names = _worth_sending(table, rows)
+    key = returning[0] if returning else None
+    before = _keys(table, key, [row[key.name] for row in rows]) if key is not None and not checked else set()
+    statement = (f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
+                 "ON CONFLICT DO NOTHING")
+    moments = [n for n, name in enumerate(names) if _array_type(table.c[name]) == "timestamptz[]"]
+    texts: dict = {}  # a batch shares its recorded_at, and often its times: write each once
+    values = []
+    for row in rows:
+        value = [row[name] for name in names]
+        for n in moments:
+            moment = value[n]
+            if moment is not None:
+                value[n] = texts.get(moment) or texts.setdefault(moment, _sqlite_text(moment))
+        values.append(value)
+    cursor = db.session.connection().connection.driver_connection.cursor()
+    try:
+        cursor.executemany(statement, values)
+    finally:
+        cursor.close()
+    if key is None:
+        return []
+    wanted = [row[key.name] for row in rows if row[key.name] not in before]
+    found = []
+    for part in chunked(wanted):
+        found.extend(tuple(row) for row in db.session.execute(select(*returning).where(key.in_(part))))
+    return found
+
+
+def _keys(table: Table, key, values: list) -> set:
+    present = set()
+    for part in chunked(sorted(set(values))):
+        present.update(db.session.scalars(select(key).where(key.in_(part))))
+    return present
+
+
+def _array_type(column) -> str:
+    kind = column.type.impl if isinstance(column.type, TypeDecorator) else column.type
+    if isinstance(kind, Boolean):
+        return "boolean[]"
+    if isinstance(kind, Integer):
+        return "integer[]"
+    if kind.__class__.__name__ == "DateTime":
+        return "timestamptz[]"
+    return "text[]"
+
+
+def _unnest(table: Table, rows: list[dict], returning: tuple) -> list[tuple]:
+    """PostgreSQL: one `INSERT … SELECT FROM unnest(arrays)`, a column per array, whatever the number of rows
+    (an executemany or a VALUES list pays per row; the arrays are sent once)."""
+    names = _worth_sending(table, rows)
+    arrays = ", ".join(f"CAST(:c{n} AS {_array_type(table.c[name])})" for n, name in enumerate(names))
+    statement = (f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays}) "
+                 "ON CONFLICT DO NOTHING")
+    if returning:
+        statement += " RETURNING " + ", ".join(column.name for column in returning)
+    params = {f"c{n}": [row[name] for row in rows] for n, name in enumerate(names)}
+    result = db.session.execute(text(statement), params)
+    found = [tuple(row) for row in result] if returning else []
+    if len(rows) >= ANALYZE_AFTER:
+        # A table that has just grown by thousands of rows (a first import into a new installation) still has
+        # the planner's picture of it empty, and each look-up by key becomes a scan of the whole table.
+        db.session.execute(text(f"ANALYZE {table.name}"))
+    return found
+
+
+def _worth_sending(table: Table, rows: list[dict]) -> list[str]:
+    """The columns to write: a column that is NULL in every row (and has no server default) is left out."""
+    return [name for name in rows[0]
+            if table.c[name].server_default is not None or any(row[name] is not None for row in rows)]

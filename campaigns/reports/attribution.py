@@ -1,0 +1,157 @@
+"""Attribution as METRICS.md defines it ("attributed purchase", "refund", `revenue`), computed in SQL at query time.
+
+A live purchase P of customer X (not a refund) is attributed to campaign C when X has a live redemption of a
+voucher of C at R with R < P.occurred_at <= R + window(C) days; the latest R wins across campaigns, ties go to
+the lower voucher id. A live refund goes wherever its original went, whatever its own date. Nothing is stored,
+so arrival order, an undone redemption, a voided purchase, a changed window or a merge count at once.
+"""
+from contextlib import contextmanager
+from uuid import uuid4
+
+from sqlalchemy import Column, Integer, MetaData, Table, and_, cast, func, null, select, text, union_all
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.expression import FunctionElement
+
+from campaigns.extensions import db
+from campaigns.models import Campaign, Purchase, Redemption, UTCDateTime
+
+
+class plus_days(FunctionElement):
+    """`moment + days` exactly, to the microsecond, on SQLite (naive UTC text) and PostgreSQL (timestamptz)."""
+
+    type = UTCDateTime()
+    inherit_cache = True
+    name = "plus_days"
+
+
+@compiles(plus_days)
+def _plus_days_default(element, compiler, **kw):
+    """PostgreSQL (and the default): a day here is 24 hours, whatever the session's time zone and its DST."""
+    moment, days = list(element.clauses)
+    return f"({compiler.process(moment, **kw)} + make_interval(hours => 24 * ({compiler.process(days, **kw)})))"
+
+
+@compiles(plus_days, "sqlite")
+def _plus_days_sqlite(element, compiler, **kw):
+    """SQLite: only the whole seconds go through datetime(), which would round a fraction to milliseconds
+    (06:59:59.999999 becomes 07:00:00); the stored fraction (".ffffff", or nothing) is then put back as it was."""
+    moment, days = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(datetime(substr({moment}, 1, 19), '+' || ({days}) || ' days') || substr({moment}, 20))"
+
+
+def _originals(purchase_ids=None, customer_id: int | None = None, campaign_ids=None):
+    """Each live, non-refund purchase of a known customer with the redemption it is attributed to."""
+    redemption, campaign = Redemption.__table__, Campaign.__table__
+    purchase = Purchase.__table__
+    rank = func.row_number().over(partition_by=purchase.c.id,
+                                  order_by=(redemption.c.redeemed_at.desc(), redemption.c.voucher_id.asc()))
+    candidates = (
+        select(purchase.c.id.label("purchase_id"), redemption.c.campaign_id, redemption.c.id.label("redemption_id"),
+               redemption.c.voucher_id, purchase.c.customer_id, purchase.c.amount_cents, purchase.c.occurred_at,
+               redemption.c.redeemed_at, rank.label("rank"))
+        .select_from(purchase)
+        .join(redemption, and_(redemption.c.customer_id == purchase.c.customer_id, redemption.c.undone_at.is_(None),
+                               redemption.c.redeemed_at < purchase.c.occurred_at))
+        .join(campaign, campaign.c.id == redemption.c.campaign_id)
+        .where(purchase.c.voided_at.is_(None), purchase.c.refund_of_id.is_(None), purchase.c.customer_id.is_not(None),
+               purchase.c.occurred_at <= plus_days(redemption.c.redeemed_at, campaign.c.attribution_window_days))
+    )
+    if purchase_ids is not None:
+        # A refund asked about needs its original: look at the originals of everything asked about.
+        named = aliased(Purchase)
+        candidates = candidates.where(purchase.c.id.in_(
+            select(func.coalesce(named.refund_of_id, named.id)).where(named.id.in_(purchase_ids))))
+    if customer_id is not None:
+        candidates = candidates.where(purchase.c.customer_id == customer_id)
+    if campaign_ids is not None:
+        # Only customers who redeemed one of these campaigns can have purchases attributed to them; the ranking
+        # still runs over all of those customers' redemptions, whatever their campaign.
+        candidates = candidates.where(purchase.c.customer_id.in_(
+            select(redemption.c.customer_id).where(redemption.c.campaign_id.in_(list(campaign_ids)),
+                                                   redemption.c.undone_at.is_(None))))
+    ranked = candidates.subquery("ranked")
+    columns = [c for c in ranked.c if c.key != "rank"]
+    return select(*columns, cast(null(), Integer).label("refund_of_id")).where(ranked.c.rank == 1)
+
+
+def attributed(purchase_ids=None, customer_id: int | None = None, campaign_ids=None):
+    """Return every live attributed purchase and its live refunds as a subquery (purchase_id, campaign_id,
+    redemption_id, voucher_id, customer_id, amount_cents, occurred_at, redeemed_at, refund_of_id).
+
+    With `campaign_ids`, only the purchases of customers who redeemed one of those campaigns are looked at:
+    the rows attributed to those campaigns are all there (rows of other campaigns may be too; filter them)."""
+    # A nested CTE: the ranking runs once for both halves, and two uses of attributed() in one statement never clash.
+    originals = _originals(purchase_ids, customer_id, campaign_ids).cte("originals", nesting=True)
+    refund = Purchase.__table__
+    refunds = (select(refund.c.id.label("purchase_id"), originals.c.campaign_id, originals.c.redemption_id,
+                      originals.c.voucher_id, originals.c.customer_id, refund.c.amount_cents, refund.c.occurred_at,
+                      originals.c.redeemed_at, refund.c.refund_of_id)
+               .join(originals, originals.c.purchase_id == refund.c.refund_of_id)
+               .where(refund.c.voided_at.is_(None)))
+    every = [c for c in originals.c]
+    return union_all(select(*every), refunds).subquery("attributed")
+
+
+@contextmanager
+def materialised(campaign_ids=None):
+    """Compute `attributed(campaign_ids=...)` once into a temporary table, for the many statements of one report
+    (the overview would otherwise rank every purchase five times); the table is dropped afterwards."""
+    name = f"attributed_{uuid4().hex[:16]}"
+    table = Table(name, MetaData(), *(Column(key, UTCDateTime() if key in ("occurred_at", "redeemed_at") else Integer())
+                                      for key in ATTRIBUTED_COLUMNS), prefixes=["TEMPORARY"])
+    connection = db.session.connection()
+    table.create(connection)
+    try:
+        source = attributed(campaign_ids=campaign_ids)
+        connection.execute(table.insert().from_select(list(ATTRIBUTED_COLUMNS), select(*source.c)))
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(f"ANALYZE {name}"))  # a temporary table has no statistics until analysed
+        yield table
+    finally:
+        table.drop(connection)
+
+
+ATTRIBUTED_COLUMNS = ("purchase_id", "campaign_id", "redemption_id", "voucher_id", "customer_id", "amount_cents",
+                      "occurred_at", "redeemed_at", "refund_of_id")
+
+
+def campaign_of(purchase_ids: list[int]) -> dict[int, int]:
+    """Return purchase id -> the campaign it is attributed to (an unattributed purchase is absent)."""
+    purchase_ids = list(purchase_ids)
+    if not purchase_ids:
+        return {}
+    found = attributed(purchase_ids=purchase_ids)
+    rows = db.session.execute(select(found.c.purchase_id, found.c.campaign_id)
+                              .where(found.c.purchase_id.in_(purchase_ids)))
+    return {purchase_id: campaign_id for purchase_id, campaign_id in rows}
+
+
+def revenue_by_campaign() -> dict[int, int]:
+    """Return campaign id -> attributed revenue in cents, refunds included (campaigns with none are absent)."""
+    found = attributed()
+    rows = db.session.execute(select(found.c.campaign_id, func.sum(found.c.amount_cents))
+                              .group_by(found.c.campaign_id))
+    return {campaign_id: int(total) for campaign_id, total in rows}
+
+
+def campaign_revenue(campaign_id: int) -> dict:
+    """Return a campaign's attributed `revenue_cents` (refunds included), its attributed `purchases` (refunds
+    not counted) and its paying `customers` (METRICS `converted_customers`: attributed purchases sum above 0)."""
+    found = attributed()
+    mine = select(found).where(found.c.campaign_id == campaign_id).subquery("mine")
+    per_customer = (select(mine.c.customer_id, func.sum(mine.c.amount_cents).label("net"),
+                           func.count().filter(mine.c.refund_of_id.is_(None)).label("sales"))
+                    .group_by(mine.c.customer_id).subquery("per_customer"))
+    revenue, purchases, customers = db.session.execute(
+        select(func.coalesce(func.sum(per_customer.c.net), 0), func.coalesce(func.sum(per_customer.c.sales), 0),
+               func.count().filter(per_customer.c.net > 0))).one()
+    return {"revenue_cents": int(revenue), "purchases": int(purchases), "customers": int(customers)}
+
+
+def customer_revenue(customer_id: int) -> dict[int, int]:
+    """Return campaign id -> the revenue in cents of one customer's purchases attributed to it, refunds included."""
+    found = attributed(customer_id=customer_id)
+    rows = db.session.execute(select(found.c.campaign_id, func.sum(found.c.amount_cents))
+                              .group_by(found.c.campaign_id))
+    return {campaign_id: int(total) for campaign_id, total in rows}

@@ -1,0 +1,194 @@
+"""The per-campaign figures of METRICS.md, each one aggregate in SQL, for every campaign at once or per segment.
+
+Readings (README "The report"): a date range selects redemptions, so `redeemed` and the customer counts are
+about the live redemptions made in the range and the purchases attributed to those very redemptions, whenever
+they were bought; `issued` counts the vouchers issued in the range; the fixed cost is counted whole. A segment
+(a batch and channel, or a location) counts only the unit cost of its own redemptions: the fixed cost belongs to
+the campaign as a whole. Rates are exact fractions, gross profit is exact cents; rounding is for display only.
+"""
+from datetime import date, timedelta
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, exists, func, literal, null, select
+
+from campaigns.accounts.business import business_zone
+from campaigns.extensions import db
+from campaigns.giving.designs import day_start
+from campaigns.models import Campaign, Location, Purchase, Redemption, Voucher
+from campaigns.reports.attribution import attributed
+from campaigns.reports.localtime import MICROS_PER_DAY, elapsed_micros
+
+GROUPS = (None, "batch", "location")
+COUNTS = ("issued", "redeemed", "identified_redemptions", "identified_customers", "anonymous", "converted_customers",
+          "repeat_customers", "purchases", "refunds", "revenue_cents", "freebie_only")
+
+
+def moment_range(since: date | None, until: date | None, zone: ZoneInfo | None = None) -> tuple:
+    """Turn inclusive local dates into [from, to) UTC moments (None where open)."""
+    zone = zone or business_zone()
+    return (day_start(since, zone) if since else None,
+            day_start(until + timedelta(days=1), zone) if until else None)
+
+
+def in_range(column, since: date | None, until: date | None, zone: ZoneInfo | None = None) -> list:
+    """The conditions that put a stored moment inside the inclusive local date range."""
+    low, high = moment_range(since, until, zone)
+    return ([column >= low] if low else []) + ([column < high] if high else [])
+
+
+def live_redemptions(campaign_ids, since=None, until=None, group=None, zone=None):
+    """The live redemptions (of these campaigns, made in the range) with their segment as k1, k2: a subquery."""
+    redemption, voucher, location = Redemption.__table__, Voucher.__table__, Location.__table__
+    if group == "batch":
+        keys = [voucher.c.batch_label.label("k1"), voucher.c.channel.label("k2")]
+    elif group == "location":
+        keys = [redemption.c.location_id.label("k1"), location.c.name.label("k2")]
+    else:
+        keys = [null().label("k1"), null().label("k2")]
+    query = (select(redemption.c.id.label("redemption_id"), redemption.c.campaign_id, redemption.c.customer_id,
+                    redemption.c.redeemed_at, redemption.c.voucher_id, *keys)
+             .select_from(redemption)
+             .join(voucher, voucher.c.id == redemption.c.voucher_id)
+             .outerjoin(location, location.c.id == redemption.c.location_id)
+             .where(redemption.c.undone_at.is_(None),
+                    *in_range(redemption.c.redeemed_at, since, until, zone)))
+    if campaign_ids is not None:
+        query = query.where(redemption.c.campaign_id.in_(list(campaign_ids)))
+    return query.subquery("live")
+
+
+def _keyed(rows, group) -> dict:
+    """Rows of (campaign_id, k1, k2, values...) as {key: values}; the key is the campaign, or the segment."""
+    return {(row[0] if group is None else (row[1], row[2])): row[3:] for row in rows}
+
+
+def _issued(campaign_ids, since, until, group, zone) -> dict:
+    voucher = Voucher.__table__
+    keys = [voucher.c.batch_label, voucher.c.channel] if group == "batch" else [null(), null()]
+    query = (select(voucher.c.campaign_id, *keys, func.count())
+             .where(voucher.c.void_at.is_(None), *in_range(voucher.c.issued_at, since, until, zone))
+             .group_by(voucher.c.campaign_id, *keys[:2 if group == "batch" else 0]))
+    if campaign_ids is not None:
+        query = query.where(voucher.c.campaign_id.in_(list(campaign_ids)))
+    return _keyed(db.session.execute(query), group)
+
+
+def _redemptions(live, group) -> dict:
+    query = (select(live.c.campaign_id, live.c.k1, live.c.k2, func.count(), func.count(live.c.customer_id),
+                    func.count(live.c.customer_id.distinct()), func.count().filter(live.c.customer_id.is_(None)))
+             .group_by(live.c.campaign_id, live.c.k1, live.c.k2))
+    return _keyed(db.session.execute(query), group)
+
+
+def customers_of(live, found):
+    """One row per (segment, customer) with their attributed `net` amount, `purchases`, `refunds`, `positive`
+    purchases, and `delay`: microseconds from the redemption their first positive purchase is attributed to, to
+    that purchase (None without one). Grouped first by redemption (hash aggregation), so the ranking that finds
+    the first purchase runs over one row per customer and redemption, not per sale (a subquery)."""
+    sale = and_(found.c.refund_of_id.is_(None), found.c.amount_cents > 0)
+    keys = (live.c.campaign_id, live.c.k1, live.c.k2, found.c.customer_id)
+    per_redemption = (select(*keys, found.c.redeemed_at,
+                             func.min(found.c.occurred_at).filter(sale).label("first_sale"),
+                             func.sum(found.c.amount_cents).label("net"),
+                             func.count().filter(found.c.refund_of_id.is_(None)).label("purchases"),
+                             func.count().filter(found.c.refund_of_id.is_not(None)).label("refunds"),
+                             func.count().filter(sale).label("positive"))
+                      .join(found, and_(found.c.redemption_id == live.c.redemption_id,
+                                        found.c.campaign_id == live.c.campaign_id))
+                      .group_by(*keys, found.c.redemption_id, found.c.redeemed_at).subquery("per_redemption"))
+    each = per_redemption.c
+    part = (each.campaign_id, each.k1, each.k2, each.customer_id)
+    ranked = (select(*part, each.first_sale, each.redeemed_at,
+                     *(func.sum(getattr(each, name)).over(partition_by=part).label(name)
+                       for name in ("net", "purchases", "refunds", "positive")),
+                     func.row_number().over(partition_by=part, order_by=(case((each.first_sale.is_(None), 1), else_=0),
+                                                                         each.first_sale)).label("rank"))
+              .subquery("ranked_customers"))
+    return (select(ranked.c.campaign_id, ranked.c.k1, ranked.c.k2, ranked.c.customer_id, ranked.c.net,
+                   ranked.c.purchases, ranked.c.refunds, ranked.c.positive,
+                   elapsed_micros(ranked.c.first_sale, ranked.c.redeemed_at).label("delay"))
+            .where(ranked.c.rank == 1).subquery("customers"))
+
+
+def first_purchases(live, found):
+    """Each converted customer's first attributed purchase of positive amount, as `delay` microseconds after the
+    redemption it is attributed to (a subquery: campaign_id, k1, k2, customer_id, delay)."""
+    each = customers_of(live, found)
+    return (select(each.c.campaign_id, each.c.k1, each.c.k2, each.c.customer_id, each.c.delay)
+            .where(each.c.net > 0, each.c.delay.is_not(None)).subquery("first_purchases"))
+
+
+def _sales(live, found, group) -> dict:
+    """Per segment, in one statement: converted and repeat customers, purchases, refunds, revenue, and the median
+    delay to the first purchase (the middle value, or the two middle ones summed with their count: portable SQL)."""
+    each = customers_of(live, found)
+    part = (each.c.campaign_id, each.c.k1, each.c.k2)
+    timed = and_(each.c.net > 0, each.c.delay.is_not(None))
+    ordered = select(each, func.row_number().over(partition_by=part, order_by=(case((timed, 0), else_=1),
+                                                                               each.c.delay)).label("position"),
+                     func.sum(case((timed, 1), else_=0)).over(partition_by=part).label("size")).subquery("ordered")
+    row = ordered.c
+    converted = row.net > 0
+    middle = and_(converted, row.delay.is_not(None), row.position.in_([(row.size + 1) // 2, (row.size + 2) // 2]))
+    query = (select(row.campaign_id, row.k1, row.k2, func.count().filter(converted),
+                    func.count().filter(and_(converted, row.positive >= 2)), func.sum(row.purchases),
+                    func.sum(row.refunds), func.sum(row.net), func.sum(row.delay).filter(middle),
+                    func.count().filter(middle))
+             .group_by(row.campaign_id, row.k1, row.k2))
+    return _keyed(db.session.execute(query), group)
+
+
+def never_bought(customer_id):
+    """The condition that a known customer has no live purchase of positive amount at all (freebie-only)."""
+    purchase = Purchase.__table__
+    return and_(customer_id.is_not(None), ~exists().where(purchase.c.customer_id == customer_id,
+                                                          purchase.c.amount_cents > 0, purchase.c.voided_at.is_(None)))
+
+
+def _freebie_only(live, group) -> dict:
+    query = (select(live.c.campaign_id, live.c.k1, live.c.k2, func.count(live.c.customer_id.distinct()))
+             .where(never_bought(live.c.customer_id))
+             .group_by(live.c.campaign_id, live.c.k1, live.c.k2))
+    return _keyed(db.session.execute(query), group)
+
+
+def figures(campaign_ids=None, since: date | None = None, until: date | None = None, group: str | None = None,
+            found=None, zone: ZoneInfo | None = None) -> dict:
+    """Return every METRICS.md figure keyed by campaign id (group None: every campaign asked for, zeros included),
+    or, for one campaign, by segment: (batch_label, channel) for group "batch", (location_id, name) for "location"."""
+    if group not in GROUPS:
+        raise ValueError(f"unknown group {group!r}")
+    zone = zone or business_zone()
+    found = found if found is not None else attributed(campaign_ids=campaign_ids)
+    live = live_redemptions(campaign_ids, since, until, group, zone)
+    issued = _issued(campaign_ids, since, until, group, zone) if group != "location" else {}
+    redeemed, sales, freebies = _redemptions(live, group), _sales(live, found, group), _freebie_only(live, group)
+    costs = {cid: (fixed, unit, bp) for cid, fixed, unit, bp in db.session.execute(
+        select(Campaign.id, Campaign.fixed_cost_cents, Campaign.unit_cost_cents, Campaign.gross_margin_bp)
+        .where(Campaign.id.in_(list(campaign_ids)) if campaign_ids is not None else literal(True)))}
+    keys = set(costs) if group is None else set(issued) | set(redeemed)
+    out = {}
+    for key in keys:
+        cid = key if group is None else next(iter(costs))
+        fixed, unit, bp = costs[cid]
+        count, identified, identified_customers, anonymous = redeemed.get(key, (0, 0, 0, 0))
+        converted, repeat, purchases, refunds, revenue, middle, middles = sales.get(key, (0, 0, 0, 0, 0, None, 0))
+        values = {
+            "issued": issued.get(key, (0,))[0] if group != "location" else None,
+            "redeemed": count, "identified_redemptions": identified,
+            "redeeming_customers": identified_customers + anonymous, "identified_customers": identified_customers,
+            "converted_customers": converted, "repeat_customers": repeat,
+            "purchases": int(purchases or 0), "refunds": int(refunds or 0), "revenue_cents": int(revenue or 0),
+            "median_days_to_first_purchase": Fraction(int(middle), middles * MICROS_PER_DAY) if middles else None,
+            "freebie_only": freebies.get(key, (0,))[0],
+        }
+        values["conversion_rate"] = Fraction(converted, values["redeeming_customers"]) if converted else Fraction(0)
+        values["freebie_only_share"] = (Fraction(values["freebie_only"], identified_customers)
+                                        if identified_customers else None)
+        values["gross_profit"] = Fraction(values["revenue_cents"] * bp, 10000)
+        values["cost_cents"] = (fixed if group is None else 0) + unit * count
+        cost = values["cost_cents"]
+        values["roi"] = (values["gross_profit"] - cost) / cost if cost else None
+        out[key] = values
+    return out

@@ -1,0 +1,63 @@
+"""The recorded sales as marketers and owners read them: newest first, searchable by what people remember, with
+their refunds and the campaign each is attributed to."""
+from sqlalchemy import func, or_, select
+
+from campaigns.contacts.contact import normalise_phone
+from campaigns.core import inputs
+from campaigns.core.errors import ValidationError
+from campaigns.extensions import db
+from campaigns.giving import codes
+from campaigns.models import Campaign, Customer, Location, Purchase, Voucher
+from campaigns.reports import attribution
+
+PAGE_SIZE = 50
+
+
+def _matching(search: str):
+    """The condition a purchase list search puts on purchases: a voucher code, a phone, an e-mail, a name or
+    the till's own id (each read the way it is stored)."""
+    text = search.strip()
+    conditions = [Purchase.external_id == text, Customer.email.contains(text.lower(), autoescape=True),
+                  func.lower(Customer.name).contains(text.lower(), autoescape=True)]
+    try:
+        conditions.append(Voucher.code == codes.normalise(text))
+    except codes.CodeError:
+        pass
+    try:
+        conditions.append(Customer.phone == normalise_phone(text))
+    except ValidationError:
+        pass
+    return or_(*conditions)
+
+
+def recent_purchases(search: str = "", page: int = 1) -> tuple[list[dict], int, int]:
+    """Return a page of sales (newest first) with their refunds and the campaign each is attributed to, how many
+    sales match, and their net revenue in cents (voided ones left out, refunds included)."""
+    search = inputs.text(search or "", "q", 120)
+    sales = (select(Purchase.id).outerjoin(Customer, Customer.id == Purchase.customer_id)
+             .outerjoin(Voucher, Voucher.id == Purchase.voucher_id).where(Purchase.refund_of_id.is_(None)))
+    if search:
+        sales = sales.where(_matching(search))
+    matching = sales.subquery()
+    total = db.session.scalar(select(func.count()).select_from(matching))
+    revenue = db.session.scalar(select(func.coalesce(func.sum(Purchase.amount_cents), 0)).where(
+        Purchase.voided_at.is_(None),
+        func.coalesce(Purchase.refund_of_id, Purchase.id).in_(select(matching.c.id))))
+    columns = (Purchase, Customer.email, Customer.phone, Customer.name, Voucher.code, Location.name)
+    joined = (select(*columns).outerjoin(Customer, Customer.id == Purchase.customer_id)
+              .outerjoin(Voucher, Voucher.id == Purchase.voucher_id)
+              .outerjoin(Location, Location.id == Purchase.location_id))
+    page_rows = db.session.execute(joined.where(Purchase.id.in_(select(matching.c.id)))
+                                   .order_by(Purchase.occurred_at.desc(), Purchase.id.desc())
+                                   .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    refunds = db.session.scalars(select(Purchase).where(Purchase.refund_of_id.in_([row[0].id for row in page_rows]))
+                                 .order_by(Purchase.occurred_at)).all()
+    attributed = attribution.campaign_of([row[0].id for row in page_rows])
+    names = dict(db.session.execute(select(Campaign.id, Campaign.name)
+                                    .where(Campaign.id.in_(set(attributed.values())))).all()) if attributed else {}
+    rows = [{"purchase": sale, "email": email, "phone": phone, "name": name, "code": code, "location": place,
+             "campaign": names.get(attributed.get(sale.id)),
+             "refunds": [refund for refund in refunds if refund.refund_of_id == sale.id],
+             "refunded_cents": -sum(r.amount_cents for r in refunds if r.refund_of_id == sale.id and not r.voided_at)}
+            for sale, email, phone, name, code, place in page_rows]
+    return rows, total, revenue

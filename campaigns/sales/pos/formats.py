@@ -1,0 +1,200 @@
+"""One sale (or customer) from the rows of each kind of file: Square's transactions and item details, Shopify's
+orders, a plain file and Square's customer directory.
+
+External ids (stable, so that the same or an overlapping file maps to the same ids):
+- Square sale: "square:<Payment ID>" (else "square:<Transaction ID>"), the same from either Square export;
+- Square refund: "square-refund:<Payment ID>:<its local date and time as written, 2026-05-12T12:54:01>",
+  refunding "square:<Payment ID>";
+- Shopify order: "shopify:<Id>" (else "shopify:<Name>", e.g. "shopify:#1001"); its refunded total:
+  "shopify-refund:<same>" with refunded_total_cents, which the store caps and adds only what is new;
+- plain file: the id column as written; Square customer: Square's customer id.
+"""
+from datetime import datetime, tzinfo
+
+from campaigns.sales.pos.dates import DateTextError, aware, moment, time_of_day
+from campaigns.sales.pos.money_text import MoneyTextError, cents
+from campaigns.sales.pos.options import Options
+from campaigns.sales.pos.timezones import ZoneError, zone
+from campaigns.sales.rows import CustomerRow, PurchaseRow
+
+REFUNDED = {"refunded", "partially_refunded"}
+NOT_TAKEN = {"voided", "expired"}
+
+
+class RowProblem(Exception):
+    """Why a row (or a group of rows) cannot be imported, naming the column and the value."""
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.message, self.line = message, line
+
+
+class Cells:
+    """Read a row's cells by field, through the column mapping."""
+
+    def __init__(self, headers: list[str], index: dict[str, int | None], options: Options, where: tzinfo):
+        self.headers, self.index, self.options, self.where = headers, index, options, where
+
+    def mapped(self, field: str) -> bool:
+        """Return whether the field has a column."""
+        return self.index.get(field) is not None
+
+    def name(self, field: str) -> str:
+        """Return the file's own name for the field's column."""
+        index = self.index.get(field)
+        return self.headers[index] if index is not None else field
+
+    def get(self, row: list[str], field: str) -> str:
+        """Return the field's cell, stripped ("" when unmapped or missing)."""
+        index = self.index.get(field)
+        if index is None:
+            return ""
+        try:
+            return row[index].strip()
+        except IndexError:  # a short row (a spreadsheet dropped its empty trailing cells)
+            return ""
+
+    def money(self, row: list[str], field: str, line: int | None = None) -> int:
+        """Return the field's amount in cents, or raise RowProblem naming the column and value."""
+        text = self.get(row, field)
+        try:
+            return cents(text, decimal_mark=self.options.decimal_mark, currency=self.options.currency)
+        except MoneyTextError as error:
+            shown = f" “{text}”" if text else ""
+            raise RowProblem(f"{self.name(field)}{shown}: {error}.", line) from None
+
+    def check_currency(self, row: list[str], line: int | None = None) -> None:
+        """Refuse a row whose currency column names another currency than the installation's."""
+        written = self.get(row, "currency")
+        if written and written.upper() != self.options.currency.upper():
+            raise RowProblem(f"{self.name('currency')} “{written}”: amounts here are in {self.options.currency}.",
+                             line)
+
+    def when(self, row: list[str]) -> tuple[datetime, str]:
+        """Return the row's moment (aware) and its local date and time as written, in ISO form."""
+        text = self.get(row, "date")
+        if not text:
+            raise RowProblem(f"{self.name('date')} is empty.")
+        try:
+            day, clock, where = moment(text, self.options.date_order)
+        except DateTextError as error:
+            raise RowProblem(f"{self.name('date')} “{text}”: {error}.") from None
+        written = self.get(row, "time") if clock is None else ""
+        if written:
+            try:
+                clock = time_of_day(written)
+            except DateTextError as error:
+                raise RowProblem(f"{self.name('time')} “{written}”: {error}.") from None
+        written = self.get(row, "time_zone") if where is None else ""
+        if written:
+            try:
+                where = zone(written)
+            except ZoneError as error:
+                raise RowProblem(f"{self.name('time_zone')} “{written}”: {error}.") from None
+        local = day.isoformat() + (f"T{clock.isoformat('seconds')}" if clock else "")
+        return aware(day, clock, where or self.where), local
+
+    def first(self, rows: list[list[str]], field: str) -> str | None:
+        """Return the first non-blank value of the field over a group's rows, else None."""
+        return next((value for value in (self.get(row, field) for row in rows) if value), None)
+
+
+def square_sale(cells: Cells, rows: list[list[str]], lines: list[int]) -> list[PurchaseRow]:
+    """Return the sale or refund that Square rows make: one transactions row, or the item rows of one sale."""
+    head = rows[0]
+    pid = cells.get(head, "payment_id") or cells.get(head, "transaction_id")
+    if not pid:
+        raise RowProblem(f"{cells.name('payment_id')} and {cells.name('transaction_id')} are empty: nothing "
+                         "identifies this sale.")
+    written = cells.get(head, "event_type")
+    event = written.casefold()
+    if event not in ("", "payment", "refund"):
+        raise RowProblem(f"{cells.name('event_type')} “{written}”: only Payment and Refund rows are imported.")
+    amount = sum(cells.money(row, "amount", line) for row, line in zip(rows, lines))
+    when, local = cells.when(head)
+    location = cells.get(head, "location") or None
+    if event == "refund" or (not event and amount < 0):
+        if amount == 0:
+            raise RowProblem(f"{cells.name('amount')} is 0 on this refund (tip or tax only): nothing to record.")
+        return [PurchaseRow(external_id=f"square-refund:{pid}:{local}", amount_cents=-abs(amount),
+                            occurred_at=when, refund_of=f"square:{pid}", location=location, line=lines[0])]
+    if amount < 0:
+        raise RowProblem(f"{cells.name('amount')} “{cells.get(head, 'amount')}” is negative on a Payment row.")
+    customer = cells.get(head, "customer_id")
+    return [PurchaseRow(external_id=f"square:{pid}", amount_cents=amount, occurred_at=when,
+                        name=cells.get(head, "customer_name") or None,
+                        customer_ref=f"square:{customer}" if customer else None, location=location, line=lines[0])]
+
+
+def shopify_order(cells: Cells, rows: list[list[str]], lines: list[int]) -> list[PurchaseRow]:
+    """Return an order (its line items' rows) as a sale, and its refunded total when it has one."""
+    name = cells.first(rows, "order") or cells.first(rows, "order_id")
+    at = next((k for k, row in enumerate(rows) if cells.get(row, "amount")), None)
+    if at is None:
+        raise RowProblem(f"{cells.name('amount')} is empty on every row of order {name}.")
+    row, line = rows[at], lines[at]
+    status = cells.get(row, "financial_status").casefold()
+    if status in NOT_TAKEN:
+        raise RowProblem(f"{cells.name('financial_status')} “{status}”: the payment of order {name} was never "
+                         "taken, so it is no sale.", line)
+    cells.check_currency(row, line)
+    amount = cells.money(row, "amount", line)
+    if amount < 0:
+        raise RowProblem(f"{cells.name('amount')} “{cells.get(row, 'amount')}” is negative.", line)
+    try:
+        when, _ = cells.when(row)
+    except RowProblem as problem:
+        raise RowProblem(problem.message, line) from None
+    key = cells.get(row, "order_id") or name
+    sale = PurchaseRow(external_id=f"shopify:{key}", amount_cents=amount, occurred_at=when,
+                       email=cells.first(rows, "email"), phone=cells.first(rows, "phone"),
+                       name=cells.first(rows, "name"), voucher_code=cells.first(rows, "voucher_code"),
+                       location=cells.first(rows, "location"), line=line)
+    if cells.get(row, "refunded"):
+        refunded = cells.money(row, "refunded", line)
+    else:
+        refunded = amount if status == "refunded" and not cells.mapped("refunded") else 0
+    if refunded > 0 and (status in REFUNDED or not cells.mapped("financial_status")):
+        return [sale, PurchaseRow(external_id=f"shopify-refund:{key}", amount_cents=None, occurred_at=when,
+                                  refunded_total_cents=refunded, refund_of=f"shopify:{key}", line=line)]
+    return [sale]
+
+
+def plain_sale(cells: Cells, rows: list[list[str]], lines: list[int]) -> list[PurchaseRow]:
+    """Return the sale or refund of one row of a plain file."""
+    row = rows[0]
+    external_id = cells.get(row, "external_id")
+    if not external_id:
+        raise RowProblem(f"{cells.name('external_id')} is empty: each sale needs the till's own id.")
+    cells.check_currency(row)
+    amount = cells.money(row, "amount")
+    refund_of = cells.get(row, "refund_of") or None
+    if refund_of and amount == 0:
+        raise RowProblem(f"{cells.name('amount')} is 0 on a refund of {refund_of}.")
+    if refund_of:
+        amount = -abs(amount)
+    elif amount < 0:
+        where = f"in {cells.name('refund_of')}" if cells.mapped("refund_of") else "in a “refund of” column"
+        raise RowProblem(f"{cells.name('amount')} “{cells.get(row, 'amount')}” is negative: a refund names the "
+                         f"sale it refunds {where}.")
+    when, _ = cells.when(row)
+    return [PurchaseRow(external_id=external_id, amount_cents=amount, occurred_at=when,
+                        email=cells.get(row, "email") or None, phone=cells.get(row, "phone") or None,
+                        name=cells.get(row, "name") or None, voucher_code=cells.get(row, "voucher_code") or None,
+                        refund_of=refund_of, location=cells.get(row, "location") or None, line=lines[0])]
+
+
+def square_customer(cells: Cells, rows: list[list[str]], lines: list[int]) -> list[CustomerRow]:
+    """Return one entry of Square's customer directory."""
+    row = rows[0]
+    external_id = cells.get(row, "customer_id")
+    if not external_id:
+        raise RowProblem(f"{cells.name('customer_id')} is empty: nothing ties this customer to Square's sales.")
+    name = " ".join(part for part in (cells.get(row, "first_name"), cells.get(row, "last_name")) if part)
+    return [CustomerRow(external_id=external_id, email=cells.get(row, "email") or None,
+                        phone=cells.get(row, "phone") or None, name=name or cells.get(row, "company") or None,
+                        line=lines[0])]
+
+
+CONVERTERS = {"square_transactions": square_sale, "square_items": square_sale, "shopify_orders": shopify_order,
+              "plain": plain_sale, "square_customers": square_customer}

@@ -1,0 +1,149 @@
+"""Read an uploaded file as a sheet of text cells, or refuse it whole when it is not CSV.
+
+Encodings: UTF-8 with or without a byte-order mark, UTF-16 with one (Excel's "Unicode text"), else
+Windows-1252. Delimiter: comma, semicolon, tab or pipe, sniffed from the first records (or Excel's "sep=;" line).
+Each row keeps the line of the file it starts on, for reports.
+"""
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from campaigns.core.errors import ValidationError
+
+DELIMITERS = (",", ";", "\t", "|")
+SNIFF_RECORDS = 50
+_MAGIC = (
+    (b"PK\x03\x04", "an Excel workbook (.xlsx) or another zip archive"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls)"),
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "an image"), (b"\xff\xd8\xff", "an image"), (b"GIF8", "an image"),
+    (b"{\\rtf", "a rich-text document"),
+    (b"\x1f\x8b", "a gzip archive"),
+)
+_VALUE = re.compile(r"[\s$€£¥()+\-\u2212.,:/\d]*\d[\s$€£¥()+\-\u2212.,:/\d]*|[^@\s]+@[^@\s]+\.[^@\s]+")
+SAVE_AS = "Save it from the till or spreadsheet as CSV (comma- or semicolon-separated values) and upload that."
+
+
+@dataclass
+class Sheet:
+    """A file read as text: its header cells, its data rows (cells as written) and the line each row starts on."""
+
+    headers: list[str]
+    rows: list[list[str]]
+    lines: list[int]
+    encoding: str
+    delimiter: str
+    cache: dict = field(default_factory=dict, repr=False, compare=False)  # per-source work shared by chunks
+
+
+def _refuse(message: str):
+    raise ValidationError({"file": message})
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    """Return (text, encoding name), or refuse a file that is not text."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            _refuse(f"The file says it is UTF-16 text but is not. {SAVE_AS}")
+    for magic, what in _MAGIC:
+        if data.startswith(magic):
+            _refuse(f"This is {what}, not a CSV file. {SAVE_AS}")
+    if b"\x00" in data[:65536]:
+        _refuse(f"This is not a text file. {SAVE_AS}")
+    if data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError:
+            _refuse("The file starts as UTF-8 text but holds bytes that are not UTF-8.")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "windows-1252"
+    except UnicodeDecodeError:
+        _refuse(f"The file is neither UTF-8 nor Windows-1252 text. {SAVE_AS}")
+
+
+def _check_text(text: str) -> None:
+    sample = text[:65536]
+    controls = sum(1 for char in sample if unicodedata.category(char) == "Cc" and char not in "\t\r\n")
+    if controls > max(2, len(sample) // 1000):
+        _refuse(f"This is not a text file. {SAVE_AS}")
+    start = sample.lstrip()[:20].casefold()
+    if start.startswith(("<!doctype", "<html", "<?xml", "<table")):
+        _refuse(f"This is a web page or XML, not a CSV file. {SAVE_AS}")
+    if start.startswith(("{", "[")):
+        _refuse(f"This looks like JSON, not a CSV file. {SAVE_AS}")
+
+
+def _records(text: str, delimiter: str, limit: int | None = None):
+    """Yield (first line, cells) for each record, skipping blank lines; csv.Error propagates."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    end = 0
+    for cells in reader:
+        start, end = end + 1, reader.line_num
+        if not cells or not (cells[0].strip() or any(cell.strip() for cell in cells)):
+            continue
+        yield start, cells
+        if limit is not None:
+            limit -= 1
+            if limit <= 0:
+                return
+
+
+def _sniff(text: str) -> str:
+    """Return the delimiter that splits the first records into the most columns, consistently."""
+    best, best_key = None, None
+    for delimiter in DELIMITERS:
+        try:
+            sample = [cells for _, cells in _records(text, delimiter, SNIFF_RECORDS)]
+        except csv.Error:
+            continue
+        if not sample or len(sample[0]) < 2:
+            continue
+        width, data = len(sample[0]), sample[1:]
+        steady = sum(1 for cells in data if len(cells) == width) / len(data) if data else 1.0
+        key = (steady >= 0.6, width if steady >= 0.6 else steady, width)
+        if best_key is None or key > best_key:
+            best, best_key = delimiter, key
+    if best is None:
+        _refuse("The file has a single column: it is not a CSV export with columns such as a date and an "
+                f"amount separated by commas or semicolons. {SAVE_AS}")
+    return best
+
+
+def read_sheet(data: bytes) -> Sheet:
+    """Read an uploaded file as a sheet; raise ValidationError({"file": ...}) when it is not CSV."""
+    if not data or not data.strip():
+        _refuse("The file is empty.")
+    text, encoding = _decode(data)
+    _check_text(text)
+    skipped = 0
+    declared = re.match(r"\ufeff?sep=(.)\r?\n", text[:8])
+    if declared:  # Excel's hint line: "sep=;"
+        text, skipped, delimiter = text[declared.end():], 1, declared.group(1)
+    else:
+        delimiter = _sniff(text)
+    try:
+        records = list(_records(text, delimiter))
+    except csv.Error as error:
+        _refuse(f"The file cannot be read as CSV ({error}).")
+    if not records:
+        _refuse("The file is empty.")
+    (_, headers), data_records = records[0], records[1:]
+    headers = [cell.replace("\ufeff", "").strip() for cell in headers]
+    named = [cell for cell in headers if cell]
+    if len(named) < 2:
+        _refuse(f"The first line names fewer than two columns: this is not a CSV export. {SAVE_AS}")
+    if all(_VALUE.fullmatch(cell) for cell in named):
+        _refuse("The first line holds values, not column names: add a line naming the columns "
+                "(for example Date, Amount, Email, Id).")
+    if not data_records:
+        _refuse("The file names its columns but has no rows to import.")
+    return Sheet(headers=headers, rows=[cells for _, cells in data_records],
+                 lines=[line + skipped for line, _ in data_records], encoding=encoding, delimiter=delimiter)
