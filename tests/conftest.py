@@ -23,7 +23,7 @@ from campaigns.sales.ledger import record_purchase
 from tests.designs import design
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
-PG_TEMPLATE = "reciprocate_test_template"
+PG_TEMPLATE = f"reciprocate_test_template_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"  # one per xdist worker
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 PASSWORD = "correct horse battery"
 

@@ -2,6 +2,7 @@
 kind of file, the preview, chunks, re-imports adding nothing, bad rows reported by line, refusals."""
 import io
 import json
+import re
 
 import pytest
 from sqlalchemy import func, select, update
@@ -343,14 +344,15 @@ def test_a_mapping_without_a_required_column_is_shown_again_with_the_problem(app
 
 
 def test_update_preview_keeps_the_choice_and_another_kind_gets_its_own_columns(app, client, make_user):
-    log_in(client, make_user("marketer"))
+    # The signed-in address ends like a customer's of the file: only the preview's own cells may not show it.
+    log_in(client, make_user("marketer", email="marketer-abc0@example.com"))
     url = _upload(client, plain(range(3))).headers["Location"]
     form = {"csrf_token": csrf_from(client.get(url).get_data(as_text=True)), "source": "plain",
             "decimal_mark": ".", "date_order": "ymd", "time_zone": "UTC", "column_date": "Date",
             "column_amount": "Amount", "column_external_id": "ID", "column_email": "", "preview": "y"}
     assert client.post(url + "/mapping", data=form).status_code == 302
     page = client.get(url).get_data(as_text=True)
-    assert "c0@example.com" not in page and "sale-0" in page  # e-mail no longer read
+    assert not re.search(r"(?<![\w.+-])c0@example\.com", page) and "sale-0" in page  # e-mail no longer read
     assert client.post(url + "/mapping", data=dict(form, source="square_customers")).status_code == 302
     assert "Square customer ID" in client.get(url).get_data(as_text=True)
     with app.app_context():

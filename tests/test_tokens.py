@@ -57,7 +57,6 @@ def test_a_revoked_token_is_401(client, app, make_token):
 
 
 def test_token_role_is_enforced(app, make_token):
-
     staff_secret, owner_secret = make_token("staff"), make_token("owner")
     probe = "/api/v1/_probe_owner"
 

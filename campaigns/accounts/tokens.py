@@ -3,7 +3,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from campaigns.core import cache
 from campaigns.core.errors import NotFound, ValidationError
@@ -40,10 +40,11 @@ _TOKENS = ApiToken.__table__
 
 
 TOKEN_CACHE_SECONDS = 5.0
+USE_GRANULARITY = timedelta(minutes=1)  # a token's last use is written down at most this often
 
 
-def find_token(secret: str, now: datetime | None = None):
-    """Return the live token with this secret as a row (id, name, role), marking it used; or None.
+def find_token(secret: str):
+    """Return the live token with this secret as a row (id, name, role, last_used_at, token_hash), or None.
 
     It runs on every API call, so each process remembers a good token for a few seconds: revoking it
     takes effect at once in this process and within TOKEN_CACHE_SECONDS in the others.
@@ -51,17 +52,26 @@ def find_token(secret: str, now: datetime | None = None):
     if not secret or not secret.startswith(TOKEN_PREFIX):
         return None
     digest = _digest(secret)
-    return cache.remember(("token", digest), TOKEN_CACHE_SECONDS, lambda: _load_token(digest, now or utcnow()))
+    return cache.remember(("token", digest), TOKEN_CACHE_SECONDS, lambda: _load_token(digest))
 
 
-def _load_token(digest: str, now: datetime):
-    token = db.session.execute(select(_TOKENS.c.id, _TOKENS.c.name, _TOKENS.c.role, _TOKENS.c.last_used_at)
-                               .where(_TOKENS.c.token_hash == digest, _TOKENS.c.revoked_at.is_(None))).first()
-    if token is None:
-        return None
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
-        db.session.execute(update(_TOKENS).where(_TOKENS.c.id == token.id).values(last_used_at=now))
-    return token
+def _load_token(digest: str):
+    return db.session.execute(select(_TOKENS.c.id, _TOKENS.c.name, _TOKENS.c.role, _TOKENS.c.last_used_at,
+                                     _TOKENS.c.token_hash)
+                              .where(_TOKENS.c.token_hash == digest, _TOKENS.c.revoked_at.is_(None))).first()
+
+
+def use_is_news(token, now: datetime | None = None) -> bool:
+    """Tell whether a use of this token is worth writing down (its last use is unknown or over a minute old)."""
+    return token.last_used_at is None or (now or utcnow()) - token.last_used_at > USE_GRANULARITY
+
+
+def mark_used(token, now: datetime | None = None) -> None:
+    """Write down that a token was used now (at most once a minute); its own write, whatever the request did."""
+    now = now or utcnow()
+    stale = or_(_TOKENS.c.last_used_at.is_(None), _TOKENS.c.last_used_at < now - USE_GRANULARITY)
+    db.session.execute(update(_TOKENS).where(_TOKENS.c.id == token.id, stale).values(last_used_at=now))
+    cache.forget(("token", token.token_hash))
 
 
 def revoke_token(token_id: int, now: datetime | None = None) -> ApiToken:

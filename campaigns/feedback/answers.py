@@ -61,8 +61,9 @@ def answerable(voucher: Voucher) -> bool:
 
 
 def feedback_of(voucher_id: int) -> Feedback | None:
-    """Return the answer given for a voucher, or None."""
-    return db.session.scalar(select(Feedback).where(Feedback.voucher_id == voucher_id))
+    """Return the answer given for a voucher as it stands now (re-read, even if this session holds it), or None."""
+    return db.session.scalar(select(Feedback).where(Feedback.voucher_id == voucher_id)
+                             .execution_options(populate_existing=True))
 
 
 def final_at(feedback: Feedback) -> datetime:

@@ -119,6 +119,12 @@ def campaign_report(campaign_id: int, since: date | None = None, until: date | N
     return report
 
 
+def revenue_by_campaign() -> dict[int, int]:
+    """Return campaign id -> its METRICS.md `revenue` in cents, for lists of campaigns (the same figure as the report)."""
+    with materialised() as found:
+        return {cid: values["revenue_cents"] for cid, values in figures(None, found=found).items()}
+
+
 def campaign_figures(campaign_id: int, since: date | None = None, until: date | None = None) -> dict:
     """Return one campaign's figures alone (no series, no holdout test), with the campaign: for pages that need
     only a count or two, such as the freebie-only list."""

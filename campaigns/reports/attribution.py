@@ -127,28 +127,6 @@ def campaign_of(purchase_ids: list[int]) -> dict[int, int]:
     return {purchase_id: campaign_id for purchase_id, campaign_id in rows}
 
 
-def revenue_by_campaign() -> dict[int, int]:
-    """Return campaign id -> attributed revenue in cents, refunds included (campaigns with none are absent)."""
-    found = attributed()
-    rows = db.session.execute(select(found.c.campaign_id, func.sum(found.c.amount_cents))
-                              .group_by(found.c.campaign_id))
-    return {campaign_id: int(total) for campaign_id, total in rows}
-
-
-def campaign_revenue(campaign_id: int) -> dict:
-    """Return a campaign's attributed `revenue_cents` (refunds included), its attributed `purchases` (refunds
-    not counted) and its paying `customers` (METRICS `converted_customers`: attributed purchases sum above 0)."""
-    found = attributed()
-    mine = select(found).where(found.c.campaign_id == campaign_id).subquery("mine")
-    per_customer = (select(mine.c.customer_id, func.sum(mine.c.amount_cents).label("net"),
-                           func.count().filter(mine.c.refund_of_id.is_(None)).label("sales"))
-                    .group_by(mine.c.customer_id).subquery("per_customer"))
-    revenue, purchases, customers = db.session.execute(
-        select(func.coalesce(func.sum(per_customer.c.net), 0), func.coalesce(func.sum(per_customer.c.sales), 0),
-               func.count().filter(per_customer.c.net > 0))).one()
-    return {"revenue_cents": int(revenue), "purchases": int(purchases), "customers": int(customers)}
-
-
 def customer_revenue(customer_id: int) -> dict[int, int]:
     """Return campaign id -> the revenue in cents of one customer's purchases attributed to it, refunds included."""
     found = attributed(customer_id=customer_id)

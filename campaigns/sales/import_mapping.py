@@ -48,7 +48,7 @@ def proposal(record: PurchaseImport, source: str | None = None) -> tuple[str, di
     remembered = json.loads(mapping.columns) if mapping else None
     columns = imports.suggest_columns(source, sheet.headers, remembered)
     settings = get_settings()
-    options = imports.suggest_options(sheet, source, columns, locale=settings.locale or "en_US",
+    options = imports.suggest_options(sheet, source, columns, locale=settings.locale,
                                       time_zone=settings.time_zone, currency=settings.currency,
                                       remembered=json.loads(mapping.options) if mapping else None)
     return source, columns, options

@@ -1,10 +1,14 @@
 """The recorded sales as marketers and owners read them: newest first, searchable by what people remember, with
 their refunds and the campaign each is attributed to."""
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
 
 from campaigns.contacts.contact import normalise_phone
 from campaigns.core import inputs
-from campaigns.core.errors import ValidationError
+from campaigns.core.errors import NotFound, ValidationError
 from campaigns.extensions import db
 from campaigns.giving import codes
 from campaigns.models import Campaign, Customer, Location, Purchase, Voucher
@@ -61,3 +65,35 @@ def recent_purchases(search: str = "", page: int = 1) -> tuple[list[dict], int, 
              "refunded_cents": -sum(r.amount_cents for r in refunds if r.refund_of_id == sale.id and not r.voided_at)}
             for sale, email, phone, name, code, place in page_rows]
     return rows, total, revenue
+
+
+@dataclass(frozen=True)
+class PurchaseDetails:
+    """One stored purchase with what it names: its customer, voucher code, refunded sale, location and campaign."""
+
+    id: int
+    external_id: str
+    amount_cents: int
+    occurred_at: datetime
+    customer: Customer | None
+    voucher_code: str | None
+    refund_of: str | None
+    location: str | None
+    campaign_id: int | None
+    voided: bool
+
+
+def purchase_details(purchase_id: int) -> PurchaseDetails:
+    """Return a stored purchase with what it names (one statement), or raise unknown_purchase."""
+    original = aliased(Purchase)
+    found = db.session.execute(
+        select(Purchase, Customer, Voucher.code, Location.name, original.external_id)
+        .outerjoin(Customer, Customer.id == Purchase.customer_id).outerjoin(Voucher, Voucher.id == Purchase.voucher_id)
+        .outerjoin(Location, Location.id == Purchase.location_id)
+        .outerjoin(original, original.id == Purchase.refund_of_id).where(Purchase.id == purchase_id)).first()
+    if found is None:
+        raise NotFound("unknown_purchase", "There is no such purchase.")
+    purchase, customer, code, location, refunded = found
+    return PurchaseDetails(purchase.id, purchase.external_id, purchase.amount_cents, purchase.occurred_at, customer,
+                           code, refunded, location, attribution.campaign_of([purchase.id]).get(purchase.id),
+                           purchase.voided_at is not None)

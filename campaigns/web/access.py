@@ -11,8 +11,9 @@ from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError as CSRFInvalid
 
-from campaigns.accounts.tokens import find_token
+from campaigns.accounts.tokens import find_token, use_is_news
 from campaigns.models import ROLES
+from campaigns.web.transaction import note_token_use
 
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES, start=1)}
 PUBLIC = "public"
@@ -84,7 +85,11 @@ def _api_identity() -> Identity | None:
     scheme, _, credentials = request.headers.get("Authorization", "").strip().partition(" ")
     if scheme.lower() == "bearer":  # auth schemes are case-insensitive (RFC 9110)
         token = find_token(credentials.strip())
-        return Identity(role=token.role, token_id=token.id, name=token.name) if token else None
+        if token is None:
+            return None
+        if use_is_news(token):
+            note_token_use(token)
+        return Identity(role=token.role, token_id=token.id, name=token.name)
     # The app's own pages may call the API with their session, but only with the CSRF token,
     # since the API is otherwise exempt from CSRF checks.
     if current_user.is_authenticated and request.headers.get("X-CSRFToken"):

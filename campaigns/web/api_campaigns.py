@@ -5,16 +5,15 @@ from campaigns.accounts.business import get_settings
 from campaigns.contacts.matching import find_or_create
 from campaigns.core import inputs, money
 from campaigns.core.errors import FieldErrors
-from campaigns.giving import codes
 from campaigns.giving import designs as campaigns
 from campaigns.giving.designs import NAME_MAX, TEXT_MAX, WHOLE_RANGES
 from campaigns.giving.vouchers import MAX_BATCH, check_count, clean_label, issue_batch, issue_personal
-from campaigns.links import claim_url, qr_svg_url, voucher_url
 from campaigns.models import CAMPAIGN_KINDS, CAMPAIGN_STATUSES
 from campaigns.web import schemas
 from campaigns.web.access import current_identity
 from campaigns.web.api import operation
 from campaigns.web.payloads import campaign_changes, json_body, new_campaign_design, parse_contact
+from campaigns.web.serialisers import campaign_json, voucher_json
 
 CAMPAIGN_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "integer"}, "name": {"type": "string"}, "kind": {"type": "string", "enum": list(CAMPAIGN_KINDS)},
@@ -69,28 +68,6 @@ def new_campaign_schema() -> dict:
 def campaign_change_schema() -> dict:
     """A PATCH of some campaign fields, status included."""
     return schemas.closed(campaign_fields())
-
-
-def campaign_json(campaign) -> dict:
-    """Return a campaign as the API shows it (money as decimal strings)."""
-    currency = get_settings().currency
-    margin = campaign.gross_margin_bp / 100
-    return {
-        "id": campaign.id, "name": campaign.name, "kind": campaign.kind, "offer": campaign.offer,
-        "unit_cost": money.to_json(campaign.unit_cost_cents, currency),
-        "retail_value": money.to_json(campaign.retail_value_cents, currency),
-        "fixed_cost": money.to_json(campaign.fixed_cost_cents, currency),
-        "gross_margin_pct": int(margin) if margin == int(margin) else margin,
-        "starts_on": campaign.starts_on.isoformat() if campaign.starts_on else None,
-        "ends_on": campaign.ends_on.isoformat() if campaign.ends_on else None,
-        "voucher_limit": campaign.voucher_limit, "per_customer_limit": campaign.per_customer_limit,
-        "attribution_window_days": campaign.attribution_window_days,
-        "unreturned_gift_limit": campaign.unreturned_gift_limit, "status": campaign.status,
-        "feedback_question": campaign.feedback_question, "feedback_question_2": campaign.feedback_question_2,
-        "feedback_mail_delay_hours": campaign.feedback_mail_delay_hours, "claim_url": claim_url(campaign),
-        "vouchers_issued": campaign.vouchers_issued, "currency": currency,
-        "created_at": campaign.created_at.isoformat(), "updated_at": campaign.updated_at.isoformat(),
-    }
 
 
 def _actor_id() -> int | None:
@@ -174,6 +151,5 @@ def make_vouchers(campaign_id: int):
         made = [issue_personal(campaign, find_or_create(contact), channel="api", batch_label=label).code]
     else:
         made = issue_batch(campaign, body["count"], label, channel="api" if label is None else "batch")
-    return jsonify({"vouchers": [{"code": code, "formatted": codes.format_code(code), "url": voucher_url(code),
-                                  "qr_svg_url": qr_svg_url(code)} for code in made]}), 201
+    return jsonify({"vouchers": [voucher_json(code) for code in made]}), 201
 

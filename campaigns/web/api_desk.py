@@ -5,16 +5,14 @@ from campaigns.accounts.business import business_zone
 from campaigns.core import inputs
 from campaigns.core.errors import DomainError, FieldErrors
 from campaigns.desk import redemption
-from campaigns.extensions import db, limiter
-from campaigns.giving import codes
+from campaigns.extensions import limiter
 from campaigns.giving.vouchers import find_voucher, voucher_state
-from campaigns.links import voucher_url
-from campaigns.models import Customer
 from campaigns.web import schemas
 from campaigns.web.access import current_identity
 from campaigns.web.api import operation
 from campaigns.web.error_responses import json_error
 from campaigns.web.payloads import json_body, parse_contact, parse_time, sent_json
+from campaigns.web.serialisers import redemption_json, voucher_state_json
 from campaigns.web.transaction import keep_refusal
 
 CODE_MAX = 300  # a code, or the whole scanned voucher URL
@@ -64,23 +62,6 @@ def redemption_attempt(body: dict) -> redemption.Attempt:
         scanned_at=scanned_at, ip_address=request.remote_addr, customer=customer,
         details={"device_time": device_time.isoformat()} if device_time else {},
     )
-
-
-def customer_json(customer: Customer | None) -> dict | None:
-    """Return a customer as the API shows it."""
-    if customer is None:
-        return None
-    return {"id": customer.id, "email": customer.email, "phone": customer.phone, "name": customer.name}
-
-
-def redemption_json(made: redemption.Redeemed) -> dict:
-    """Return a redemption as the API answers it."""
-    customer = db.session.get(Customer, made.customer_id) if made.customer_id else None
-    return {"code": made.code, "formatted": codes.format_code(made.code), "redeemed_at": made.redeemed_at.isoformat(),
-            "redemption_id": made.id, "campaign": {"id": made.campaign_id, "name": made.campaign_name,
-                                                   "offer": made.offer},
-            "give": f"Give: {made.offer or made.campaign_name}", "customer": customer_json(customer),
-            "location": made.location_name}
 
 
 def _audit_refused(outcome: str, details: dict) -> None:
@@ -156,13 +137,6 @@ def get_voucher(code: str):
     """Look a voucher up without redeeming it."""
     voucher = find_voucher(code)
     zone = business_zone()
-    campaign = voucher.campaign
     state = voucher_state(voucher, zone=zone)
-    return jsonify({
-        "code": voucher.code, "formatted": codes.format_code(voucher.code), "url": voucher_url(voucher.code),
-        "state": state, "issued_at": voucher.issued_at.isoformat(), "batch_label": voucher.batch_label,
-        "campaign": {"id": campaign.id, "name": campaign.name, "offer": campaign.offer, "status": campaign.status,
-                     "ends_on": campaign.ends_on.isoformat() if campaign.ends_on else None},
-        "customer": customer_json(voucher.customer),
-        "redemption": redemption.first_redemption(voucher, zone) if state == "redeemed" else None,
-    })
+    return jsonify(voucher_state_json(voucher, state,
+                                      redemption.first_redemption(voucher, zone) if state == "redeemed" else None))

@@ -3,22 +3,19 @@ import json
 from decimal import Decimal
 
 from flask import jsonify, request
-from sqlalchemy import select
-from sqlalchemy.orm import aliased
 
 from campaigns.accounts.business import get_settings
 from campaigns.core import inputs, money
 from campaigns.core.errors import DomainError, FieldErrors, ValidationError
-from campaigns.extensions import db
-from campaigns.models import Customer, Location, Purchase, Voucher
 from campaigns.reports.attribution import campaign_of
 from campaigns.sales import ledger
 from campaigns.sales.rows import PurchaseRow
 from campaigns.web import schemas
 from campaigns.web.api import operation
-from campaigns.web.api_desk import CODE_MAX, customer_json
+from campaigns.web.api_desk import CODE_MAX
 from campaigns.web.error_responses import error_body, json_error
 from campaigns.web.payloads import CONTACT_MAX, json_body, parse_time
+from campaigns.web.serialisers import purchase_json
 
 BATCH_MAX = 1000
 EXTERNAL_ID_MAX = 120  # purchase.external_id's length
@@ -132,21 +129,6 @@ def purchase_row(payload, places: int) -> PurchaseRow:
     wrong.raise_any()  # the rules between fields (a refund is negative and names refund_of) are the store's
     return PurchaseRow(external_id=external_id, amount_cents=cents, occurred_at=occurred_at, **contact,
                        voucher_code=voucher_code, refund_of=refund_of, location=location)
-
-
-def purchase_json(purchase_id: int) -> dict:
-    """Return a stored purchase as the API shows it."""
-    original = aliased(Purchase)
-    purchase, customer, code, location, refunded = db.session.execute(
-        select(Purchase, Customer, Voucher.code, Location.name, original.external_id)
-        .outerjoin(Customer, Customer.id == Purchase.customer_id).outerjoin(Voucher, Voucher.id == Purchase.voucher_id)
-        .outerjoin(Location, Location.id == Purchase.location_id)
-        .outerjoin(original, original.id == Purchase.refund_of_id).where(Purchase.id == purchase_id)).one()
-    return {"id": purchase.id, "external_id": purchase.external_id,
-            "amount": money.to_json(purchase.amount_cents, get_settings().currency),
-            "occurred_at": purchase.occurred_at.isoformat(), "customer": customer_json(customer),
-            "voucher_code": code, "refund_of": refunded, "location": location,
-            "attributed_campaign_id": campaign_of([purchase.id]).get(purchase.id), "voided": purchase.voided_at is not None}
 
 
 def _error_json(error: DomainError) -> dict:

@@ -28,9 +28,10 @@ from campaigns.reports.desk_day import redemptions_today
 from campaigns.sales import ledger
 from campaigns.sales.rows import PurchaseRow
 from campaigns.web.access import requires
-from campaigns.web.api_desk import CODE_MAX, customer_json, limit_guessing, note_refusal, redemption_attempt
+from campaigns.web.api_desk import CODE_MAX, limit_guessing, note_refusal, redemption_attempt
 from campaigns.web.error_responses import json_error, status_of, wants_json
 from campaigns.web.payloads import CONTACT_MAX, json_body, parse_time
+from campaigns.web.serialisers import customer_json
 from campaigns.web.transaction import attempt
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")

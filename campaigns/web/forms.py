@@ -68,7 +68,7 @@ class MoneyField(StringField):
     def read(self, typed: str) -> Decimal:
         """Read what was typed in the business's locale and currency."""
         settings = get_settings()
-        return money.read_amount(typed, self.name, settings.locale or "en_US", money.exponent(settings.currency),
+        return money.read_amount(typed, self.name, settings.locale, money.exponent(settings.currency),
                                  currency=settings.currency)
 
     def pre_validate(self, form):
@@ -87,7 +87,7 @@ class MoneyField(StringField):
     def _value(self) -> str:
         if self.raw_data:
             return self.raw_data[0]
-        return money.typed(self.data, get_settings().locale or "en_US")
+        return money.typed(self.data, get_settings().locale)
 
 
 class PercentField(MoneyField):
@@ -95,7 +95,7 @@ class PercentField(MoneyField):
 
     def read(self, typed: str) -> Decimal:
         """Read a percentage in the business's locale."""
-        locale = get_settings().locale or "en_US"
+        locale = get_settings().locale
         try:
             return money.read_amount(typed.strip().removesuffix("%"), self.name, locale, 2, maximum=Decimal(100))
         except DomainError:

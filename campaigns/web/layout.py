@@ -29,7 +29,7 @@ def navigation() -> list[dict]:
 def money_reading() -> dict:
     """Return how amounts are typed and shown here (locale, currency, marks), for a page's JSON data block."""
     settings = get_settings()
-    return dict(money.marks(settings.locale or "en_US", settings.currency, money.exponent(settings.currency)))
+    return dict(money.marks(settings.locale, settings.currency, money.exponent(settings.currency)))
 
 
 def init_app(app: Flask) -> None:
@@ -40,4 +40,4 @@ def init_app(app: Flask) -> None:
     @app.template_filter("money")
     def money_filter(cents, currency=None):
         settings = get_settings()
-        return money.format_amount(cents, currency or settings.currency, settings.locale or "en_US")
+        return money.format_amount(cents, currency or settings.currency, settings.locale)

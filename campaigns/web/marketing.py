@@ -11,7 +11,7 @@ from campaigns.extensions import db
 from campaigns.giving import designs, sheets, vouchers
 from campaigns.links import claim_url, unreachable_address, voucher_url
 from campaigns.models import Campaign
-from campaigns.reports.attribution import campaign_revenue, revenue_by_campaign
+from campaigns.reports.assemble import campaign_figures, revenue_by_campaign
 from campaigns.reports.counts import batches as batch_counts
 from campaigns.reports.counts import voucher_counts
 from campaigns.reports.spend import budget
@@ -78,7 +78,7 @@ def detail(campaign_id: int):
         "marketing/detail.html", campaign=campaign,
         budget=budget(campaign, redeemed=sum(batch["redeemed"] for batch in batches)),
         batches=batches, form=BatchForm(formdata=None), state=designs.campaign_state(campaign),
-        revenue=campaign_revenue(campaign.id),
+        figures=campaign_figures(campaign.id),
         expires=designs.expires_at(campaign, zone), currency=get_settings().currency, part_size=PDF_PART,
         unreachable=unreachable_address(),
         claim_url=url_for("public.claim_page", slug=campaign.claim_slug, _external=False) if campaign.claim_slug else None,

@@ -113,7 +113,6 @@ def voucher(code_text: str):
                 return redirect(url_for("public.voucher", code_text=found.code), 303)
             status = status_of(error)
             if error.code in ("already_answered", "feedback_final"):
-                db.session.rollback()
                 stored = feedback.feedback_of(found.id)
                 if error.code == "already_answered":  # keep what was typed; sending again replaces the answer
                     flash("This voucher already has an answer (sent from another window?). What you typed is "

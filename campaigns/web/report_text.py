@@ -86,7 +86,7 @@ def payback_text(payback_date: date | None, payback_days: int | None) -> str:
 def amount(value: Fraction | int | None) -> str:
     """Write exact cents as money for people, rounded to the cent."""
     settings = get_settings()
-    return money.format_amount(metrics.cents(value), settings.currency, settings.locale or "en_US")
+    return money.format_amount(metrics.cents(value), settings.currency, settings.locale)
 
 
 def plain_amount(value: Fraction | int | None) -> str:
@@ -129,7 +129,7 @@ def sort_rows(rows: list[dict], key: str | None, direction: str) -> list[dict]:
 def chart_base() -> dict:
     """What every chart's JSON carries: the currency and the locale its axis labels are written in."""
     settings = get_settings()
-    return {"currency": settings.currency, "locale": (settings.locale or "en_US").replace("_", "-")}
+    return {"currency": settings.currency, "locale": settings.locale.replace("_", "-")}
 
 
 def roi_chart(rows: list[dict]) -> dict:

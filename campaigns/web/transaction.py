@@ -1,19 +1,23 @@
 """The request's one transaction edge: commit once when a request succeeds, roll back otherwise.
 
 Views and services never commit. A request succeeds when it answers below 400, is not a read (GET, HEAD and
-OPTIONS are always rolled back) and no view caught a domain error with `attempt`. One explicit exception:
-`keep_refusal()` keeps what a refused request wrote on purpose (the audit entry of a failed redemption).
+OPTIONS are always rolled back) and no view caught a domain error with `attempt`. Two explicit exceptions:
+`keep_refusal()` keeps what a refused request wrote on purpose (the audit entry of a failed redemption), and
+`note_token_use()` has an API token's use written down after the request's own transaction, whatever became of it
+(a GET, a refusal), so the tokens page never says "never used" of a token used only to read.
 A streamed response works after its request has answered, so `streamed` gives it the same edge.
 """
 from collections.abc import Callable, Iterable, Iterator
 
 from flask import Flask, request
 
+from campaigns.accounts import tokens
 from campaigns.core.errors import DomainError
 from campaigns.extensions import db
 
 _FAILED = "reciprocate.failed"
 _KEEP = "reciprocate.keep_refusal"
+_TOKEN_USED = "reciprocate.token_used"
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -31,6 +35,11 @@ def keep_refusal() -> None:
     request.environ[_KEEP] = True
 
 
+def note_token_use(token) -> None:
+    """Have this request's API token marked as used at its edge, in a transaction of its own."""
+    request.environ[_TOKEN_USED] = token
+
+
 def succeeded(status: int) -> bool:
     """Tell whether the current request, answering `status`, should commit."""
     if request.environ.get(_KEEP):
@@ -43,6 +52,10 @@ def _finish(response):
         db.session.commit()
     else:
         db.session.rollback()
+    token = request.environ.pop(_TOKEN_USED, None)
+    if token is not None:
+        tokens.mark_used(token)
+        db.session.commit()
     return response
 
 
