@@ -22,6 +22,11 @@ from campaigns.models import Campaign
 from campaigns.sales.ledger import record_purchase
 from tests.designs import design
 
+# Passwords are hashed with scrypt (a tenth of a second, on purpose); the suite makes and signs in thousands of
+# users, so here a cheap method stands in. tests/test_auth.py checks that the app's own choice is scrypt.
+APP_PASSWORD_METHOD = accounts.PASSWORD_METHOD
+accounts.PASSWORD_METHOD = "pbkdf2:sha256:1000"
+
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 PG_TEMPLATE = f"reciprocate_test_template_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"  # one per xdist worker
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -57,6 +62,31 @@ def sqlite_template(tmp_path_factory):
     path = tmp_path_factory.mktemp("template") / "template.db"
     _migrate(f"sqlite:///{path}")
     return path
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """A SQLite file that `flask seed-demo` filled, what the command printed and answered, and when it finished."""
+
+    path: object
+    output: str
+    exit_code: int
+    finished: datetime
+
+
+@pytest.fixture(scope="session")
+def demo_sqlite(sqlite_template, tmp_path_factory) -> Seeded:
+    """The demo café seeded once per test process through `flask seed-demo` (it takes a while); the modules that
+    read it (tests/test_demo.py, tests/browser/test_reports.py) copy the file, and share a worker (xdist_group)."""
+    target = tmp_path_factory.mktemp("demo") / "demo.db"
+    shutil.copy(sqlite_template, target)
+    app = create_app(app_config(f"sqlite:///{target}"))
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    finished = datetime.now(UTC)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    return Seeded(target, result.output, result.exit_code, finished)
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,6 @@ from campaigns.extensions import db
 from campaigns.giving import designs as campaigns
 from campaigns.giving.vouchers import attach_customer, issue_batch
 from campaigns.models import Purchase, Voucher
-from campaigns.reports import assemble
 from campaigns.reports.attribution import (
     attributed,
     campaign_of,
@@ -28,6 +27,7 @@ from campaigns.sales.corrections import refund_purchase, void_purchase
 from campaigns.sales.ledger import record_purchase
 from tests.conftest import log_in
 from tests.designs import change, design
+from tests.figures_read import campaign_revenue, revenue_by_campaign
 
 R = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)  # a redemption time with a fraction of a second
 DAY = timedelta(days=1)
@@ -347,17 +347,3 @@ def test_the_purchases_list_names_the_campaign_each_sale_counts_towards(shop):
     counted, stray = shop.buy(R + DAY), shop.buy(R - DAY)
     rows, _, _ = recent_purchases()
     assert {row["purchase"].id: row["campaign"] for row in rows} == {counted.id: "Free latte", stray.id: None}
-
-
-def revenue_by_campaign() -> dict[int, int]:
-    """The campaign list's revenue (the report's figure), campaigns with none left out."""
-    return {cid: cents for cid, cents in assemble.revenue_by_campaign().items() if cents}
-
-
-def campaign_revenue(campaign_id: int) -> dict:
-    """The campaign page's revenue tile, read from the report's figures as the page reads them."""
-    found = assemble.figures([campaign_id]).get(campaign_id)
-    if found is None:
-        return {"revenue_cents": 0, "purchases": 0, "customers": 0}
-    return {"revenue_cents": found["revenue_cents"], "purchases": found["purchases"],
-            "customers": found["converted_customers"]}

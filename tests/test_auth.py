@@ -9,7 +9,7 @@ from campaigns.core.addresses import email_limit_key
 from campaigns.core.errors import ValidationError
 from campaigns.extensions import db
 from campaigns.models import ApiToken, User
-from tests.conftest import PASSWORD, csrf_from, log_in
+from tests.conftest import APP_PASSWORD_METHOD, PASSWORD, csrf_from, log_in
 
 
 def _post_login(client, email, password):
@@ -56,7 +56,8 @@ def test_deactivated_user_cannot_log_in(client, app, make_user):
     assert _post_login(client, staff.email, PASSWORD).status_code == 401
 
 
-def test_passwords_and_tokens_are_never_stored_in_plain_text(app, make_user, make_token):
+def test_passwords_and_tokens_are_never_stored_in_plain_text(app, make_user, make_token, monkeypatch):
+    monkeypatch.setattr(accounts, "PASSWORD_METHOD", APP_PASSWORD_METHOD)  # the app's own choice, not the suite's
     owner = make_user("owner")
     secret = make_token("staff")
     with app.app_context():

@@ -24,21 +24,25 @@ from campaigns.models import (
 )
 from tests.conftest import _pg_copy, app_config, csrf_from
 
+pytestmark = pytest.mark.xdist_group("demo")  # one worker seeds the demo once for this module and the reports'
+
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def seeded(request, tmp_path_factory):
     """An app whose fresh database `flask seed-demo` has filled, and what the command printed."""
     copies = None
-    if request.param == "sqlite":
+    if request.param == "sqlite":  # the session's seeded file, copied: the same command, run once per process
+        made = request.getfixturevalue("demo_sqlite")
         target = tmp_path_factory.mktemp("demo") / "demo.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), target)
-        url = f"sqlite:///{target}"
+        shutil.copy(made.path, target)
+        app = create_app(app_config(f"sqlite:///{target}"))
+        result, finished = made, made.finished
     else:
         copies = _pg_copy(request.getfixturevalue("postgres"))
-        url = next(copies)
-    app = create_app(app_config(url))
-    result = app.test_cli_runner().invoke(args=["seed-demo"])
-    yield app, result, utcnow()
+        app = create_app(app_config(next(copies)))
+        result = app.test_cli_runner().invoke(args=["seed-demo"])
+        finished = utcnow()
+    yield app, result, finished
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

@@ -18,6 +18,9 @@ MIN_PASSWORD_SCORE = 3  # zxcvbn's 0-4: 3 is "safely unguessable", about 10^10 g
 _SCORED_LENGTH = 100
 # Compared against when the e-mail is unknown, so a wrong e-mail costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
+# Werkzeug's default, scrypt: a tenth of a second per hash, on purpose. The test suite, which makes and signs in
+# thousands of users, lowers it (tests/conftest.py) and checks once that the app's own choice is scrypt.
+PASSWORD_METHOD = "scrypt"
 
 
 def _check_role(role: str) -> str:
@@ -56,7 +59,7 @@ def create_user(email: str, name: str, role: str, password: str) -> User:
     if db.session.scalar(select(User.id).where(User.email == email)):
         raise AccountError("email_taken", f"There is already a user with the e-mail {email}.",
                            {"fields": {"email": "already in use"}})
-    user = User(email=email, name=name[:120], role=role, password_hash=generate_password_hash(password))
+    user = User(email=email, name=name[:120], role=role, password_hash=generate_password_hash(password, method=PASSWORD_METHOD))
     db.session.add(user)
     db.session.flush()
     return user
@@ -112,7 +115,7 @@ def update_user(user: User, *, role: str, active: bool, name: str | None = None)
 def set_password(user: User, password: str) -> None:
     """Replace a user's password and end every session signed in with the old one."""
     _check_password(password, user.email, user.name)
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
     end_sessions(user)
 
 

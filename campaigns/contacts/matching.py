@@ -28,8 +28,16 @@ def find_or_create(contact: Contact, fill_in: bool = True) -> Customer:
 
     With `fill_in=False` a matched customer is left exactly as stored: public pages, where anyone can type
     anyone's address, match without changing."""
+    customer = find_customer(contact)
+    if customer is not None and not (fill_in and _adds_to(contact, customer)):
+        return customer  # the everyday case, in one look-up: nothing to create, nothing to fill in
     customer_id = resolve_customers([contact], fill_in=fill_in)[contact]
     return db.session.get(Customer, customer_id, populate_existing=True)
+
+
+def _adds_to(contact: Contact, customer: Customer) -> bool:
+    """Tell whether a contact holds something its customer lacks (a name, an e-mail, a phone)."""
+    return any(getattr(contact, field) and not getattr(customer, field) for field in ("name", "email", "phone"))
 
 
 def resolve_customers(contacts: Sequence[Contact], fill_in: bool = True) -> dict[Contact, int]:

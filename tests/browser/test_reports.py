@@ -5,29 +5,20 @@ import shutil
 
 import pytest
 
-from app import create_app
 from campaigns import demo
-from campaigns.extensions import db
 from tests.browser.conftest import DESKTOP, PHONE, screenshot, sign_in
-from tests.conftest import app_config
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("demo")]  # the demo is seeded once per worker
 OWNER = demo.DEMO_USERS[0]
 DRAWN = "(id) => { const canvas = document.getElementById(id); " \
         "return !!(canvas && window.Chart && Chart.getChart(canvas)); }"
 
 
 @pytest.fixture(scope="module")
-def demo_file(sqlite_template, tmp_path_factory):
-    """The demo café seeded once (it takes a while) into a SQLite file that this module's tests share."""
+def demo_file(demo_sqlite, tmp_path_factory):
+    """The demo café (seeded once per process, tests/conftest.py), copied for this module's tests to share."""
     target = tmp_path_factory.mktemp("reports") / "demo.db"
-    shutil.copy(sqlite_template, target)
-    app = create_app(app_config(f"sqlite:///{target}"))
-    with app.app_context():
-        demo.seed()
-        db.session.commit()
-        db.session.remove()
-        db.engine.dispose()
+    shutil.copy(demo_sqlite.path, target)
     return target
 
 
