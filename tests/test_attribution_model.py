@@ -255,6 +255,9 @@ class Run:
         made, new = record_purchase(f"till-{self.sales}", amount, moment, customer_id=customer,
                                     voucher_id=voucher_id, refund_of_id=refund_of, now=moment)
         assert new
+        # The ledger names the customer as it does for every way in (a voucher's redeemer when none is named; a
+        # refund's original's): the model holds what was stored, which is what attribution reads.
+        customer = made.customer_id
         note(f"purchase {made.id}: {amount} cents at {self.when(moment)} by customer {customer}, voucher {voucher_id}"
              + (f", refunding purchase {refund_of}" if refund_of else ""))
         self.model.purchases[made.id] = PurchaseRow(made.id, made, customer, voucher_id, moment, amount, refund_of)
