@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.pool import NullPool
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -28,6 +29,7 @@ APP_PASSWORD_METHOD = accounts.PASSWORD_METHOD
 accounts.PASSWORD_METHOD = "pbkdf2:sha256:1000"
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
+_PG_SHAPE: dict = {}  # the template's tables and migration, which an emptied database must still have
 PG_TEMPLATE = f"reciprocate_test_template_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"  # one per xdist worker
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 PASSWORD = "correct horse battery"
@@ -102,7 +104,18 @@ def postgres():
     except Exception as exc:  # the server is not there: same as not configured
         missing(f"PostgreSQL at {PG_URL} ({exc.__class__.__name__})", "REQUIRE_POSTGRES")
     _migrate(_pg_url(PG_TEMPLATE))
+    shape = create_engine(_pg_url(PG_TEMPLATE), poolclass=NullPool)
+    with shape.connect() as conn:
+        _PG_SHAPE["tables"] = conn.scalars(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND "
+                                                "tablename <> 'alembic_version' ORDER BY tablename")).all()
+        _PG_SHAPE["version"] = conn.scalar(text("SELECT version_num FROM alembic_version"))
+        _PG_SHAPE["sequences"] = conn.scalars(text("SELECT sequencename FROM pg_sequences "
+                                                   "WHERE schemaname = 'public'")).all()
+    shape.dispose()
     yield admin
+    while _FREE_PG:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {_FREE_PG.pop()} WITH (FORCE)"))
     with admin.connect() as conn:
         conn.execute(text(f"DROP DATABASE IF EXISTS {PG_TEMPLATE} WITH (FORCE)"))
     admin.dispose()
@@ -123,14 +136,53 @@ def database_url(request, tmp_path):
     yield from _pg_copy(request.getfixturevalue("postgres"))
 
 
+_FREE_PG: list[str] = []  # this process's databases, emptied and ready for the next test
+
+
 def _pg_copy(admin):
-    """Yield the URL of a new database copied from the migrated template; drop it afterwards."""
+    """Yield the URL of an empty, migrated PostgreSQL database; empty it afterwards for the next test.
+
+    Creating a database from the template for every test cost about 0.4 s; emptying one (one TRUNCATE of every
+    table, sequences restarted) costs a few hundredths. A database that cannot be emptied at once (a connection
+    left open, a schema changed) is dropped, and the next test gets a new copy of the template."""
+    name = _FREE_PG.pop() if _FREE_PG else _pg_create(admin)
+    url = _pg_url(name)
+    yield url
+    if _pg_empty(url):
+        _FREE_PG.append(name)
+    else:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+def _pg_create(admin) -> str:
     name = f"test_{uuid.uuid4().hex[:16]}"
     with admin.connect() as conn:
         conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {PG_TEMPLATE}"))
-    yield _pg_url(name)
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    return name
+
+
+def _pg_empty(url: str) -> bool:
+    """Empty every table but the migrations' own and restart every sequence, as in the template; tell
+    whether that worked (and the schema is still the template's)."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SET lock_timeout = '2s'"))
+            tables = conn.scalars(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                                       "AND tablename <> 'alembic_version' ORDER BY tablename")).all()
+            if tables != _PG_SHAPE["tables"] or conn.scalar(text("SELECT version_num FROM alembic_version")) \
+                    != _PG_SHAPE["version"]:
+                return False
+            # DELETE beats TRUNCATE on a test's few rows; foreign keys are not checked while emptying everything.
+            conn.execute(text("SET session_replication_role = replica"))
+            conn.execute(text("; ".join(f"DELETE FROM {table}" for table in tables)))
+            conn.execute(text("; ".join(f"ALTER SEQUENCE {sequence} RESTART" for sequence in _PG_SHAPE["sequences"])))
+        return True
+    except Exception:  # a lock held by a connection the test left open, say: start afresh instead
+        return False
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture

@@ -4,7 +4,8 @@ from campaigns.models.audit import AuditEntry
 from campaigns.models.campaign import CAMPAIGN_KINDS, CAMPAIGN_STATUSES, VOUCHER_CHANNELS, Campaign, Voucher
 from campaigns.models.customer import AudienceAssignment, Customer, Feedback, FeedbackInvite
 from campaigns.models.imports import IMPORT_STATUSES, CustomerLink, ImportMapping, PurchaseImport
-from campaigns.models.sales import Purchase, Redemption
+from campaigns.models.purchase import Purchase
+from campaigns.models.redemption import Redemption
 from campaigns.models.types import UTCDateTime, utcnow
 
 __all__ = [
