@@ -1,1 +1,1 @@
-"""Customers: their contacts read one way everywhere, one matcher, their records, and merging two into one."""
+"""Customers as people see them: find one by whatever they remember, read their whole record, merge two into one."""

@@ -1,4 +1,1 @@
-"""Every figure of METRICS.md, computed in SQL: counts of vouchers, spend and budget, the desk's day.
-
-Each module holds one family of figures; pages, the API and CSV exports all read them from here.
-"""
+"""Every figure of METRICS.md, computed in SQL, for the pages, the API and the CSV files alike: one source of each."""
