@@ -1,10 +1,15 @@
 """Test harness: a fresh database per test on SQLite and on PostgreSQL, factories, a live server."""
+import fcntl
+import hashlib
+import json
 import os
 import shutil
 import threading
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
@@ -68,27 +73,73 @@ def sqlite_template(tmp_path_factory):
 
 @dataclass(frozen=True)
 class Seeded:
-    """A SQLite file that `flask seed-demo` filled, what the command printed and answered, and when it finished."""
+    """A database that `flask seed-demo` filled (a SQLite file, or a PostgreSQL database to copy), what the command
+    printed and answered, and when it finished."""
 
-    path: object
+    where: str
     output: str
     exit_code: int
     finished: datetime
 
 
-@pytest.fixture(scope="session")
-def demo_sqlite(sqlite_template, tmp_path_factory) -> Seeded:
-    """The demo café seeded once per test process through `flask seed-demo` (it takes a while); the modules that
-    read it (tests/test_demo.py, tests/browser/test_reports.py) copy the file, and share a worker (xdist_group)."""
-    target = tmp_path_factory.mktemp("demo") / "demo.db"
-    shutil.copy(sqlite_template, target)
-    app = create_app(app_config(f"sqlite:///{target}"))
+@contextmanager
+def _one_at_a_time(path: Path):
+    """Hold an exclusive lock on `path` (shared by every xdist worker of this run) while the block runs."""
+    with open(path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _seeded_once(tmp_path_factory, name: str, seed) -> Seeded:
+    """Seed the demo once for the whole run, whichever worker asks first (seeding takes half a minute); the
+    others wait for it and read what it printed."""
+    shared = tmp_path_factory.getbasetemp().parent  # the same folder for every worker of this run
+    said = shared / f"{name}.json"
+    with _one_at_a_time(shared / f"{name}.lock"):
+        if not said.exists():
+            where, result = seed(shared)
+            said.write_text(json.dumps({"where": where, "output": result.output, "exit_code": result.exit_code,
+                                        "finished": datetime.now(UTC).isoformat()}))
+    found = json.loads(said.read_text())
+    return Seeded(found["where"], found["output"], found["exit_code"], datetime.fromisoformat(found["finished"]))
+
+
+def _seed_demo(url: str):
+    """Run `flask seed-demo` against a migrated database and let go of it."""
+    app = create_app(app_config(url))
     result = app.test_cli_runner().invoke(args=["seed-demo"])
-    finished = datetime.now(UTC)
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
-    return Seeded(target, result.output, result.exit_code, finished)
+    return result
+
+
+@pytest.fixture(scope="session")
+def demo_sqlite(sqlite_template, tmp_path_factory) -> Seeded:
+    """The demo café seeded once per run into a SQLite file, through `flask seed-demo`; copy the file to use it
+    (tests/test_demo.py, tests/browser/test_reports.py)."""
+    def seed(shared: Path):
+        target = shared / "demo.db"
+        shutil.copy(sqlite_template, target)
+        return str(target), _seed_demo(f"sqlite:///{target}")
+
+    return _seeded_once(tmp_path_factory, "demo-sqlite", seed)
+
+
+@pytest.fixture(scope="session")
+def demo_postgresql(postgres, tmp_path_factory) -> Seeded:
+    """The demo café seeded once per run into a PostgreSQL database of its own, to be copied as a template."""
+    def seed(shared: Path):
+        name = f"demo_{hashlib.sha256(str(shared).encode()).hexdigest()[:12]}"  # this run's, never an older one's
+        with postgres.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {PG_TEMPLATE}"))
+        return name, _seed_demo(_pg_url(name))
+
+    return _seeded_once(tmp_path_factory, "demo-postgresql", seed)
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,12 @@
 """seed-demo makes a believable business that every page can show, only as the app itself could have, and says
-how to log in. Seeding takes a while, so each backend seeds one database that the tests here share and only
-read (logging in stamps a time, which no test looks at)."""
+how to log in. Seeding takes a while, so each backend seeds one database per run (tests/conftest.py) and each
+test here reads a copy of it."""
 import shutil
+import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app import create_app
 from campaigns.accounts.business import business_zone
@@ -20,34 +21,32 @@ from campaigns.models import (
     Redemption,
     User,
     Voucher,
-    utcnow,
 )
-from tests.conftest import _pg_copy, app_config, csrf_from
-
-pytestmark = pytest.mark.xdist_group("demo")  # one worker seeds the demo once for this module and the reports'
+from tests.conftest import _pg_url, app_config, csrf_from
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def seeded(request, tmp_path_factory):
-    """An app whose fresh database `flask seed-demo` has filled, and what the command printed."""
-    copies = None
-    if request.param == "sqlite":  # the session's seeded file, copied: the same command, run once per process
-        made = request.getfixturevalue("demo_sqlite")
-        target = tmp_path_factory.mktemp("demo") / "demo.db"
-        shutil.copy(made.path, target)
-        app = create_app(app_config(f"sqlite:///{target}"))
-        result, finished = made, made.finished
+@pytest.fixture(params=["sqlite", "postgresql"])
+def seeded(request, tmp_path):
+    """An app on a copy of the database `flask seed-demo` filled (once per run), and what the command printed."""
+    made = request.getfixturevalue(f"demo_{request.param}")
+    if request.param == "sqlite":
+        target = tmp_path / "demo.db"
+        shutil.copy(made.where, target)
+        url, copy = f"sqlite:///{target}", None
     else:
-        copies = _pg_copy(request.getfixturevalue("postgres"))
-        app = create_app(app_config(next(copies)))
-        result = app.test_cli_runner().invoke(args=["seed-demo"])
-        finished = utcnow()
-    yield app, result, finished
+        copy = f"test_{uuid.uuid4().hex[:16]}"
+        admin = request.getfixturevalue("postgres")
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {copy} TEMPLATE {made.where}"))
+        url = _pg_url(copy)
+    app = create_app(app_config(url))
+    yield app, made, made.finished
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
-    if copies is not None:
-        next(copies, None)
+    if copy is not None:
+        with request.getfixturevalue("postgres").connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {copy} WITH (FORCE)"))
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from campaigns import demo
 from tests.browser.conftest import DESKTOP, PHONE, screenshot, sign_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("demo")]  # the demo is seeded once per worker
+pytestmark = pytest.mark.browser
 OWNER = demo.DEMO_USERS[0]
 DRAWN = "(id) => { const canvas = document.getElementById(id); " \
         "return !!(canvas && window.Chart && Chart.getChart(canvas)); }"
@@ -16,9 +16,9 @@ DRAWN = "(id) => { const canvas = document.getElementById(id); " \
 
 @pytest.fixture(scope="module")
 def demo_file(demo_sqlite, tmp_path_factory):
-    """The demo café (seeded once per process, tests/conftest.py), copied for this module's tests to share."""
+    """The demo café (seeded once per run, tests/conftest.py), copied for this module's tests to share."""
     target = tmp_path_factory.mktemp("reports") / "demo.db"
-    shutil.copy(demo_sqlite.path, target)
+    shutil.copy(demo_sqlite.where, target)
     return target
 
 
