@@ -1,4 +1,4 @@
-"""Demo data: a believable café's six months, lived through the services in time order as the app would have.
+"""Seeding the demo: a believable café's six months, lived through the services in time order as the app would have.
 
 Nothing is written around the services and no counter is set by hand: campaigns are designed, printed,
 opened and ended, vouchers claimed, mailed to a holdout audience and redeemed at the desk, and purchases
@@ -7,9 +7,7 @@ rung up, each at its moment in the past (`now=`), so every figure the demo shows
 import heapq
 import itertools
 import random
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 
 from sqlalchemy import func, select
 
@@ -17,13 +15,34 @@ from campaigns.accounts import business
 from campaigns.accounts import users as accounts
 from campaigns.contacts.contact import Contact, make_contact
 from campaigns.contacts.matching import find_or_create
+from campaigns.demo.plans import (
+    ANSWER_SHARE,
+    BASELINE_SHARE,
+    BASKETS,
+    BRING_BACK,
+    CAMPAIGNS,
+    CLAIMERS,
+    DESK,
+    HOLDOUT_PCT,
+    LIKED,
+    LOCATIONS,
+    MAILING_LIST,
+    REFUND_SHARE,
+    REGULARS,
+    SCORES_NOT,
+    SCORES_WON,
+    VISITS,
+    WALK_INS,
+    Plan,
+)
 from campaigns.desk.redemption import Attempt, redeem
 from campaigns.extensions import db
 from campaigns.feedback import answers as feedback
 from campaigns.giving import audiences, vouchers
-from campaigns.giving.designs import CampaignDesign, create_campaign, set_status
+from campaigns.giving.designs import create_campaign, set_status
 from campaigns.models import Campaign, Customer, Feedback, Purchase, Redemption, Voucher, utcnow
-from campaigns.sales.ledger import record_purchase
+from campaigns.sales.ledger import store_purchases
+from campaigns.sales.rows import PurchaseRow
 
 DEMO_USERS = (
     ("owner@example.com", "Olivia Owner", "owner", "demo-espresso-crema"),
@@ -34,73 +53,6 @@ DEMO_USERS = (
 FIRST = ("Ana", "Ben", "Carla", "Dev", "Eli", "Fatima", "Gus", "Hana", "Ivo", "Jin", "Kai", "Lena", "Mia", "Noor",
          "Omar", "Pia", "Quinn", "Rosa", "Sam", "Tara", "Uma", "Vik", "Wes", "Yara", "Zoe")
 LAST = ("Silva", "Moreau", "Khan", "Okafor", "Nguyen", "Rossi", "Schmidt", "Tanaka", "Lopez", "Novak", "Berg")
-LOCATIONS = (("Main St", "12 Main St", 0.75), ("Harbour kiosk", "Pier 3", 0.25))  # name, address, share of visits
-BASKETS = (350, 420, 480, 650, 890, 1250, 1800, 2400)  # cents
-VISITS = (1, 1, 1, 2, 2, 3, 4, 6)  # how many times a customer the sample won over comes back to buy
-HOLDOUT_PCT = 20
-# Of the mailing list, voucher or not, the share who would have come in to buy within the window anyway: without
-# it the holdout test's control group would never buy and the lift would be the whole treatment rate.
-BASELINE_SHARE = 0.12
-REFUND_SHARE = 1 / 60
-# Who the neighbourhood is: the mailing list, people who claim the class online, people who give their
-# e-mail or phone at the desk when they redeem a flyer, and walk-ins who only ever buy.
-MAILING_LIST, CLAIMERS, DESK, WALK_INS = 600, 300, 600, 700
-REGULARS = 150  # of everyone, people who also drop in for a coffee now and then
-# Feedback: the share of redeemers who answer on their voucher's page (more of those who gave a contact), and
-# what they say. Those the sample won over score higher, so the bands differ in conversion as a real shop's do.
-ANSWER_SHARE = {True: 0.45, False: 0.12}
-SCORES_WON = (6, 7, 8, 8, 9, 9, 9, 10, 10, 10)
-SCORES_NOT = (2, 4, 5, 6, 6, 7, 7, 8, 8, 9, 10)
-LIKED = ("The crema was lovely", "Friendly staff and a quick service", "Great coffee, really smooth",
-         "The oat milk latte was perfect", "Cosy place, friendly staff", "Loved the pastry, very fresh",
-         "Learned a lot, and fun", "Smooth and not bitter", "", "",
-         "Quick service even when busy", "Great coffee and a cosy place")
-BRING_BACK = ("A loyalty card", "Oat milk at no extra cost", "More seats by the window", "Opening earlier", "",
-              "", "Another tasting class", "Nothing, I will be back", "Cheaper pastries", "A loyalty card")
-
-
-@dataclass(frozen=True)
-class Plan:
-    """One campaign of the story: its design, its dates in days before today, and how people took it up."""
-
-    name: str
-    kind: str
-    offer: str
-    unit_cost: str
-    retail_value: str
-    fixed_cost: str
-    margin_pct: int
-    starts: int  # days ago (negative: still to come)
-    ends: int | None  # days ago; None for open-ended
-    status: str  # what it is today
-    batches: tuple[tuple[str, int], ...] = ()  # printed vouchers: (label, count)
-    claims: int = 0  # vouchers claimed on its public page
-    audience: int = 0  # mailing-list members, HOLDOUT_PCT of them held out
-    redeem_share: float = 0.0
-    convert_share: float = 0.0  # of identified redeemers, those who come back to buy
-
-    def design(self, today: date) -> CampaignDesign:
-        """Return the campaign's design with its dates counted back from `today`."""
-        return CampaignDesign(
-            name=self.name, kind=self.kind, offer=self.offer, unit_cost=Decimal(self.unit_cost),
-            retail_value=Decimal(self.retail_value), fixed_cost=Decimal(self.fixed_cost),
-            gross_margin_pct=Decimal(self.margin_pct), starts_on=today - timedelta(days=self.starts),
-            ends_on=None if self.ends is None else today - timedelta(days=self.ends), per_customer_limit=1,
-            attribution_window_days=60, claim_page=self.claims > 0)
-
-
-CAMPAIGNS = (
-    Plan("Free latte for new neighbours", "sample", "One free latte, any size", "0.85", "4.50", "120.00", 68,
-         180, 30, "ended", batches=(("flyer A", 800), ("flyer B", 700)), redeem_share=0.36, convert_share=0.45),
-    Plan("Free coffee tasting class", "service", "A free 45-minute coffee tasting class", "8.50", "25.00", "80.00",
-         70, 120, None, "active", claims=CLAIMERS, redeem_share=0.42, convert_share=0.55),
-    Plan("Free pastry with your coffee", "sample", "One free pastry of your choice", "0.60", "3.50", "40.00", 65,
-         90, -60, "active", batches=(("market stall", 1000),), redeem_share=0.30, convert_share=0.35),
-    Plan("Cold brew for the mailing list", "sample", "One free cold brew", "0.70", "4.00", "0", 68, 75, -15,
-         "active", audience=MAILING_LIST, redeem_share=0.38, convert_share=0.40),
-    Plan("Holiday cookie box", "sample", "A free box of four holiday cookies", "1.50", "9.00", "50.00", 60, -10, -40,
-         "draft"),
-)
 
 
 def seed(seed: int = 7, now: datetime | None = None) -> dict:
@@ -172,6 +124,7 @@ class _Story:
         self.voices = random.Random("feedback")  # its own numbers, so the rest of the story keeps its own
         self.order = itertools.count()
         self.sales = 0
+        self.till: list[PurchaseRow] = []  # today's sales and refunds, stored together at the day's end
         for contact in people["walk-ins"] + rng.sample(people["everyone"], REGULARS):
             self.at(self.visit(self.today - timedelta(days=180), self.yesterday), self.buy, contact, 1)
 
@@ -189,6 +142,7 @@ class _Story:
         while self.queue:
             when, _, action, args = heapq.heappop(self.queue)
             action(when, *args)
+        self.close_till()
 
     def moment(self, day: date, hours: float | None = None) -> datetime:
         """Return a moment of a local day, by default while the café is open (7:00 to 19:00)."""
@@ -280,15 +234,32 @@ class _Story:
     def buy(self, when: datetime, customer: int | Contact, visits: int) -> None:
         customer_id = customer if isinstance(customer, int) else find_or_create(customer).id
         self.sales += 1
-        purchase, _ = record_purchase(f"demo-{self.sales:06d}", self.rng.choice(BASKETS), when,
-                                      customer_id=customer_id, location_id=self.location()[1], now=when,
-                                      source="demo")
+        sale = PurchaseRow(external_id=f"demo-{self.sales:06d}", amount_cents=self.rng.choice(BASKETS),
+                           occurred_at=when, customer_id=customer_id, location=self.location()[0])
+        self.ring_up(when, sale)
         if self.rng.random() < REFUND_SHARE:
-            self.at(when + timedelta(hours=self.rng.uniform(0.2, 3)), self.refund, purchase)
+            self.at(when + timedelta(hours=self.rng.uniform(0.2, 3)), self.refund, sale)
         if visits > 1:
             self.at(self.later(when, 14), self.buy, customer_id, visits - 1)
 
-    def refund(self, when: datetime, purchase: Purchase) -> None:
-        record_purchase(f"{purchase.external_id}-refund", -purchase.amount_cents, when,
-                        customer_id=purchase.customer_id, refund_of_id=purchase.id,
-                        location_id=purchase.location_id, now=when, source="demo")
+    def refund(self, when: datetime, sale: PurchaseRow) -> None:
+        """Refund a sale in full (its customer and location are the original's, as the ledger reads a refund)."""
+        self.ring_up(when, PurchaseRow(external_id=f"{sale.external_id}-refund", amount_cents=-sale.amount_cents,
+                                       occurred_at=when, refund_of=sale.external_id))
+
+    def ring_up(self, when: datetime, row: PurchaseRow) -> None:
+        """Keep a sale or refund on the till; each local day's are stored together that evening, as a till's
+        nightly export would be (through the one writer of purchases)."""
+        if self.till and self.local_day(when) != self.local_day(self.till[-1].occurred_at):
+            self.close_till()
+        self.till.append(row)
+
+    def close_till(self) -> None:
+        """Store the day's sales and refunds in one call of the ledger; the demo is exact, so any refusal is a bug."""
+        if not self.till:
+            return
+        outcomes = store_purchases(self.till, source="demo", now=self.till[-1].occurred_at)
+        refused = [outcome.error for outcome in outcomes if outcome.status != "created"]
+        if refused:
+            raise RuntimeError(f"the demo's till was refused: {refused[0]}")
+        self.till = []
