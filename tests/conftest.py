@@ -25,8 +25,8 @@ from campaigns.desk import redemption
 from campaigns.extensions import db
 from campaigns.giving.vouchers import issue_batch
 from campaigns.models import Campaign
-from campaigns.sales.ledger import record_purchase
 from tests.designs import design
+from tests.ledger_rows import record_purchase
 
 # Passwords are hashed with scrypt (a tenth of a second, on purpose); the suite makes and signs in thousands of
 # users, so here a cheap method stands in. tests/test_auth.py checks that the app's own choice is scrypt.

@@ -24,10 +24,10 @@ from campaigns.reports.attribution import (
     customer_revenue,
 )
 from campaigns.sales.corrections import refund_purchase, void_purchase
-from campaigns.sales.ledger import record_purchase
 from tests.conftest import log_in
 from tests.designs import change, design
 from tests.figures_read import campaign_revenue, revenue_by_campaign
+from tests.ledger_rows import record_purchase
 
 R = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)  # a redemption time with a fraction of a second
 DAY = timedelta(days=1)

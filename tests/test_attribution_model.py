@@ -27,9 +27,9 @@ from campaigns.giving.vouchers import attach_customer, issue_batch
 from campaigns.models import Campaign, Purchase, Voucher
 from campaigns.reports.attribution import campaign_of, customer_revenue
 from campaigns.sales.corrections import refund_purchase, void_purchase
-from campaigns.sales.ledger import record_purchase
 from tests.designs import change, design
 from tests.figures_read import campaign_revenue, revenue_by_campaign
+from tests.ledger_rows import record_purchase
 
 # 06:59:59.999999 puts a whole second one microsecond away; 8 March 2026 is the US change to summer time.
 BASES = [datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC), datetime(2026, 3, 6, 6, 59, 59, 999999, tzinfo=UTC),

@@ -16,8 +16,8 @@ from campaigns.giving.vouchers import issue_batch
 from campaigns.models import Campaign, Customer, Feedback, Voucher
 from campaigns.reports.feedback_figures import nps, top_terms
 from campaigns.sales.corrections import refund_purchase
-from campaigns.sales.ledger import record_purchase
 from tests.conftest import csrf_from, log_in
+from tests.ledger_rows import record_purchase
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 DAY = timedelta(days=1)

@@ -19,9 +19,9 @@ from campaigns.giving import designs as campaigns
 from campaigns.giving.gifts import over_gift_limit, unreturned_gifts
 from campaigns.models import AudienceAssignment, Campaign, Customer, Redemption, Voucher
 from campaigns.sales.corrections import void_purchase
-from campaigns.sales.ledger import record_purchase
 from tests.conftest import csrf_from, log_in
 from tests.designs import design
+from tests.ledger_rows import record_purchase
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ANA = make_contact("ana@example.com", name="Ana")

@@ -15,9 +15,10 @@ from campaigns.giving import codes
 from campaigns.giving import designs as campaigns
 from campaigns.giving.vouchers import issue_personal
 from campaigns.models import CustomerLink, Feedback, Redemption
-from campaigns.sales import corrections, ledger
+from campaigns.sales import corrections
 from tests.conftest import csrf_from, log_in
 from tests.designs import design
+from tests.ledger_rows import record_purchase
 
 T0 = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
 
@@ -45,7 +46,7 @@ def redeemed(voucher, at, location=None):
 
 
 def sale(customer, external_id, cents, at, **fields):
-    return ledger.record_purchase(external_id, cents, at, customer_id=customer.id, **fields)[0]
+    return record_purchase(external_id, cents, at, customer_id=customer.id, **fields)[0]
 
 
 def story():

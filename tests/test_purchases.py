@@ -9,9 +9,9 @@ from campaigns.contacts.matching import find_or_create
 from campaigns.core.errors import ValidationError
 from campaigns.extensions import db
 from campaigns.models import Purchase
-from campaigns.sales.ledger import record_purchase
 from campaigns.sales.rows import PurchaseError
 from campaigns.web.error_responses import status_of
+from tests.ledger_rows import record_purchase
 
 WHEN = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
 

@@ -134,9 +134,9 @@ from campaigns.extensions import db
 from campaigns.giving import designs as campaigns
 from campaigns.giving import vouchers
 from campaigns.sales.corrections import refund_purchase, void_purchase
-from campaigns.sales.ledger import record_purchase
 from tests.conftest import log_in
 from tests.designs import design
+from tests.ledger_rows import record_purchase
 
 ISSUED = datetime(2026, 1, 2, 12, 0, tzinfo=UTC)
 

@@ -9,16 +9,17 @@ from campaigns.contacts.matching import find_or_create
 from campaigns.core.errors import ValidationError
 from campaigns.extensions import db
 from campaigns.models import AuditEntry, Purchase
-from campaigns.sales import corrections, ledger, listing, refunds
+from campaigns.sales import corrections, listing, refunds
 from campaigns.sales.rows import PurchaseError
 from tests.conftest import csrf_from, log_in
+from tests.ledger_rows import record_purchase
 
 WHEN = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
 
 
 def _sale(external_id="till-1", cents=2000, email="ana@example.com"):
     customer = find_or_create(make_contact(email))
-    return ledger.record_purchase(external_id, cents, WHEN, customer_id=customer.id)[0]
+    return record_purchase(external_id, cents, WHEN, customer_id=customer.id)[0]
 
 
 def _audits(action):

@@ -59,7 +59,8 @@ def create_user(email: str, name: str, role: str, password: str) -> User:
     if db.session.scalar(select(User.id).where(User.email == email)):
         raise AccountError("email_taken", f"There is already a user with the e-mail {email}.",
                            {"fields": {"email": "already in use"}})
-    user = User(email=email, name=name[:120], role=role, password_hash=generate_password_hash(password, method=PASSWORD_METHOD))
+    user = User(email=email, name=name[:120], role=role,
+                password_hash=generate_password_hash(password, method=PASSWORD_METHOD))
     db.session.add(user)
     db.session.flush()
     return user

@@ -236,7 +236,7 @@ class _Story:
         self.sales += 1
         sale = PurchaseRow(external_id=f"demo-{self.sales:06d}", amount_cents=self.rng.choice(BASKETS),
                            occurred_at=when, customer_id=customer_id, location=self.location()[0])
-        self.ring_up(when, sale)
+        self.ring_up(sale)
         if self.rng.random() < REFUND_SHARE:
             self.at(when + timedelta(hours=self.rng.uniform(0.2, 3)), self.refund, sale)
         if visits > 1:
@@ -244,13 +244,13 @@ class _Story:
 
     def refund(self, when: datetime, sale: PurchaseRow) -> None:
         """Refund a sale in full (its customer and location are the original's, as the ledger reads a refund)."""
-        self.ring_up(when, PurchaseRow(external_id=f"{sale.external_id}-refund", amount_cents=-sale.amount_cents,
+        self.ring_up(PurchaseRow(external_id=f"{sale.external_id}-refund", amount_cents=-sale.amount_cents,
                                        occurred_at=when, refund_of=sale.external_id))
 
-    def ring_up(self, when: datetime, row: PurchaseRow) -> None:
+    def ring_up(self, row: PurchaseRow) -> None:
         """Keep a sale or refund on the till; each local day's are stored together that evening, as a till's
         nightly export would be (through the one writer of purchases)."""
-        if self.till and self.local_day(when) != self.local_day(self.till[-1].occurred_at):
+        if self.till and self.local_day(row.occurred_at) != self.local_day(self.till[-1].occurred_at):
             self.close_till()
         self.till.append(row)
 

@@ -120,7 +120,7 @@ def campaign_report(campaign_id: int, since: date | None = None, until: date | N
 
 
 def revenue_by_campaign() -> dict[int, int]:
-    """Return campaign id -> its METRICS.md `revenue` in cents, for lists of campaigns (the same figure as the report)."""
+    """Return campaign id -> its METRICS.md `revenue` in cents, for lists of campaigns (the report's own figure)."""
     with materialised() as found:
         return {cid: values["revenue_cents"] for cid, values in figures(None, found=found).items()}
 

@@ -108,7 +108,8 @@ def _store(record: PurchaseImport, rows: list, last_try: bool = False) -> tuple[
         outcomes += [(customers, outcome) for outcome in
                      store_customers(customers, source=record.source.split("_")[0])]
     if sales:
-        outcomes += [(sales, outcome) for outcome in ledger.store_purchases(sales, source="import", import_id=record.id)]
+        stored = ledger.store_purchases(sales, source="import", import_id=record.id)
+        outcomes += [(sales, outcome) for outcome in stored]
     counts = {"created": 0, "duplicate": 0, "error": 0, "deferred": 0}
     refused = []
     for batch, outcome in outcomes:

@@ -177,14 +177,3 @@ def record_sale(row: PurchaseRow, *, source: str, now: datetime | None = None) -
         raise ValidationError({"amount": "Nothing is left to refund."})
     return db.session.get(Purchase, outcome.purchase_id), outcome.status == "created"
 
-
-def record_purchase(external_id: str, amount_cents: int, occurred_at: datetime, *, customer_id: int | None = None,
-                    voucher_id: int | None = None, refund_of_id: int | None = None,
-                    location_id: int | None = None, now: datetime | None = None,
-                    source: str = "desk") -> tuple[Purchase, bool]:
-    """Store one purchase for a caller holding ids (the demo, tests): the same row, check and writer as above."""
-    code = db.session.scalar(select(Voucher.code).where(Voucher.id == voucher_id)) if voucher_id else None
-    place = db.session.scalar(select(Location.name).where(Location.id == location_id)) if location_id else None
-    row = PurchaseRow(external_id=external_id, amount_cents=amount_cents, occurred_at=occurred_at,
-                      customer_id=customer_id, voucher_code=code, refund_of=refund_of_id, location=place)
-    return record_sale(row, source=source, now=now)

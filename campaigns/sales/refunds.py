@@ -12,8 +12,18 @@ from campaigns.sales.rows import Outcome, PurchaseError
 
 def refunded_cents(purchase_id: int) -> int:
     """Return how much of a purchase its live (not voided) refunds give back, as a positive number of cents."""
-    return -db.session.scalar(select(func.coalesce(func.sum(Purchase.amount_cents), 0))
-                              .where(Purchase.refund_of_id == purchase_id, Purchase.voided_at.is_(None)))
+    return _refunded([purchase_id]).get(purchase_id, 0)
+
+
+def _refunded(purchase_ids) -> dict[int, int]:
+    """Map each purchase with live refunds to how much they give back, in positive cents (the one sum)."""
+    refunded = {}
+    for part in chunked(sorted(set(purchase_ids))):
+        refunded.update(db.session.execute(
+            select(Purchase.refund_of_id, -func.sum(Purchase.amount_cents))
+            .where(Purchase.refund_of_id.in_(part), Purchase.voided_at.is_(None))
+            .group_by(Purchase.refund_of_id)).all())
+    return refunded
 
 
 def prepare_refunds(refunds: list[Sale], outcomes: list) -> None:
@@ -29,12 +39,7 @@ def prepare_refunds(refunds: list[Sale], outcomes: list) -> None:
             select(*columns).where(Purchase.external_id.in_(part)))})
     for part in chunked(by_id):
         originals.update({r.id: r for r in db.session.execute(select(*columns).where(Purchase.id.in_(part)))})
-    refunded = {}
-    ids = sorted({r.id for r in originals.values()})
-    for part in chunked(ids):
-        refunded.update(db.session.execute(
-            select(Purchase.refund_of_id, -func.sum(Purchase.amount_cents))
-            .where(Purchase.refund_of_id.in_(part), Purchase.voided_at.is_(None)).group_by(Purchase.refund_of_id)).all())
+    refunded = _refunded(r.id for r in originals.values())
     for sale in refunds:
         key = sale.row.refund_of.strip() if isinstance(sale.row.refund_of, str) else sale.row.refund_of
         original = originals.get(key)

@@ -17,10 +17,10 @@ from campaigns.giving import designs as campaigns
 from campaigns.giving import qr, vouchers
 from campaigns.models import User
 from campaigns.sales import import_files, import_mapping, import_runs
-from campaigns.sales.ledger import record_purchase
 from campaigns.web.access import allows
 from tests.browser.conftest import DESKTOP, PHONE, screenshot, sign_in
 from tests.designs import design
+from tests.ledger_rows import record_purchase
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 

@@ -7,8 +7,8 @@ from playwright.sync_api import expect
 from campaigns.contacts.contact import make_contact
 from campaigns.contacts.matching import find_or_create
 from campaigns.extensions import db
-from campaigns.sales import ledger
 from tests.browser.conftest import DESKTOP, PHONE, screenshot, sign_in
+from tests.ledger_rows import record_purchase
 
 pytestmark = pytest.mark.browser
 
@@ -16,9 +16,9 @@ pytestmark = pytest.mark.browser
 def _sales(app):
     with app.app_context():
         customer = find_or_create(make_contact("noor@example.com", name="Noor"))
-        sale, _ = ledger.record_purchase("till-501", 2000, datetime(2026, 11, 20, 15, 30, tzinfo=UTC),
+        sale, _ = record_purchase("till-501", 2000, datetime(2026, 11, 20, 15, 30, tzinfo=UTC),
                                             customer_id=customer.id)
-        ledger.record_purchase("till-502", 750, datetime(2026, 11, 21, 9, 0, tzinfo=UTC),
+        record_purchase("till-502", 750, datetime(2026, 11, 21, 9, 0, tzinfo=UTC),
                                   customer_id=customer.id)
         db.session.commit()
         return sale.id
