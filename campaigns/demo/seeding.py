@@ -183,7 +183,7 @@ class _Story:
             self.at(self.visit(starts_on, self.yesterday), self.claim, campaign, plan, contact)
 
     def change_status(self, when: datetime, campaign: Campaign, status: str) -> None:
-        set_status(campaign, status)
+        set_status(campaign, status, now=when)
 
     def print_batch(self, when: datetime, campaign: Campaign, plan: Plan, label: str, count: int) -> None:
         first = max(campaign.starts_on, self.local_day(when) + timedelta(days=1))

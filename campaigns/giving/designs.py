@@ -148,7 +148,7 @@ def update_campaign(campaign: Campaign, design: CampaignDesign, status: str | No
         _check_transition(campaign, status)
     _apply(campaign, design, columns)
     if status is not None:
-        campaign.status = status
+        _move(campaign, status)
     db.session.flush()
     return campaign
 
@@ -159,10 +159,17 @@ def _check_transition(campaign: Campaign, status: str) -> None:
                             {"from": campaign.status, "to": status})
 
 
-def set_status(campaign: Campaign, status: str) -> Campaign:
-    """Move a campaign to a new status, or raise invalid_status_change."""
-    _check_transition(campaign, status)
+def _move(campaign: Campaign, status: str, now: datetime | None = None) -> None:
+    """Give a campaign its new status; the first time it becomes active is its go-live moment."""
     campaign.status = status
+    if status == "active" and campaign.went_live_at is None:
+        campaign.went_live_at = now or utcnow()
+
+
+def set_status(campaign: Campaign, status: str, now: datetime | None = None) -> Campaign:
+    """Move a campaign to a new status (at `now`, default the present), or raise invalid_status_change."""
+    _check_transition(campaign, status)
+    _move(campaign, status, now)
     db.session.flush()
     return campaign
 

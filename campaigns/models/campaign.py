@@ -62,6 +62,10 @@ class Campaign(db.Model):
     feedback_question_2: Mapped[str] = mapped_column(Text, default="What would bring you back?", server_default="")
     # Hours after redeeming to e-mail a customer the link to the feedback form; None: never e-mailed.
     feedback_mail_delay_hours: Mapped[int | None] = mapped_column(Integer)
+    # When it first became active: its fixed cost is spent on that local day (METRICS.md); None: never went live.
+    went_live_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An ended campaign put out of the default lists (still in "All" and in every total).
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
