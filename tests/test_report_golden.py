@@ -5,12 +5,15 @@ The business is in New York (UTC-5 in January, UTC-4 from 8 Mar 07:00 UTC), so s
 day than their UTC date. Times are UTC; "NY" gives the local time. Money in the working is in dollars unless it
 says cents; gross profit is exact and rounded (half away from zero) only where it is shown.
 
-Campaigns (windows in 24-hour days; margin of later purchases; unit cost per redemption; fixed cost):
+Campaigns (windows in 24-hour days; margin of later purchases; unit cost per redemption; fixed cost, spent on the
+go-live day; each goes live as its vouchers are issued):
   A "Latte"  window 30, margin 60%,  unit 1.00, fixed 10.00; vouchers a1..a5 (batch "flyer"), a6 ("poster")
   B "Pastry" window 10, margin 50%,  unit 0.50, fixed  0.00; vouchers b1..b3 ("market")
   C "Class"  window 30, margin 100%, unit 5.00, fixed 20.00; vouchers c1..c3 ("claim")
   D "Cookie" window 7,  margin 37.5%, unit 0.30, fixed 10.00; vouchers d1..d7 ("sms"), March: see below
-  All vouchers are issued on 2 Jan 12:00; A's before C's, so a2 has a lower id than c1.
+  All vouchers are issued on 2 Jan 12:00 (NY 07:00), when A, B and C go live; A's before C's, so a2 has a lower id
+  than c1. Every redemption here is older than its window today, so every verdict is in: `verdict` compares the gross
+  profit of the matured redemptions with the fixed cost the range counts plus their unit costs.
 
 Redemptions:
   a1 Ana 5 Jan 15:00 (NY 10:00, at Main St)   a2 Ben 5 Jan 16:00          a3 anonymous 6 Jan 15:00
@@ -38,29 +41,33 @@ A: issued 6; redeemed 5 (a1 a2 a3 a4 a6); identified_redemptions 4; redeeming_cu
    converted 2, conversion_rate 2/5 = 0.4, repeat 1; gross_profit 35.00 x 60% = 21.00; cost 10 + 1 x 5 = 15.00;
    roi (21 - 15) / 15 = 0.4; median days to first purchase: Ana P1 - a1 = 1.0, Cai P7 - a4 = 30.0 -> 15.5;
    freebie_only 0 (Ben bought P4, Dee bought P9), share 0 / 4 = 0.
-   Payback, local days: 5 Jan cost 10 + 2 = 12.00, profit 0; 6 Jan cost 13.00 (a3), profit 0.6 x (20 + 30) = 30.00
-   (P5 is 6 Jan in New York) >= 13 -> paid back 2026-01-06, day 1 (on UTC dates it would be 7 Jan, day 2).
+   Payback, local days: 2 Jan the fixed cost 10.00 (go-live); 5 Jan cost 10 + 2 = 12.00, profit 0; 6 Jan cost 13.00
+   (a3), profit 0.6 x (20 + 30) = 30.00 (P5 is 6 Jan in New York) >= 13 -> paid back 2026-01-06, day 1 from the
+   first redemption (on UTC dates it would be 7 Jan, day 2). Verdict paid_back (21.00 >= 15.00).
 B: issued 3; redeemed 2; identified 2; redeeming 2; revenue 10 + 6 + 4 = 20.00; purchases 3; refunds 0;
    converted 2 (Ana 10, Eve 10), conversion 1.0; repeat 1 (Eve); gross_profit 10.00; cost 0.50 x 2 = 1.00;
    roi (10 - 1) / 1 = 9.0; median: Eve P10 - b2 = 19 h = 0.7916..., Ana P2 - b1 = 1.0 -> 0.8958333...;
    freebie_only 0; payback: 8 Jan cost 1.00, profit 0; 9 Jan profit 3.00 (P10, NY 05:00) -> 2026-01-09, day 1.
 C: issued 3; redeemed 3; identified 2 (Ben, Fay); redeeming 3; revenue 0.00 (Ben's P5 went to A on the tie);
    purchases 0; converted 0, conversion 0.0; repeat 0; gross_profit 0.00; cost 20 + 5 x 3 = 35.00; roi -1.0;
-   median null; freebie_only 1 (Fay never bought; Ben did), share 1 / 2 = 0.5; payback null. It loses money.
+   median null; freebie_only 1 (Fay never bought; Ben did), share 1 / 2 = 0.5; payback null. It loses money: verdict
+   loses_money (0.00 < 35.00). B's verdict is paid_back (10.00 >= 1.00).
 A with ?from=2026-01-09&to=2026-01-31 (local dates; the range selects redemptions): a4 (NY 9 Jan) and a6:
    redeemed 2, identified 2, redeeming 2, issued 0 (issued 2 Jan); P7 goes with a4 although bought on 9 Feb:
-   revenue 12.00, purchases 1, converted 1, conversion 0.5, repeat 0; gross_profit 7.20; cost 10 + 2 = 12.00;
-   roi (7.20 - 12) / 12 = -0.4; median 30.0; payback null (7.20 < 12.00).
+   revenue 12.00, purchases 1, converted 1, conversion 0.5, repeat 0; gross_profit 7.20; cost 2.00 (A went live on
+   2 Jan, before the range: its fixed cost is not this range's); roi (7.20 - 2) / 2 = 2.6; median 30.0; payback:
+   9 Jan cost 1.00, 20 Jan 2.00, P7 on NY 8 Feb (23:30) brings 7.20 -> 2026-02-08, day 30; verdict paid_back.
 A with ?from=2026-01-05&to=2026-01-05: a1 (Ana, NY 10:00) and a2 (Ben, NY 11:00): issued 0, redeemed 2, identified 2,
    redeeming 2; attributed to them: P1 20 + P3 8 - P13 5 (Ana) + P5 30 - P6 30 (Ben: the refund of 1 Mar, outside
    the window and the range, still goes with P5) = 23.00; purchases 3 (P1 P3 P5), refunds 2; converted 1 (Ana; Ben
-   nets 0), conversion 0.5, repeat 1 (Ana); gross_profit 23 x 0.6 = 13.80; cost 10 + 1 x 2 = 12.00;
-   roi (13.80 - 12) / 12 = 0.15; median 1.0 (Ana alone); freebie_only 0 (Ben bought P4), share 0/2;
-   payback: 5 Jan cost 12.00, 6 Jan profit 0.6 x (20 + 30) = 30.00 -> 2026-01-06, day 1.
+   nets 0), conversion 0.5, repeat 1 (Ana); gross_profit 23 x 0.6 = 13.80; cost 1 x 2 = 2.00 (no go-live in it);
+   roi (13.80 - 2) / 2 = 5.9; median 1.0 (Ana alone); freebie_only 0 (Ben bought P4), share 0/2;
+   payback: 5 Jan cost 2.00, 6 Jan profit 0.6 x (20 + 30) = 30.00 -> 2026-01-06, day 1; verdict paid_back.
 A with ?from=2026-01-10&to=2026-01-31: only a6 (a4 is 10 Jan in UTC but 9 Jan in New York): redeemed 1,
-   revenue 0.00, converted 0, cost 11.00, roi -1.0, median null.
+   revenue 0.00, converted 0, cost 1.00, roi -1.0, median null; verdict loses_money.
 D "Cookie" (March, across the daylight-saving change: New York is UTC-5 until 8 Mar 07:00 UTC, then UTC-4):
-  window 7, margin 37.5%, unit 0.30, fixed 10.00; vouchers d1..d7 issued 1 Mar 12:00 (NY 07:00), batch "sms";
+  window 7, margin 37.5%, unit 0.30, fixed 10.00; goes live and vouchers d1..d7 issued 1 Mar 12:00 (NY 07:00),
+  batch "sms";
   d7 voided on 1 Mar 13:00.
   Redemptions:
     d1 Gus 2 Mar 15:00 (NY 2 Mar 10:00)
@@ -89,7 +96,7 @@ D "Cookie" (March, across the daylight-saving change: New York is UTC-5 until 8 
   median: Gus's first attributed purchase P21 from d1 = 1.0 (not P22's 0.5 from d3: first purchase, not least
   delay), Hal P24 from d4 = 49/24 = 2.041666... -> (1 + 49/24) / 2 = 73/48 = 1.5208333... (shown "1.5");
   freebie_only 1 (Fay; Ana was never a live redeemer of D, and bought anyway), share 1/3.
-  Payback, local days (cents): 2 Mar cost 1000 + 30 = 1030, profit 0; 3 Mar profit 0.375 x 1234 = 462.75 (Ana's
+  Payback, local days (cents): 1 Mar the fixed cost 1000 (go-live); 2 Mar cost 1000 + 30 = 1030, profit 0; 3 Mar profit 0.375 x 1234 = 462.75 (Ana's
   undone d2 adds no cost); 4 Mar cost 1060 (d6 Fay); 5 Mar cost 1090 (d3), profit 0.375 x 1788 = 670.5 (P22 is
   NY 5 Mar); 7 Mar cost 1120 (d4); 9 Mar still 670.5 < 1120; 10 Mar cost 1150 (d5), profit 0.375 x 3788 = 1420.5
   >= 1150 -> paid back 2026-03-10, day 8 (with UTC-5 all March, P24 would fall on 9 Mar and pay back then).
@@ -102,21 +109,26 @@ D "Cookie" (March, across the daylight-saving change: New York is UTC-5 until 8 
 D with ?from=2026-03-05&to=2026-03-07: d3 (Gus) and d4 (Hal, NY 7 Mar though 8 Mar in UTC); not d1, d5, d6:
    issued 0, redeemed 2, identified 2, redeeming 2; attributed to d3 and d4: P22, P24, P26 = 33.54, purchases 3;
    converted 2 (Gus 5.54, Hal 28.00), conversion 1.0; repeat 1 (Hal; Gus's P21 belongs to d1, outside);
-   gross_profit 3354 x 0.375 = 1257.75 -> 12.58; cost 10.00 + 0.60 = 10.60; roi 197.75 / 1060 = 791/4240 = 0.18655...
-   ("+19%"); median Gus P22 - d3 = 0.5, Hal 49/24 -> (1/2 + 49/24) / 2 = 61/48 = 1.2708... ("1.3"); freebie_only 0,
-   share 0/2 = 0; payback from 5 Mar: 5 Mar cost 1030 profit 207.75; 7 Mar cost 1060; 10 Mar profit 957.75 < 1060;
-   14 Mar (P26, NY 14 Mar, UTC 15 Mar) profit 1257.75 >= 1060 -> 2026-03-14, day 9.
+   gross_profit 3354 x 0.375 = 1257.75 -> 12.58; cost 0.60 (D went live on 1 Mar, before the range); roi
+   (1257.75 - 60) / 60 = 19.9625 ("+1996%"); median Gus P22 - d3 = 0.5, Hal 49/24 -> (1/2 + 49/24) / 2 = 61/48 =
+   1.2708... ("1.3"); freebie_only 0, share 0/2 = 0; payback from 5 Mar: 5 Mar cost 30, profit 207.75 (P22, NY
+   5 Mar) -> 2026-03-05, day 0; verdict paid_back.
 D with ?from=2026-03-08&to=2026-03-31: only d5 (d4 is 7 Mar in New York): redeemed 1, identified 0, redeeming 1
-   (anonymous), converted 0, conversion 0; revenue 0.00; cost 10.30; roi -1.0; median null; freebie_only 0 and its
-   share null (no known customer to divide by); payback null. The page says there are no identified redemptions.
-D with ?from=2026-03-01&to=2026-03-31: every redemption of D, and issued 6 (issued 1 Mar, NY 07:00).
+   (anonymous), converted 0, conversion 0; revenue 0.00; cost 0.30; roi -1.0; median null; freebie_only 0 and its
+   share null (no known customer to divide by); payback null; verdict loses_money. The page says there are no
+   identified redemptions.
+D with ?from=2026-03-01&to=2026-03-31: every redemption of D, issued 6 (issued 1 Mar, NY 07:00) and its go-live
+   day: the same figures as without a range.
 Totals of the four: issued 18, redeemed 15, identified_redemptions 12, redeeming 14, identified_customers 4 + 2 + 2 + 3
    = 11, converted 6 -> 6/14 = 43%; repeat 4; revenue 35.00 + 20.00 + 0 + 45.88 = 100.88; gross profit exact
    2100 + 1000 + 0 + 1720.5 = 4820.5 -> 48.21; cost 15 + 1 + 35 + 11.50 = 62.50; roi (4820.5 - 6250) / 6250 = -0.22872
-   ("-23%"); freebie_only 0 + 0 + 1 + 1 = 2 (Fay once per campaign), share 2/11.
-Overview with ?from=2026-03-05&to=2026-03-07: A, B and C have no redemption in the range: revenue 0, cost their fixed
-   cost whole (A 10.00, B 0.00 with roi null, C 20.00); totals redeemed 2, revenue 33.54, gross profit 12.58, cost
-   10.00 + 0 + 20.00 + 10.60 = 40.60, roi (1257.75 - 4060) / 4060 = -0.69020...
+   ("-23%"); freebie_only 0 + 0 + 1 + 1 = 2 (Fay once per campaign), share 2/11; verdict over all four, every
+   redemption matured: 48.205 < 62.50, loses_money.
+Overview with ?from=2026-03-05&to=2026-03-07: A, B and C issued, redeemed and went live outside the range, so they
+   are not rows and add nothing: the totals are D's (redeemed 2, revenue 33.54, gross profit 12.58, cost 0.60,
+   roi 19.9625).
+Overview with ?from=2026-01-01&to=2026-01-31: A, B, C (live on 2 Jan, redeemed in January) and not D; cost
+   15 + 1 + 35 = 51.00, as all of January's redemptions and the three go-live days fall in it.
 """
 import csv
 import io
@@ -149,7 +161,7 @@ def _campaign(name, window, margin, unit, fixed, count, label, issued=ISSUED):
     made = campaigns.create_campaign(design({"name": name, "unit_cost": unit, "fixed_cost": fixed,
                                              "gross_margin_pct": margin, "attribution_window_days": window,
                                              "per_customer_limit": 5}))
-    campaigns.set_status(made, "active")
+    campaigns.set_status(made, "active", now=issued)  # goes live as its vouchers are printed: its fixed cost's day
     return made, vouchers.issue_batch(made, count, label, now=issued)
 
 
@@ -224,51 +236,53 @@ EXPECTED = {
           "converted_customers": 2, "conversion_rate": 0.4, "repeat_customers": 1, "purchases": 4, "refunds": 2,
           "revenue": "35.00", "gross_profit": "21.00", "cost": "15.00", "roi": 0.4,
           "median_days_to_first_purchase": 15.5, "freebie_only": 0, "freebie_only_share": 0.0,
-          "payback_date": "2026-01-06", "payback_days": 1},
+          "payback_date": "2026-01-06", "payback_days": 1, "verdict": "paid_back", "matured_redemptions": 5,
+          "days_to_verdict": None},
     "B": {"issued": 3, "redeemed": 2, "identified_redemptions": 2, "redeeming_customers": 2, "identified_customers": 2,
           "converted_customers": 2, "conversion_rate": 1.0, "repeat_customers": 1, "purchases": 3, "refunds": 0,
           "revenue": "20.00", "gross_profit": "10.00", "cost": "1.00", "roi": 9.0,
           "median_days_to_first_purchase": (19 / 24 + 1) / 2, "freebie_only": 0, "freebie_only_share": 0.0,
-          "payback_date": "2026-01-09", "payback_days": 1},
+          "payback_date": "2026-01-09", "payback_days": 1, "verdict": "paid_back"},
     "C": {"issued": 3, "redeemed": 3, "identified_redemptions": 2, "redeeming_customers": 3, "identified_customers": 2,
           "converted_customers": 0, "conversion_rate": 0.0, "repeat_customers": 0, "purchases": 0, "refunds": 0,
           "revenue": "0.00", "gross_profit": "0.00", "cost": "35.00", "roi": -1.0,
           "median_days_to_first_purchase": None, "freebie_only": 1, "freebie_only_share": 0.5,
-          "payback_date": None, "payback_days": None},
+          "payback_date": None, "payback_days": None, "verdict": "loses_money"},
     "D": {"issued": 6, "redeemed": 5, "identified_redemptions": 4, "redeeming_customers": 4, "identified_customers": 3,
           "converted_customers": 2, "conversion_rate": 0.5, "repeat_customers": 2, "purchases": 4, "refunds": 0,
           "revenue": "45.88", "gross_profit": "17.21", "cost": "11.50", "roi": 1141 / 2300,
           "median_days_to_first_purchase": 73 / 48, "freebie_only": 1, "freebie_only_share": 1 / 3,
-          "payback_date": "2026-03-10", "payback_days": 8},
+          "payback_date": "2026-03-10", "payback_days": 8, "verdict": "paid_back"},
 }
 # Every figure of a range, keyed by (campaign, query): the docstring's "A with ..." and "D with ..." paragraphs.
 RANGED = {
     ("A", "from=2026-01-09&to=2026-01-31"): {
         "issued": 0, "redeemed": 2, "identified_redemptions": 2, "redeeming_customers": 2, "converted_customers": 1,
         "conversion_rate": 0.5, "repeat_customers": 0, "purchases": 1, "refunds": 0, "revenue": "12.00",
-        "gross_profit": "7.20", "cost": "12.00", "roi": -0.4, "median_days_to_first_purchase": 30.0,
-        "freebie_only": 0, "payback_date": None},
+        "gross_profit": "7.20", "cost": "2.00", "roi": 2.6, "median_days_to_first_purchase": 30.0,
+        "freebie_only": 0, "payback_date": "2026-02-08", "payback_days": 30, "verdict": "paid_back"},
     ("A", "from=2026-01-05&to=2026-01-05"): {
         "issued": 0, "redeemed": 2, "identified_redemptions": 2, "redeeming_customers": 2, "identified_customers": 2,
         "converted_customers": 1, "conversion_rate": 0.5, "repeat_customers": 1, "purchases": 3, "refunds": 2,
-        "revenue": "23.00", "gross_profit": "13.80", "cost": "12.00", "roi": 0.15,
+        "revenue": "23.00", "gross_profit": "13.80", "cost": "2.00", "roi": 5.9,
         "median_days_to_first_purchase": 1.0, "freebie_only": 0, "freebie_only_share": 0.0,
-        "payback_date": "2026-01-06", "payback_days": 1},
+        "payback_date": "2026-01-06", "payback_days": 1, "verdict": "paid_back"},
     ("A", "from=2026-01-10&to=2026-01-31"): {
         "redeemed": 1, "identified_redemptions": 1, "redeeming_customers": 1, "converted_customers": 0,
-        "revenue": "0.00", "cost": "11.00", "roi": -1.0, "median_days_to_first_purchase": None},
+        "revenue": "0.00", "cost": "1.00", "roi": -1.0, "median_days_to_first_purchase": None,
+        "verdict": "loses_money"},
     ("D", "from=2026-03-05&to=2026-03-07"): {
         "issued": 0, "redeemed": 2, "identified_redemptions": 2, "redeeming_customers": 2, "identified_customers": 2,
         "converted_customers": 2, "conversion_rate": 1.0, "repeat_customers": 1, "purchases": 3, "refunds": 0,
-        "revenue": "33.54", "gross_profit": "12.58", "cost": "10.60", "roi": 791 / 4240,
+        "revenue": "33.54", "gross_profit": "12.58", "cost": "0.60", "roi": 19.9625,
         "median_days_to_first_purchase": 61 / 48, "freebie_only": 0, "freebie_only_share": 0.0,
-        "payback_date": "2026-03-14", "payback_days": 9},
+        "payback_date": "2026-03-05", "payback_days": 0, "verdict": "paid_back"},
     ("D", "from=2026-03-08&to=2026-03-31"): {
         "issued": 0, "redeemed": 1, "identified_redemptions": 0, "redeeming_customers": 1, "identified_customers": 0,
         "converted_customers": 0, "conversion_rate": 0.0, "repeat_customers": 0, "purchases": 0, "refunds": 0,
-        "revenue": "0.00", "gross_profit": "0.00", "cost": "10.30", "roi": -1.0,
+        "revenue": "0.00", "gross_profit": "0.00", "cost": "0.30", "roi": -1.0,
         "median_days_to_first_purchase": None, "freebie_only": 0, "freebie_only_share": None,
-        "payback_date": None, "payback_days": None},
+        "payback_date": None, "payback_days": None, "verdict": "loses_money"},
     ("D", "from=2026-03-01&to=2026-03-31"): EXPECTED["D"],
 }
 
@@ -326,8 +340,12 @@ def test_series_of_the_latte(api, cafe):
     profit = series["profit_by_day"]
     assert profit["payback_date"] == "2026-01-06"
     first, second = profit["days"][:2]
-    assert (first["date"], first["redeemed"], first["cost"], first["revenue"]) == ("2026-01-05", 2, "12.00", "0.00")
-    assert (second["date"], second["redeemed"], second["cost"], second["revenue"]) == ("2026-01-06", 1, "1.00", "50.00")
+    # The fixed cost on the go-live day (2 Jan, NY 07:00), then each day's redemptions.
+    assert (first["date"], first["redeemed"], first["cost"], first["revenue"]) == ("2026-01-02", 0, "10.00", "0.00")
+    assert (second["date"], second["redeemed"], second["cost"], second["revenue"]) == ("2026-01-03", 0, "0.00", "0.00")
+    fifth, sixth = profit["days"][3:5]
+    assert (fifth["date"], fifth["redeemed"], fifth["cost"], fifth["revenue"]) == ("2026-01-05", 2, "2.00", "0.00")
+    assert (sixth["date"], sixth["redeemed"], sixth["cost"], sixth["revenue"]) == ("2026-01-06", 1, "1.00", "50.00")
     # Weekly cohorts (weeks from Monday, New York): Ana and Ben redeemed in the week of 5 Jan, Cai (NY 9 Jan) too,
     # Dee in the week of 19 Jan. Week 0 of the 5 Jan cohort: Ana (P1) and Ben (P5) bought; week 2: Ana (P3, 20 Jan).
     cohorts = {row["week"]: row for row in series["cohorts"]}
@@ -355,8 +373,9 @@ def test_series_of_the_cookie(api, cafe):
     assert (profit["payback_date"], profit["payback_days"]) == ("2026-03-10", 8)
     by_date = {day["date"]: (day["redeemed"], day["cost"], day["revenue"], day["gross_profit"])
                for day in profit["days"]}
-    assert profit["days"][0]["date"] == "2026-03-02"
-    assert by_date["2026-03-02"] == (1, "10.30", "0.00", "0.00")    # fixed cost on the first day + d1
+    assert profit["days"][0]["date"] == "2026-03-01"
+    assert by_date["2026-03-01"] == (0, "10.00", "0.00", "0.00")    # the fixed cost on the go-live day
+    assert by_date["2026-03-02"] == (1, "0.30", "0.00", "0.00")     # d1
     assert by_date["2026-03-03"] == (0, "0.00", "12.34", "4.63")    # Ana's undone d2 costs nothing; 462.75 cents
     assert by_date["2026-03-04"] == (1, "0.30", "0.00", "0.00")     # d6, Fay
     assert by_date["2026-03-05"] == (1, "0.30", "5.54", "2.08")     # d3, and P22 (NY 22:00); 207.75 cents
@@ -417,15 +436,18 @@ def test_the_csv_downloads_say_the_same(owner_client, cafe):
         "conversion_rate": 6 / 14, "repeat_customers": 4, "revenue": "100.88", "gross_profit": "48.21",
         "cost": "62.50", "roi": (4820.5 - 6250) / 6250, "payback_date": None, "freebie_only": 2,
         "freebie_only_share": 2 / 11}, "Total")
-    # The docstring's "Overview with ?from=2026-03-05&to=2026-03-07": the other campaigns keep their fixed cost whole.
+    _csv_says(by_name["Total"], {"verdict": "loses_money"}, "Total")
+    # The docstring's "Overview with ?from=2026-03-05&to=2026-03-07": A, B and C had nothing in it, so are no rows.
     ranged = _overview(owner_client, "?from=2026-03-05&to=2026-03-07")
-    _csv_says(ranged["Latte"], {"redeemed": 0, "revenue": "0.00", "cost": "10.00", "roi": -1.0, "issued": 0}, "Latte")
-    _csv_says(ranged["Pastry"], {"redeemed": 0, "cost": "0.00", "roi": None, "payback_date": None}, "Pastry")
-    _csv_says(ranged["Class"], {"redeemed": 0, "cost": "20.00", "roi": -1.0, "freebie_only": 0}, "Class")
+    assert set(ranged) == {"Cookie", "Total"}
     _csv_says(ranged["Cookie"], {key: value for key, value in RANGED[("D", "from=2026-03-05&to=2026-03-07")].items()
                                  if key in ranged["Cookie"]}, "Cookie")
     _csv_says(ranged["Total"], {"redeemed": 2, "redeeming_customers": 2, "converted_customers": 2, "revenue": "33.54",
-                                "gross_profit": "12.58", "cost": "40.60", "roi": (1257.75 - 4060) / 4060}, "Total")
+                                "gross_profit": "12.58", "cost": "0.60", "roi": 19.9625, "verdict": "paid_back"},
+              "Total")
+    january = _overview(owner_client, "?from=2026-01-01&to=2026-01-31")
+    assert set(january) == {"Latte", "Pastry", "Class", "Total"}
+    _csv_says(january["Total"], {"cost": "51.00", "redeemed": 10}, "Total")
 
 
 def _page(client, path: str) -> str:
@@ -458,17 +480,18 @@ def test_the_pages_show_the_same_to_people(owner_client, cafe):
            words("Day 8 (10 Mar 2026)"), "10 Mar 2026 (paid back)", tile("1.5"), tile("2"),
            "1</strong> of the 3 known customers", "(33%)")
     ranged = _page(client, f"/dashboard/campaigns/{cafe['D']}?from=2026-03-05&to=2026-03-07")
-    _shows(ranged, tile("USD\u00a033.54"), tile("USD\u00a012.58"), tile("USD\u00a010.60"), tile("+19%"), tile("100%"),
-           "converted: 2 of 2 redeeming customers bought", words("Day 9 (14 Mar 2026)"), "14 Mar 2026 (paid back)",
-           tile("1.3"), "0</strong> of the 2 known customers")
+    _shows(ranged, tile("USD\u00a033.54"), tile("USD\u00a012.58"), tile("USD\u00a00.60"), tile("+1996%"),
+           tile("100%"), "converted: 2 of 2 redeeming customers bought", words("Day 0 (5 Mar 2026)"),
+           "5 Mar 2026 (paid back)", tile("1.3"), "0</strong> of the 2 known customers", words("Paid back"))
     late = _page(client, f"/dashboard/campaigns/{cafe['D']}?from=2026-03-08&to=2026-03-31")
-    _shows(late, "No identified redemptions in these dates:", tile("USD\u00a010.30"), tile("\u2212100%"),
-           words("Not yet"), "No known customers in these dates")
+    _shows(late, "No identified redemptions in these dates:", tile("USD\u00a00.30"), tile("\u2212100%"),
+           words("Not yet"), "No known customers in these dates", words("Loses money"))
     overview = _page(client, "/dashboard/")
     _shows(overview, "100.88", "48.21", "62.50", "43% (6 of 14)", tile("\u221223%"), "40% (2 of 5)", "100% (2 of 2)",
            "0% (0 of 3)", "50% (2 of 4)", "+900%", "+50%", "\u2212100%", "Loses money", "day 8", "10 Mar 2026")
-    _shows(_page(client, "/dashboard/?from=2026-03-05&to=2026-03-07"), "33.54", "12.58", "40.60", "100% (2 of 2)",
-           "none yet (0 of 0)", "\u221269%", "day 9")
+    march = _page(client, "/dashboard/?from=2026-03-05&to=2026-03-07")
+    _shows(march, "33.54", "12.58", "0.60", "100% (2 of 2)", "+1996%", "day 0")
+    assert "Latte" not in march and "Class" not in march
     freebies = _page(client, f"/dashboard/campaigns/{cafe['C']}/freebie-only")
     assert "fay@example.com" in freebies and "ben@example.com" not in freebies
     # D's freebie-only list: Fay alone (Ana's redemption was undone, Gus and Hal bought); her two unreturned gifts

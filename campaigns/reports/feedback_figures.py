@@ -30,14 +30,7 @@ from campaigns.reports.stats import half_away
 BAND_NAMES = tuple(name for name, _, _ in BANDS)
 TERMS_FROM = 5000  # the newest answers the word count reads: enough to be sure, bounded in time
 _WORD = re.compile(r"[^\W\d_](?:[^\W_]|['’-](?=[^\W\d_]))*")
-STOPWORDS = frozenset("""
-a about above after again all also am an and any are as at be because been before being below between both but by
-can could did do does doing down during each even ever few for from further get got had has have having he her here
-hers him his how i i'm if in into is it it's its itself just let me more most much my no nor not now of off on once
-only or other our ours out over own really same she should so some such than that that's the their theirs them then
-there these they this those through to too under until up us very was we were what when where which while who whom
-why will with would you your yours yourself
-""".split())
+STOPWORDS = frozenset(["a", "about", "above", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "even", "ever", "few", "for", "from", "further", "get", "got", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "i", "i'm", "if", "in", "into", "is", "it", "it's", "its", "itself", "just", "let", "me", "more", "most", "much", "my", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "out", "over", "own", "really", "same", "she", "should", "so", "some", "such", "than", "that", "that's", "the", "their", "theirs", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "us", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself"])
 
 
 def band_case():
@@ -162,7 +155,7 @@ def top_terms(campaign_id: int, limit: int = 12) -> dict:
                         seen_phrases.add(" ".join(gram))
         words.update(seen_words)
         phrases.update(seen_phrases)
-    common = lambda counter: sorted(((term, n) for term, n in counter.items() if n >= 2),  # noqa: E731
+    common = lambda counter: sorted(((term, n) for term, n in counter.items() if n >= 2),
                                     key=lambda item: (-item[1], item[0]))[:limit]
     return {"words": common(words), "phrases": common(phrases), "read": len(texts)}
 

@@ -2,11 +2,12 @@
 
 Readings (README "The report"): a date range selects redemptions, so `redeemed` and the customer counts are
 about the live redemptions made in the range and the purchases attributed to those very redemptions, whenever
-they were bought; `issued` counts the vouchers issued in the range; the fixed cost is counted whole. A segment
-(a batch and channel, or a location) counts only the unit cost of its own redemptions: the fixed cost belongs to
-the campaign as a whole. Rates are exact fractions, gross profit is exact cents; rounding is for display only.
+they were bought; `issued` counts the vouchers issued in the range; the fixed cost is spent on the go-live day
+(the local date the campaign first became active), so a range counts it only when that day is in it, and a
+campaign that never went live costs nothing. A segment (a batch and channel, or a location) counts only the unit
+cost of its own redemptions: the fixed cost belongs to the campaign as a whole. Rates are exact fractions, gross profit is exact cents; rounding is for display only.
 """
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
@@ -15,9 +16,10 @@ from sqlalchemy import and_, case, exists, func, literal, null, select
 from campaigns.accounts.business import business_zone
 from campaigns.extensions import db
 from campaigns.giving.designs import day_start
-from campaigns.models import Campaign, Location, Purchase, Redemption, Voucher
+from campaigns.models import Campaign, Location, Purchase, Redemption, Voucher, utcnow
 from campaigns.reports.attribution import attributed
 from campaigns.reports.localtime import MICROS_PER_DAY, elapsed_micros
+from campaigns.reports.verdict import judge, maturity
 
 GROUPS = (None, "batch", "location")
 COUNTS = ("issued", "redeemed", "identified_redemptions", "identified_customers", "anonymous", "converted_customers",
@@ -35,6 +37,12 @@ def in_range(column, since: date | None, until: date | None, zone: ZoneInfo | No
     """The conditions that put a stored moment inside the inclusive local date range."""
     low, high = moment_range(since, until, zone)
     return ([column >= low] if low else []) + ([column < high] if high else [])
+
+
+def counted_fixed(campaign, since: date | None, until: date | None, zone: ZoneInfo | None = None):
+    """SQL: the fixed cost a range counts (spent on the go-live day); nothing for a campaign that never went live."""
+    return case((and_(campaign.c.went_live_at.is_not(None), *in_range(campaign.c.went_live_at, since, until, zone)),
+                 campaign.c.fixed_cost_cents), else_=0)
 
 
 def live_redemptions(campaign_ids, since=None, until=None, group=None, zone=None):
@@ -154,24 +162,30 @@ def _freebie_only(live, group) -> dict:
 
 
 def figures(campaign_ids=None, since: date | None = None, until: date | None = None, group: str | None = None,
-            found=None, zone: ZoneInfo | None = None) -> dict:
+            found=None, zone: ZoneInfo | None = None, now: datetime | None = None) -> dict:
     """Return every METRICS.md figure keyed by campaign id (group None: every campaign asked for, zeros included),
-    or, for one campaign, by segment: (batch_label, channel) for group "batch", (location_id, name) for "location"."""
+    or, for one campaign, by segment: (batch_label, channel) for group "batch", (location_id, name) for "location".
+    Each campaign's values say `in_range`: whether it redeemed, issued or went live in the range."""
     if group not in GROUPS:
         raise ValueError(f"unknown group {group!r}")
-    zone = zone or business_zone()
+    zone, now = zone or business_zone(), now or utcnow()
     found = found if found is not None else attributed(campaign_ids=campaign_ids)
     live = live_redemptions(campaign_ids, since, until, group, zone)
     issued = _issued(campaign_ids, since, until, group, zone) if group != "location" else {}
     redeemed, sales, freebies = _redemptions(live, group), _sales(live, found, group), _freebie_only(live, group)
-    costs = {cid: (fixed, unit, bp) for cid, fixed, unit, bp in db.session.execute(
-        select(Campaign.id, Campaign.fixed_cost_cents, Campaign.unit_cost_cents, Campaign.gross_margin_bp)
-        .where(Campaign.id.in_(list(campaign_ids)) if campaign_ids is not None else literal(True)))}
+    matured = maturity(live, found, group, now)
+    campaign = Campaign.__table__
+    went_live = and_(campaign.c.went_live_at.is_not(None), *in_range(campaign.c.went_live_at, since, until, zone))
+    costs = {cid: rest for cid, *rest in db.session.execute(
+        select(campaign.c.id, counted_fixed(campaign, since, until, zone), campaign.c.unit_cost_cents,
+               campaign.c.gross_margin_bp, campaign.c.attribution_window_days, case((went_live, 1), else_=0))
+        .where(campaign.c.id.in_(list(campaign_ids)) if campaign_ids is not None else literal(True)))}
     keys = set(costs) if group is None else set(issued) | set(redeemed)
     out = {}
     for key in keys:
         cid = key if group is None else next(iter(costs))
-        fixed, unit, bp = costs[cid]
+        fixed, unit, bp, window, live_in_range = costs[cid]
+        fixed = fixed if group is None else 0
         count, identified, identified_customers, anonymous = redeemed.get(key, (0, 0, 0, 0))
         converted, repeat, purchases, refunds, revenue, middle, middles = sales.get(key, (0, 0, 0, 0, 0, None, 0))
         values = {
@@ -187,8 +201,11 @@ def figures(campaign_ids=None, since: date | None = None, until: date | None = N
         values["freebie_only_share"] = (Fraction(values["freebie_only"], identified_customers)
                                         if identified_customers else None)
         values["gross_profit"] = Fraction(values["revenue_cents"] * bp, 10000)
-        values["cost_cents"] = (fixed if group is None else 0) + unit * count
-        cost = values["cost_cents"]
+        values["fixed_cost_cents"] = fixed
+        values["cost_cents"] = cost = fixed + unit * count
         values["roi"] = (values["gross_profit"] - cost) / cost if cost else None
+        ripe, ripe_revenue, first = matured.get(key, (0, 0, None))
+        values.update(judge(ripe, Fraction(ripe_revenue * bp, 10000), fixed + unit * ripe, first, window, now))
+        values["in_range"] = bool(count or values["issued"] or live_in_range)
         out[key] = values
     return out

@@ -15,7 +15,7 @@ from campaigns.accounts.business import business_zone
 from campaigns.extensions import db
 from campaigns.models import Campaign, Purchase, utcnow
 from campaigns.reports.attribution import attributed
-from campaigns.reports.figures import first_purchases, live_redemptions
+from campaigns.reports.figures import counted_fixed, first_purchases, live_redemptions
 from campaigns.reports.localtime import MICROS_PER_DAY, as_date, days_apart, elapsed_micros, local_date, week_start
 
 MAX_COHORT_WEEKS = 26
@@ -75,7 +75,7 @@ def payback_dates(campaign_ids=None, since: date | None = None, until: date | No
                      func.sum(daily.c.revenue).over(order_by=daily.c.day, **part).label("revenue"),
                      func.min(daily.c.day).over(**part).label("first_day")).subquery("running")
     campaign = Campaign.__table__
-    cost = campaign.c.fixed_cost_cents + campaign.c.unit_cost_cents * running.c.redeemed
+    cost = counted_fixed(campaign, since, until, zone) + campaign.c.unit_cost_cents * running.c.redeemed
     query = (select(running.c.campaign_id, func.min(running.c.day), running.c.first_day)
              .join(campaign, campaign.c.id == running.c.campaign_id)
              .where(running.c.revenue * campaign.c.gross_margin_bp >= cost * 10000, running.c.day <= _today(zone))
@@ -89,8 +89,9 @@ def payback_dates(campaign_ids=None, since: date | None = None, until: date | No
 
 def profit_by_day(campaign_id: int, since: date | None = None, until: date | None = None,
                   zone: ZoneInfo | None = None, found=None) -> dict:
-    """Return each local day from the first redemption to today with its `redeemed`, `cost_cents` (the fixed cost
-    on the first day), `revenue_cents` and exact `gross_profit`, plus `payback_date` and `payback_days`."""
+    """Return each local day from the first redemption (or the go-live day, when the range counts the fixed cost
+    spent on it) to today with its `redeemed`, `cost_cents`, `revenue_cents` and exact `gross_profit`, plus
+    `payback_date` and `payback_days`."""
     zone = zone or business_zone()
     found = found if found is not None else attributed(campaign_ids=[campaign_id])
     campaign = db.session.get(Campaign, campaign_id)
@@ -101,13 +102,16 @@ def profit_by_day(campaign_id: int, since: date | None = None, until: date | Non
     daily = _daily(live, found, zone, first)
     known = {as_date(day): (int(redeemed), int(revenue)) for day, redeemed, revenue
              in db.session.execute(select(daily.c.day, daily.c.redeemed, daily.c.revenue))}
-    start, end = min(known), max(max(known), _today(zone))
+    table = Campaign.__table__
+    fixed = db.session.scalar(select(counted_fixed(table, since, until, zone)).where(table.c.id == campaign_id))
+    live_day = campaign.went_live_at.astimezone(zone).date() if fixed else None
+    start, end = min(set(known) | ({live_day} if live_day else set())), max(max(known), _today(zone))
     days = []
     for offset in range((end - start).days + 1):
         day = start + timedelta(days=offset)
         redeemed, revenue = known.get(day, (0, 0))
         days.append({"date": day, "redeemed": redeemed,
-                     "cost_cents": campaign.unit_cost_cents * redeemed + (campaign.fixed_cost_cents if not offset else 0),
+                     "cost_cents": campaign.unit_cost_cents * redeemed + (fixed if day == live_day else 0),
                      "revenue_cents": revenue, "gross_profit": Fraction(revenue * campaign.gross_margin_bp, 10000)})
     payback_date, payback_days = payback_dates([campaign_id], since, until, zone, found).get(campaign_id, (None, None))
     return {"days": days, "payback_date": payback_date, "payback_days": payback_days}
@@ -127,14 +131,19 @@ def _buckets(delays, horizon: int) -> list[int]:
 def conversion_by_day(campaign_id: int, since: date | None = None, until: date | None = None, found=None,
                       zone: ZoneInfo | None = None) -> dict:
     """Return `window`, `redeeming_customers` and, for each day d after redemption up to past the window, the
-    customers `converted` (first attributed purchase within d days) and those who `bought` anything at all."""
+    customers `converted` (first attributed purchase within d days) and those who `bought` anything at all; only
+    the days that have come for the first redemption (day d begins (d - 1) x 24 h after it), never days to come."""
     zone = zone or business_zone()
     found = found if found is not None else attributed(campaign_ids=[campaign_id])
     window = db.session.get(Campaign, campaign_id).attribution_window_days
     horizon = min(window * 2, window + 60)
     live = live_redemptions([campaign_id], since, until, None, zone)
-    identified, anonymous = db.session.execute(
-        select(func.count(live.c.customer_id.distinct()), func.count().filter(live.c.customer_id.is_(None)))).one()
+    identified, anonymous, first = db.session.execute(
+        select(func.count(live.c.customer_id.distinct()), func.count().filter(live.c.customer_id.is_(None)),
+               func.min(live.c.redeemed_at))).one()
+    if first is None:
+        return {"window": window, "redeeming_customers": 0, "days": []}
+    horizon = min(horizon, (utcnow() - first) // timedelta(days=1) + 1)
     converted = _buckets(first_purchases(live, found), horizon)
     earliest = _earliest(live)
     purchase = Purchase.__table__

@@ -9,7 +9,9 @@ from campaigns.core import exports, inputs
 from campaigns.core.errors import DomainError
 from campaigns.giving.designs import get_campaign
 from campaigns.reports import assemble as metrics
+from campaigns.reports import written
 from campaigns.reports.freebies import freebie_only_customers
+from campaigns.reports.periods import Period, local_today, read_period
 from campaigns.web import report_text as reports
 from campaigns.web.access import requires
 from campaigns.web.error_responses import status_of
@@ -22,14 +24,17 @@ FREEBIE_COLUMNS = ("customer_id", "name", "email", "phone", "redeemed_at")
 
 
 def _range():
-    """The ?from= and ?to= dates, read as the API reads them (ValidationError naming the field)."""
-    return metrics.read_range(request.args.get("from") or None, request.args.get("to") or None)
+    """The ?from=, ?to=, ?preset= and ?compare= of a report, read as the API reads them (ValidationError naming
+    the field); an empty field is no field."""
+    args = request.args
+    return read_period(args.get("from") or None, args.get("to") or None, local_today(), args.get("preset") or None,
+                       args.get("compare") or None)
 
 
 def range_error_text(error: DomainError) -> str:
     """Say what is wrong with the dates, in words."""
     fields = error.details.get("fields", {})
-    names = {"from": "From", "to": "To"}
+    names = {"from": "From", "to": "To", "preset": "Period", "compare": "Compare"}
     return " ".join(f"{names.get(field, field)}: {message}" for field, message in fields.items()) or error.message
 
 
@@ -49,8 +54,9 @@ def _csv(rows: list[list], filename: str) -> Response:
     return Response(body, mimetype="text/csv", headers={"Content-Disposition": exports.attachment(filename)})
 
 
-def _range_suffix(since, until) -> str:
-    return (f"-from-{since}" if since else "") + (f"-to-{until}" if until else "")
+def _range_suffix(period: Period) -> str:
+    return ((f"-from-{period.since}" if period.since else "") + (f"-to-{period.until}" if period.until else "")
+            + ("-compared" if period.compare else ""))
 
 
 @bp.route("/")
@@ -58,14 +64,17 @@ def _range_suffix(since, until) -> str:
 def index():
     """The overview: every campaign's figures in one sortable table, totals, and ROI side by side."""
     sort, direction = reports.read_sort(request.args.get("sort"), request.args.get("dir"))
+    archived = request.args.get("archived") == "1"
     try:
-        since, until = _range()
+        period = _range()
     except DomainError as error:
         return render_template("dashboard/index.html", error=range_error_text(error), data=None, sort=sort,
-                               direction=direction, since=None, until=None), status_of(error)
-    data = metrics.overview(since, until)
+                               direction=direction, since=None, until=None, period=Period(),
+                               archived=archived), status_of(error)
+    data = metrics.overview(period.since, period.until, period.previous, archived=archived)
     return render_template("dashboard/index.html", data=data, rows=reports.sort_rows(data["rows"], sort, direction),
-                           sort=sort, direction=direction, since=since, until=until, error=None,
+                           sort=sort, direction=direction, since=period.since, until=period.until, error=None,
+                           period=period, archived=archived,
                            roi_chart=reports.roi_chart(data["rows"]),
                            left_out=reports.left_out_of_roi_chart(data["rows"]))
 
@@ -74,9 +83,9 @@ def index():
 @requires("marketer")
 def overview_csv():
     """The overview as CSV: one row per campaign and a final Total row."""
-    since, until = _download_range()
-    return _csv(metrics.overview_csv_rows(metrics.overview(since, until)),
-                f"campaigns-overview{_range_suffix(since, until)}.csv")
+    period = _download_range()
+    data = metrics.overview(period.since, period.until, period.previous, archived=True)
+    return _csv(written.overview_csv_rows(data), f"campaigns-overview{_range_suffix(period)}.csv")
 
 
 @bp.route("/campaigns/<int:campaign_id>")
@@ -84,14 +93,14 @@ def overview_csv():
 def campaign(campaign_id: int):
     """One campaign's report: headline figures, funnel, conversion by day, payback, cohorts, segments, holdout."""
     try:
-        since, until = _range()
+        period = _range()
     except DomainError as error:
         return render_template("dashboard/campaign.html", error=range_error_text(error), report=None, since=None,
-                               until=None, campaign=get_campaign(campaign_id)), status_of(error)
-    report = metrics.campaign_report(campaign_id, since, until)
+                               until=None, period=Period(), campaign=get_campaign(campaign_id)), status_of(error)
+    report = metrics.campaign_report(campaign_id, period.since, period.until, period.previous)
     series = report["series"]
-    return render_template("dashboard/campaign.html", report=report, campaign=report["campaign"], since=since,
-                           until=until, error=None, charts=reports.report_charts(report),
+    return render_template("dashboard/campaign.html", report=report, campaign=report["campaign"], since=period.since,
+                           until=period.until, period=period, error=None, charts=reports.report_charts(report),
                            funnel=reports.funnel_rows(report), profit=reports.profit_rows(series["profit_by_day"]),
                            cohorts=[(row, reports.cohort_cells(row)) for row in series["cohorts"]],
                            segment_name=reports.segment_name)
@@ -101,19 +110,19 @@ def campaign(campaign_id: int):
 @requires("marketer")
 def report_csv(campaign_id: int):
     """One campaign's figures as `figure,value` rows, in the API's text."""
-    since, until = _download_range()
-    report = metrics.campaign_report(campaign_id, since, until)
-    return _csv(metrics.report_csv_rows(report), f"campaign-{campaign_id}-report{_range_suffix(since, until)}.csv")
+    period = _download_range()
+    report = metrics.campaign_report(campaign_id, period.since, period.until, period.previous)
+    return _csv(written.report_csv_rows(report), f"campaign-{campaign_id}-report{_range_suffix(period)}.csv")
 
 
 def _table_csv(table: str):
     """Make the view that downloads one of a campaign report's tables."""
     @requires("marketer")
     def view(campaign_id: int):
-        since, until = _download_range()
-        report = metrics.campaign_report(campaign_id, since, until)
+        period = _download_range()
+        report = metrics.campaign_report(campaign_id, period.since, period.until)
         return _csv(reports.table_csv_rows(report, table),
-                    f"campaign-{campaign_id}-{table.replace('_', '-')}{_range_suffix(since, until)}.csv")
+                    f"campaign-{campaign_id}-{table.replace('_', '-')}{_range_suffix(period)}.csv")
 
     view.__doc__ = f"Download the campaign report's {table.replace('_', ' ')} table as CSV."
     return view
@@ -129,7 +138,8 @@ def freebie_only(campaign_id: int):
     """The known customers who redeemed this campaign's voucher and never bought anything."""
     page = inputs.whole(request.args.get("page", "1"), "page", 1, 100_000)
     try:
-        since, until = _range()
+        period = _range()
+        since, until = period.since, period.until
     except DomainError as error:
         return render_template("dashboard/freebie_only.html", error=range_error_text(error), since=None, until=None,
                                campaign=get_campaign(campaign_id)), status_of(error)
@@ -145,8 +155,8 @@ def freebie_only(campaign_id: int):
 @requires("marketer")
 def freebie_only_csv(campaign_id: int):
     """The freebie-only customers as CSV."""
-    since, until = _download_range()
+    period = _download_range()
     get_campaign(campaign_id)  # 404 for an unknown campaign
-    customers = freebie_only_customers(campaign_id, since, until)
+    customers = freebie_only_customers(campaign_id, period.since, period.until)
     return _csv([list(FREEBIE_COLUMNS)] + [[row.get(column) for column in FREEBIE_COLUMNS] for row in customers],
-                f"campaign-{campaign_id}-freebie-only{_range_suffix(since, until)}.csv")
+                f"campaign-{campaign_id}-freebie-only{_range_suffix(period)}.csv")

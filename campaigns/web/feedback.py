@@ -8,7 +8,8 @@ from campaigns.feedback.answers import band_of
 from campaigns.giving import codes
 from campaigns.giving.designs import get_campaign
 from campaigns.reports import feedback_figures as said
-from campaigns.reports.assemble import band_json, read_range
+from campaigns.reports.periods import read_range
+from campaigns.reports.written import band_json
 from campaigns.web import report_text as reports
 from campaigns.web.access import requires
 from campaigns.web.dashboard import range_error_text

@@ -9,17 +9,18 @@ from fractions import Fraction
 
 from campaigns.accounts.business import get_settings
 from campaigns.core import money
-from campaigns.reports import assemble as metrics
+from campaigns.reports import written as api_text
+from campaigns.reports.assemble import MIN_FOR_CHART
+from campaigns.web import report_labels
 
-MIN_FOR_CHART = metrics.MIN_FOR_CHART
 MINUS = "\u2212"
 # The overview's columns: (sort key, heading, the figure it sorts by). The campaign column sorts by name.
 COLUMNS = (
     ("campaign", "Campaign", None), ("redeemed", "Redeemed", "redeemed"),
     ("identified", "Identified", "identified_redemptions"), ("conversion", "Converted", "conversion_rate"),
     ("repeat", "Repeat", "repeat_customers"), ("revenue", "Revenue", "revenue_cents"),
-    ("gross_profit", "Gross profit", "gross_profit"), ("cost", "Cost", "cost_cents"), ("roi", "ROI", "roi"),
-    ("payback", "Paid back", "payback_days"), ("nps", "NPS", "nps"),
+    ("gross_profit", "Gross profit", "gross_profit"), ("cost", "Cost", "cost_cents"), ("roi", "Attributed ROI", "roi"),
+    ("verdict", "Verdict", "verdict_order"), ("payback", "Paid back", "payback_days"), ("nps", "NPS", "nps"),
 )
 SORTS = {key for key, _, _ in COLUMNS}
 # The tables a campaign report draws, each downloadable as CSV (brief 18's addresses).
@@ -62,11 +63,8 @@ def points(difference: Fraction | float | None) -> str:
 
 
 def loses_money(values: dict) -> bool:
-    """Tell whether gross profit so far is below cost (ROI below zero); a draft has not started, so it is not marked."""
-    campaign = values.get("campaign")
-    if campaign is not None and campaign.status == "draft":
-        return False
-    return values.get("roi") is not None and values["roi"] < 0
+    """Tell whether the verdict is in and says it loses money (METRICS.md `verdict`), never on a young ROI."""
+    return values.get("verdict") == "loses_money"
 
 
 def nps_text(nps: int | None) -> str:
@@ -86,7 +84,7 @@ def payback_text(payback_date: date | None, payback_days: int | None) -> str:
 def amount(value: Fraction | int | None) -> str:
     """Write exact cents as money for people, rounded to the cent."""
     settings = get_settings()
-    return money.format_amount(metrics.cents(value), settings.currency, settings.locale)
+    return money.format_amount(api_text.cents(value), settings.currency, settings.locale)
 
 
 def plain_amount(value: Fraction | int | None) -> str:
@@ -103,7 +101,7 @@ def formatting() -> dict:
     """The writers the report templates use."""
     return {"percent": percent, "share": share, "points": points, "roi_text": roi_text, "loses_money": loses_money,
             "payback_text": payback_text, "amount": amount, "plain_amount": plain_amount, "count": count,
-            "nps_text": nps_text,
+            "nps_text": nps_text, **report_labels.formatting(),
             "CURRENCY": get_settings().currency, "STAGES": STAGES,
             "COLUMNS": COLUMNS, "MIN_FOR_CHART": MIN_FOR_CHART}
 
@@ -121,9 +119,12 @@ def sort_rows(rows: list[dict], key: str | None, direction: str) -> list[dict]:
     if key == "campaign":
         return sorted(rows, key=lambda row: row["campaign"].name.casefold(), reverse=direction == "desc")
     figure = dict((k, f) for k, _, f in COLUMNS)[key]
-    present = [row for row in rows if row[figure] is not None]
-    absent = [row for row in rows if row[figure] is None]
-    return sorted(present, key=lambda row: row[figure], reverse=direction == "desc") + absent
+
+    def value(row):
+        return report_labels.VERDICT_ORDER[row["verdict"]] if figure == "verdict_order" else row[figure]
+    present = [row for row in rows if value(row) is not None]
+    absent = [row for row in rows if value(row) is None]
+    return sorted(present, key=value, reverse=direction == "desc") + absent
 
 
 def chart_base() -> dict:
@@ -198,8 +199,8 @@ def profit_chart(series: dict) -> dict:
     dates = [row["date"] for row in rows]
     return chart_base() | {
         "kind": "profit", "labels": [day.strftime("%-d %b") for day in dates],
-        "cost": [metrics.cents(row["cumulative_cost"]) / 100 for row in rows],
-        "profit": [metrics.cents(row["cumulative_gross_profit"]) / 100 for row in rows],
+        "cost": [api_text.cents(row["cumulative_cost"]) / 100 for row in rows],
+        "profit": [api_text.cents(row["cumulative_gross_profit"]) / 100 for row in rows],
         "cost_texts": [amount(row["cumulative_cost"]) for row in rows],
         "profit_texts": [amount(row["cumulative_gross_profit"]) for row in rows],
         "payback_index": dates.index(payback) if payback in dates else None,
@@ -247,7 +248,7 @@ def cohort_cells(cohort: dict) -> list[dict | None]:
 
 def table_csv_rows(report: dict, table: str) -> list[list]:
     """One chart's table as CSV rows (a header first), in the API's text: money "12.50", rates as decimals."""
-    written = metrics.report_json(report)["series"][table]
+    written = api_text.report_json(report)["series"][table]
     if table == "funnel":
         return [["stage", "count"]] + [[row["stage"], row["count"]] for row in written]
     if table == "conversion_by_day":
@@ -263,7 +264,7 @@ def table_csv_rows(report: dict, table: str) -> list[list]:
                  "cumulative_gross_profit"]] + [
             [row["date"], row["redeemed"], row["cost"], row["revenue"], row["gross_profit"],
              money.to_json(total["cumulative_cost"], currency),
-             money.to_json(metrics.cents(total["cumulative_gross_profit"]), currency)]
+             money.to_json(api_text.cents(total["cumulative_gross_profit"]), currency)]
             for row, total in zip(written["days"], cumulative, strict=True)]
     if table == "cohorts":
         weeks = max((len(row["weeks"]) for row in written), default=0)
