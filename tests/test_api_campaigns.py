@@ -1,7 +1,10 @@
 """The campaigns API (API.md): create, list, read, change, and make vouchers."""
 import pytest
+from sqlalchemy import func, select
 
-from campaigns.giving import codes
+from campaigns.extensions import db
+from campaigns.giving import codes, retiring
+from campaigns.models import AuditEntry, Campaign, Voucher
 
 
 @pytest.fixture
@@ -116,3 +119,53 @@ def test_staff_tokens_cannot_manage_campaigns(app, make_token):
     response = client.post("/api/v1/campaigns", json={"name": "x", "unit_cost": "1"},
                            headers={"Authorization": f"Bearer {make_token('staff')}"})
     assert response.status_code == 403 and response.get_json()["error"]["code"] == "forbidden"
+
+
+def test_delete_takes_a_draft_with_its_vouchers_and_refuses_any_other(api, app):
+    draft = _create(api, name="Copy of Free latte").get_json()
+    api.post(f"/api/v1/campaigns/{draft['id']}/vouchers", json={"count": 3})
+    response = api.delete(f"/api/v1/campaigns/{draft['id']}")
+    assert response.status_code == 204 and response.get_data() == b""
+    assert api.get(f"/api/v1/campaigns/{draft['id']}").status_code == 404
+    assert api.delete(f"/api/v1/campaigns/{draft['id']}").status_code == 404
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Voucher)) == 0
+        entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "campaign_delete")).one()
+        assert entry.token_id is not None and entry.details["vouchers"] == 3
+    live = _create(api).get_json()
+    api.patch(f"/api/v1/campaigns/{live['id']}", json={"status": "active"})
+    refused = api.delete(f"/api/v1/campaigns/{live['id']}")
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "campaign_not_draft"
+    held = _create(api).get_json()
+    api.post(f"/api/v1/campaigns/{held['id']}/vouchers", json={"customer": {"email": "ana@example.com"}})
+    refused = api.delete(f"/api/v1/campaigns/{held['id']}").get_json()["error"]
+    assert refused["code"] == "campaign_in_use" and refused["details"] == {"holds": {"personal_vouchers": 1}}
+    assert api.get("/api/v1/campaigns").get_json()["total"] == 2
+
+
+def test_the_list_keeps_every_campaign_by_default_and_filters_archived_on_request(api, app):
+    kept, old = (_create(api, name=name).get_json()["id"] for name in ("Kept", "Old"))
+    api.patch(f"/api/v1/campaigns/{old}", json={"status": "ended"})
+    with app.app_context():
+        retiring.archive(db.session.get(Campaign, old))
+        db.session.commit()
+
+    def ids(query: str = "") -> list[int]:
+        return [campaign["id"] for campaign in api.get(f"/api/v1/campaigns{query}").get_json()["campaigns"]]
+
+    assert ids() == ids("?archived=include") == [old, kept]
+    assert ids("?archived=only") == [old] and ids("?archived=exclude") == [kept]
+    assert ids("?status=ended&archived=exclude") == []
+    listed = api.get("/api/v1/campaigns?archived=only").get_json()
+    assert listed["total"] == 1 and listed["campaigns"][0]["archived_at"].startswith("20")
+    assert api.get(f"/api/v1/campaigns/{kept}").get_json()["archived_at"] is None
+    wrong = api.get("/api/v1/campaigns?archived=yes")
+    assert wrong.status_code == 422 and "archived" in wrong.get_json()["error"]["details"]["fields"]
+
+
+def test_the_openapi_document_describes_delete_and_the_archived_filter(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    delete = paths["/api/v1/campaigns/{campaign_id}"]["delete"]
+    assert {"204", "404", "409"} <= set(delete["responses"]) and delete["x-required-role"] == "marketer"
+    archived = next(p for p in paths["/api/v1/campaigns"]["get"]["parameters"] if p["name"] == "archived")
+    assert archived["schema"] == {"type": "string", "enum": ["exclude", "include", "only"], "default": "include"}

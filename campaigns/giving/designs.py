@@ -1,11 +1,11 @@
-"""Designing campaigns (create, change, duplicate, move their status) and their calendar."""
+"""Designing campaigns (create, change, duplicate, move their status), listing them, and their calendar."""
 import secrets
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 
 from campaigns.accounts.business import business_zone, get_settings
 from campaigns.core import inputs, money
@@ -188,15 +188,42 @@ def get_campaign(campaign_id: int) -> Campaign:
     return campaign
 
 
-def list_campaigns(page: int = 1, per_page: int = 50, status: str | None = None) -> tuple[list[Campaign], int]:
-    """Return one page of campaigns, newest first, and how many there are in all."""
-    query = select(Campaign)
+ARCHIVED_CHOICES = ("exclude", "include", "only")  # the default lists leave archived campaigns out
+
+
+def archived_clause(archived: str = "exclude"):
+    """Return the SQL condition on Campaign that leaves archived campaigns out, takes them in, or takes only them."""
+    if archived not in ARCHIVED_CHOICES:
+        raise ValueError(f"archived is one of {ARCHIVED_CHOICES}, not {archived!r}")
+    return {"exclude": Campaign.archived_at.is_(None), "include": true(),
+            "only": Campaign.archived_at.is_not(None)}[archived]
+
+
+def list_campaigns(page: int = 1, per_page: int | None = 50, status: str | None = None,
+                   archived: str = "exclude") -> tuple[list[Campaign], int]:
+    """Return one page of campaigns (every one when per_page is None), newest first, and how many there are in all;
+    archived campaigns are left out unless `archived` is "include" or "only"."""
+    query = select(Campaign).where(archived_clause(archived))
     if status:
         query = query.where(Campaign.status == status)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(query.order_by(Campaign.created_at.desc(), Campaign.id.desc())
-                              .limit(per_page).offset((page - 1) * per_page)).all()
-    return list(rows), total
+    query = query.order_by(Campaign.created_at.desc(), Campaign.id.desc())
+    if per_page is not None:
+        query = query.limit(per_page).offset((page - 1) * per_page)
+    return list(db.session.scalars(query)), total
+
+
+def campaign_tally() -> dict[str, int]:
+    """Count the campaigns on each list: each status among those not archived, "current", "archived" and "all"."""
+    rows = db.session.execute(select(Campaign.status, Campaign.archived_at.is_not(None), func.count())
+                              .group_by(Campaign.status, Campaign.archived_at.is_not(None))).all()
+    tally = dict.fromkeys(CAMPAIGN_STATUSES, 0) | {"current": 0, "archived": 0, "all": 0}
+    for status, archived, count in rows:
+        tally["archived" if archived else status] += count
+        tally["all"] += count
+        if not archived:
+            tally["current"] += count
+    return tally
 
 
 # The calendar: a campaign's dates are whole local days in the business time zone (METRICS.md).

@@ -6,7 +6,8 @@ from campaigns.contacts.matching import find_or_create
 from campaigns.core import inputs, money
 from campaigns.core.errors import FieldErrors
 from campaigns.giving import designs as campaigns
-from campaigns.giving.designs import NAME_MAX, TEXT_MAX, WHOLE_RANGES
+from campaigns.giving import retiring
+from campaigns.giving.designs import ARCHIVED_CHOICES, NAME_MAX, TEXT_MAX, WHOLE_RANGES
 from campaigns.giving.vouchers import MAX_BATCH, check_count, clean_label, issue_batch, issue_personal
 from campaigns.models import CAMPAIGN_KINDS, CAMPAIGN_STATUSES
 from campaigns.web import schemas
@@ -27,6 +28,8 @@ CAMPAIGN_SCHEMA = {"type": "object", "properties": {
     "feedback_question": {"type": "string"}, "feedback_question_2": {"type": "string"},
     "feedback_mail_delay_hours": {"type": "integer", "nullable": True}, "claim_url": {"type": "string", "nullable": True},
     "vouchers_issued": {"type": "integer", "readOnly": True}, "currency": {"type": "string", "readOnly": True},
+    "archived_at": {"type": "string", "format": "date-time", "nullable": True, "readOnly": True,
+                    "description": "When an ended campaign was archived out of the app's default lists; null: not"},
     "created_at": {"type": "string", "format": "date-time", "readOnly": True},
     "updated_at": {"type": "string", "format": "date-time", "readOnly": True},
 }}
@@ -84,13 +87,16 @@ def create_campaign():
     return jsonify(campaign_json(campaign)), 201
 
 
-@operation("/campaigns", "GET", "marketer", "List campaigns, newest first (?page=&per_page=&status=).",
+@operation("/campaigns", "GET", "marketer", "List campaigns, newest first (?page=&per_page=&status=&archived=).",
            {"200": {"description": "One page of campaigns", "schema": {"type": "object", "properties": {
                "campaigns": {"type": "array", "items": CAMPAIGN_SCHEMA}, "page": {"type": "integer"},
                "per_page": {"type": "integer"}, "total": {"type": "integer"}}}}},
            parameters=[{"name": "page", "in": "query", "schema": schemas.whole(1, PAGE_MAX, default=1)},
                        {"name": "per_page", "in": "query", "schema": schemas.whole(1, 200, default=50)},
-                       {"name": "status", "in": "query", "schema": {"type": "string", "enum": list(CAMPAIGN_STATUSES)}}])
+                       {"name": "status", "in": "query", "schema": {"type": "string", "enum": list(CAMPAIGN_STATUSES)}},
+                       {"name": "archived", "in": "query", "description": "include (the default): every campaign; "
+                        "only: the archived ones; exclude: those not archived, as the app's own list shows them",
+                        "schema": {"type": "string", "enum": list(ARCHIVED_CHOICES), "default": "include"}}])
 def list_campaigns():
     """List campaigns a page at a time."""
     wrong = FieldErrors()
@@ -99,8 +105,11 @@ def list_campaigns():
     status = request.args.get("status")
     if status is not None and status not in CAMPAIGN_STATUSES:
         wrong.add("status", f"One of {', '.join(CAMPAIGN_STATUSES)}.")
+    archived = request.args.get("archived", "include")
+    if archived not in ARCHIVED_CHOICES:
+        wrong.add("archived", f"One of {', '.join(ARCHIVED_CHOICES)}.")
     wrong.raise_any()
-    rows, total = campaigns.list_campaigns(page, per_page, status)
+    rows, total = campaigns.list_campaigns(page, per_page, status, archived)
     return jsonify({"campaigns": [campaign_json(c) for c in rows], "page": page, "per_page": per_page,
                     "total": total})
 
@@ -121,6 +130,19 @@ def patch_campaign(campaign_id: int):
     changes, status = campaign_changes(json_body())
     campaign = campaigns.update_campaign(campaign, campaigns.design_of(campaign).changed(**changes), status)
     return jsonify(campaign_json(campaign))
+
+
+@operation("/campaigns/<int:campaign_id>", "DELETE", "marketer",
+           "Delete a draft campaign and its vouchers (printed ones stop working).",
+           {"204": {"description": "Deleted"},
+            "409": {"description": "campaign_not_draft: only a draft can be deleted; campaign_in_use: a customer, "
+                                   "an audience, a redemption, feedback or a purchase names it or its vouchers",
+                    **ERROR}})
+def delete_campaign(campaign_id: int):
+    """Delete a draft campaign with its vouchers."""
+    identity = current_identity()
+    retiring.delete_draft(campaigns.get_campaign(campaign_id), identity.user_id, identity.token_id)
+    return "", 204
 
 
 @operation("/campaigns/<int:campaign_id>/vouchers", "POST", "marketer",

@@ -14,6 +14,7 @@ STATUS = {
     "unknown_campaign": 404, "invalid_status_change": 422, "campaign_ended": 422, "campaign_not_active": 422,
     "voucher_limit_reached": 409, "customer_limit_reached": 409, "unreturned_gift_limit_reached": 409, "voucher_has_customer": 409,
     "unknown_claim_page": 404, "busy": 503,
+    "campaign_not_draft": 409, "campaign_in_use": 409, "campaign_not_ended": 409,
     # redemption outcomes
     "invalid_code": 422, "unknown_code": 404, "already_redeemed": 409, "void": 409, "expired": 410,
     "unknown_location": 422, "unknown_redemption": 404, "already_undone": 409, "undo_not_allowed": 403,

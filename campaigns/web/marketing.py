@@ -8,9 +8,9 @@ from flask_login import current_user
 from campaigns.accounts.business import business_zone, get_settings
 from campaigns.core import exports
 from campaigns.extensions import db
-from campaigns.giving import designs, sheets, vouchers
+from campaigns.giving import designs, retiring, sheets, vouchers
 from campaigns.links import claim_url, unreachable_address, voucher_url
-from campaigns.models import Campaign
+from campaigns.models import CAMPAIGN_STATUSES, Campaign
 from campaigns.reports.assemble import campaign_figures, revenue_by_campaign
 from campaigns.reports.counts import batches as batch_counts
 from campaigns.reports.counts import voucher_counts
@@ -22,13 +22,20 @@ from campaigns.web.transaction import attempt, streamed
 bp = Blueprint("marketing", __name__, url_prefix="/campaigns")
 PDF_PART = 5000  # cards per PDF download: a 100,000-voucher batch prints as 20 files
 STATUS_ACTIONS = {"activate": "active", "pause": "paused", "resume": "active", "end": "ended"}
+ARCHIVE_ACTIONS = {"archive": retiring.archive, "unarchive": retiring.unarchive}
 
 
 @bp.route("/")
 @requires("marketer")
 def campaigns():
-    """List campaigns with their status, voucher counts and attributed revenue."""
-    return render_template("marketing/campaigns.html", rows=voucher_counts(), revenue=revenue_by_campaign())
+    """List campaigns with their status, voucher counts and attributed revenue: those not archived, one status of
+    them, the archived ones or all (?status=, ?archived=exclude|only|include)."""
+    status = request.args.get("status") if request.args.get("status") in CAMPAIGN_STATUSES else None
+    archived = request.args.get("archived") if request.args.get("archived") in designs.ARCHIVED_CHOICES else "exclude"
+    shown, _ = designs.list_campaigns(per_page=None, status=status, archived=archived)
+    counts = {row["campaign"].id: row for row in voucher_counts()}
+    return render_template("marketing/campaigns.html", campaigns=shown, counts=counts, revenue=revenue_by_campaign(),
+                           tally=designs.campaign_tally(), status=status, archived=archived)
 
 
 def _save(form: CampaignForm, action) -> Campaign | None:
@@ -101,6 +108,49 @@ def change_status(campaign_id: int):
     else:
         flash(f"{campaign.name} is now {campaign.status}.", "success")
     return redirect(url_for("marketing.detail", campaign_id=campaign_id))
+
+
+@bp.route("/<int:campaign_id>/archive", methods=["POST"])
+@requires("marketer")
+def archive(campaign_id: int):
+    """Archive an ended campaign out of the default list, or bring it back (action=archive|unarchive)."""
+    campaign = db.get_or_404(Campaign, campaign_id)
+    action = ARCHIVE_ACTIONS.get(request.form.get("action", ""))
+    if action is None:
+        abort(400)
+    _, error = attempt(lambda: action(campaign, current_user.id))
+    if error is not None:
+        flash(error.message, "error")
+    elif campaign.archived_at is not None:
+        flash(f"{campaign.name} is archived: it is listed under Archived and All, and still counts in every total.",
+              "success")
+    else:
+        flash(f"{campaign.name} is back in the campaigns list.", "success")
+    return redirect(url_for("marketing.detail", campaign_id=campaign_id))
+
+
+@bp.route("/<int:campaign_id>/delete")
+@requires("marketer")
+def delete_confirm(campaign_id: int):
+    """Say what deleting a draft removes (its vouchers stop working) and ask to confirm, or why it cannot be."""
+    removing, error = attempt(lambda: retiring.deletion_preview(db.get_or_404(Campaign, campaign_id)))
+    if error is not None:
+        flash(error.message, "error")
+        return redirect(url_for("marketing.detail", campaign_id=campaign_id))
+    return render_template("marketing/delete.html", removing=removing)
+
+
+@bp.route("/<int:campaign_id>/delete", methods=["POST"])
+@requires("marketer")
+def delete(campaign_id: int):
+    """Delete a draft and its vouchers, then go back to the list."""
+    removed, error = attempt(lambda: retiring.delete_draft(db.get_or_404(Campaign, campaign_id), current_user.id))
+    if error is not None:
+        flash(error.message, "error")
+        return redirect(url_for("marketing.detail", campaign_id=campaign_id))
+    vouchers_said = f"{removed.vouchers:,} voucher{'s' if removed.vouchers != 1 else ''}"
+    flash(f"Deleted the draft {removed.name}" + (f" and its {vouchers_said}." if removed.vouchers else "."), "success")
+    return redirect(url_for("marketing.campaigns"))
 
 
 @bp.route("/<int:campaign_id>/duplicate", methods=["POST"])

@@ -70,5 +70,6 @@ def campaign_json(campaign) -> dict:
         "feedback_question": campaign.feedback_question, "feedback_question_2": campaign.feedback_question_2,
         "feedback_mail_delay_hours": campaign.feedback_mail_delay_hours, "claim_url": claim_url(campaign),
         "vouchers_issued": campaign.vouchers_issued, "currency": currency,
+        "archived_at": campaign.archived_at.isoformat() if campaign.archived_at else None,
         "created_at": campaign.created_at.isoformat(), "updated_at": campaign.updated_at.isoformat(),
     }

@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from campaigns.extensions import db
+from campaigns.giving.vouchers import issue_batch
 from campaigns.models import Campaign
 from tests.browser.conftest import DESKTOP, PHONE, screenshot, sign_in
 
@@ -66,3 +67,26 @@ def test_customer_claims_a_voucher_on_a_phone(open_page, make_campaign, app):
     screenshot(page, "claim-desktop")
     page.set_viewport_size(PHONE)
     screenshot(page, "claim-phone")
+
+
+def test_marketer_deletes_a_draft_by_keyboard_on_a_phone(open_page, make_user, make_campaign, app):
+    draft = make_campaign(name="Copy of Free latte")
+    with app.app_context():
+        issue_batch(db.session.get(Campaign, draft), 40, "flyer A")
+        db.session.commit()
+    page = open_page(PHONE)
+    sign_in(page, make_user("marketer").email)
+    page.goto(f"/campaigns/{draft}")
+    page.get_by_role("link", name="Delete draft").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Delete the draft “Copy of Free latte”?")
+    expect(page.locator("#delete-draft")).to_contain_text("Its 40 vouchers are deleted with it and stop working")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "campaign-delete-phone")
+    button = page.get_by_role("button", name="Delete the draft and its 40 vouchers")
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/campaigns/$"))
+    expect(page.locator(".flash-success")).to_have_text("Deleted the draft Copy of Free latte and its 40 vouchers.")
+    with app.app_context():
+        assert db.session.get(Campaign, draft) is None
