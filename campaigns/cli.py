@@ -9,7 +9,7 @@ from campaigns.accounts import users as accounts
 from campaigns.core.errors import DomainError
 from campaigns.extensions import db
 from campaigns.models import ROLES
-from campaigns.sales import import_files, import_mapping, import_runs
+from campaigns.sales import import_files, import_mapping, import_runs, import_warnings
 from campaigns.sales import pos as imports
 
 
@@ -93,6 +93,8 @@ def import_purchases_command(file, source: str | None):
         for problem in progress["problems"]:
             click.echo(f"  line {problem['line']}: {problem['reason']}")
     click.echo(f"Done: {record.created:,} added, {record.duplicates:,} already there, {record.failed:,} refused.")
+    for warning in import_warnings.findings(record).warnings:
+        click.echo(f"Note: {warning}")
 
 
 def _chosen_source(given: str | None, detected: str) -> str:

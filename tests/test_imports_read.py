@@ -64,13 +64,15 @@ def test_square_transactions_export_with_bom_refund_and_broken_rows():
     sale = "square:P1aaaRb9PbKi7Y8KdrYsyqgltmVQZY"
     assert result.rows == [
         PurchaseRow(external_id=sale, amount_cents=2250, occurred_at=utc(2026, 5, 12, 16, 54, 1),
-                    name="Ada Lovelace", customer_ref="square:JDKYHBWT1D4F8MFH63DBMEN8Y4", line=2),
+                    name="Ada Lovelace", customer_ref="square:JDKYHBWT1D4F8MFH63DBMEN8Y4",
+                    sale_ref="square:T1aaaKeEp5yWWst4wAvuQJ3qn6PZY", line=2),
         PurchaseRow(external_id="square:P2bbbm129MeWxWIBsPaQuYT1yjkeZY", amount_cents=114900,
-                    occurred_at=utc(2026, 5, 12, 20, 5, 44), line=3),
+                    occurred_at=utc(2026, 5, 12, 20, 5, 44), sale_ref="square:T2bbbCa7LyN01iIhIdeCtxqg9fx9ZY", line=3),
         PurchaseRow(external_id="square-refund:P1aaaRb9PbKi7Y8KdrYsyqgltmVQZY:2026-05-20T09:15:00", amount_cents=-500,
-                    occurred_at=utc(2026, 5, 20, 13, 15), refund_of=sale, line=4),
+                    occurred_at=utc(2026, 5, 20, 13, 15), refund_of=sale,
+                    sale_ref="square:R1cccRNfDLBO7hxgd7iDioqmDzJZY", line=4),
         PurchaseRow(external_id="square:P8hhh", amount_cents=450, occurred_at=utc(2026, 5, 13, 9, 0),
-                    customer_ref="square:X0JEYN1R8ZTTWTXA7YFAYB3XBG", line=9),
+                    customer_ref="square:X0JEYN1R8ZTTWTXA7YFAYB3XBG", sale_ref="square:T8hhh", line=9),
     ]
     assert result.rows[0].occurred_at.utcoffset() == timedelta(hours=-4)  # the row's own zone, not the option
     assert result.problems == [
@@ -92,11 +94,14 @@ def test_older_square_export_resaved_in_windows_1252_without_event_type_or_custo
     assert options.date_order == "mdy"  # 12/27/2018 proves month first, whatever the locale (en_GB: dmy)
     assert result.rows == [
         PurchaseRow(external_id="square:Pay18aZY", amount_cents=114900, occurred_at=utc(2018, 12, 27, 20, 30, 15),
-                    line=2),
-        PurchaseRow(external_id="square:Pay18bZY", amount_cents=15000, occurred_at=utc(2018, 12, 18, 15, 5), line=3),
+                    sale_ref="square:Tx18aZY", line=2),
+        PurchaseRow(external_id="square:Pay18bZY", amount_cents=15000, occurred_at=utc(2018, 12, 18, 15, 5),
+                    sale_ref="square:Tx18bZY", line=3),
         PurchaseRow(external_id="square-refund:Pay18bZY:2018-12-28T10:00:00", amount_cents=-15000,
-                    occurred_at=utc(2018, 12, 28, 16, 0), refund_of="square:Pay18bZY", line=4),
-        PurchaseRow(external_id="square:Pay18eZY", amount_cents=54000, occurred_at=utc(2018, 11, 30, 18, 0), line=6),
+                    occurred_at=utc(2018, 12, 28, 16, 0), refund_of="square:Pay18bZY",
+                    sale_ref="square:Tx18cZY", line=4),
+        PurchaseRow(external_id="square:Pay18eZY", amount_cents=54000, occurred_at=utc(2018, 11, 30, 18, 0),
+                    sale_ref="square:Tx18eZY", line=6),
     ]  # "($150.00)" without an Event Type is a refund; a blank time and zone is midday in the business zone
     assert result.problems == [(5, "Date “13/45/2018”: there is no day 45 in month 13 of 2018.")]
 
@@ -108,10 +113,11 @@ def test_square_export_with_semicolons_and_european_decimals():
     assert (options.decimal_mark, options.date_order, options.currency) == (",", "dmy", "EUR")
     assert result.rows == [
         PurchaseRow(external_id="square:EU1pay", amount_cents=2250, occurred_at=utc(2026, 5, 12, 12, 30),
-                    name="Zoë Martin", customer_ref="square:EUCUST1ZOE", line=2),
-        PurchaseRow(external_id="square:EU2pay", amount_cents=123456, occurred_at=utc(2026, 5, 13, 7, 0), line=3),
+                    name="Zoë Martin", customer_ref="square:EUCUST1ZOE", sale_ref="square:EU1tx", line=2),
+        PurchaseRow(external_id="square:EU2pay", amount_cents=123456, occurred_at=utc(2026, 5, 13, 7, 0),
+                    sale_ref="square:EU2tx", line=3),
         PurchaseRow(external_id="square-refund:EU1pay:2026-05-20T18:00:00", amount_cents=-500,
-                    occurred_at=utc(2026, 5, 20, 16, 0), refund_of="square:EU1pay", line=4),
+                    occurred_at=utc(2026, 5, 20, 16, 0), refund_of="square:EU1pay", sale_ref="square:EU3tx", line=4),
     ]
     assert result.problems == [(5, "Net Sales “22.50 $”: “$” is not part of an amount in EUR."),
                                (6, "Net Sales “12,5,0 €”: the decimal mark here is “,”.")]
@@ -136,11 +142,13 @@ def test_square_items_add_up_each_sale_and_tie_the_refund_by_payment_id():
     assert source == "square_items" and columns["transaction_id"] == "Transaction ID"
     assert result.rows == [
         PurchaseRow(external_id="square:PApay", amount_cents=1800, occurred_at=utc(2026, 7, 18, 16, 59, 30),
-                    customer_ref="square:CUSTAKPJ6J74CB44HCJ6NMKSX", line=2),
-        PurchaseRow(external_id="square:PBpay", amount_cents=500, occurred_at=utc(2026, 7, 18, 16, 57, 42), line=5),
-        PurchaseRow(external_id="square:PDpay", amount_cents=650, occurred_at=utc(2026, 7, 18, 16, 39, 36), line=8),
+                    customer_ref="square:CUSTAKPJ6J74CB44HCJ6NMKSX", sale_ref="square:TAsale", line=2),
+        PurchaseRow(external_id="square:PBpay", amount_cents=500, occurred_at=utc(2026, 7, 18, 16, 57, 42),
+                    sale_ref="square:TBsale", line=5),
+        PurchaseRow(external_id="square:PDpay", amount_cents=650, occurred_at=utc(2026, 7, 18, 16, 39, 36),
+                    sale_ref="square:TDsale", line=8),
         PurchaseRow(external_id="square-refund:PApay:2026-07-19T10:00:00", amount_cents=-800,
-                    occurred_at=utc(2026, 7, 19, 14, 0), refund_of="square:PApay", line=10),
+                    occurred_at=utc(2026, 7, 19, 14, 0), refund_of="square:PApay", sale_ref="square:TRrefund", line=10),
     ]  # PB's second line is line 12, away from its first: it still belongs to PB
     assert result.problems == [(7, "Net Sales “$5.0O”: “O” is not part of an amount in USD."),
                                (11, "Transaction ID is empty: this row belongs to no sale.")]
@@ -188,13 +196,13 @@ def test_square_customer_directory():
 
 SHOPIFY_SALES = [
     PurchaseRow(external_id="shopify:5550001001", amount_cents=5400, occurred_at=utc(2026, 5, 12, 19, 54, 1),
-                email="ada@example.com", phone="+12125550100", name="Ada Lovelace", line=2),
+                email="ada@example.com", phone="+12125550100", name="Ada Lovelace", sale_ref="shopify:#1001", line=2),
     PurchaseRow(external_id="shopify:5550001002", amount_cents=3698, occurred_at=utc(2026, 5, 13, 16, 0),
-                email="zoe@example.com", name="Zoë Martin", line=4),
+                email="zoe@example.com", name="Zoë Martin", sale_ref="shopify:#1002", line=4),
     PurchaseRow(external_id="shopify-refund:5550001002", amount_cents=None, occurred_at=utc(2026, 5, 13, 16, 0),
                 refunded_total_cents=4098, refund_of="shopify:5550001002", line=4),
     PurchaseRow(external_id="shopify:5550001003", amount_cents=10000, occurred_at=utc(2026, 5, 14, 22, 20),
-                email="grace@example.com", name="Grace Hopper", line=6),
+                email="grace@example.com", name="Grace Hopper", sale_ref="shopify:#1003", line=6),
     PurchaseRow(external_id="shopify-refund:5550001003", amount_cents=None, occurred_at=utc(2026, 5, 14, 22, 20),
                 refunded_total_cents=2550, refund_of="shopify:5550001003", line=6),
 ]
@@ -210,7 +218,7 @@ def test_shopify_orders_export():
     assert options == Options(decimal_mark=".", date_order="ymd", time_zone="Europe/Paris", currency="USD")
     assert result.rows == SHOPIFY_SALES + [
         PurchaseRow(external_id="shopify:5550001008", amount_cents=0, occurred_at=utc(2026, 5, 17, 15, 0),
-                    phone="+1 212 555 0199", name="Sam Sample", line=12),
+                    phone="+1 212 555 0199", name="Sam Sample", sale_ref="shopify:#1008", line=12),
         PurchaseRow(external_id="shopify:#1009", amount_cents=750, occurred_at=utc(2026, 5, 18, 8, 0),
                     email="noid@example.com", line=13),
     ]
@@ -228,7 +236,7 @@ def test_shopify_export_resaved_by_excel_with_semicolons_decimal_commas_and_bom(
     assert options.decimal_mark == ","
     assert result.rows == SHOPIFY_SALES + [
         PurchaseRow(external_id="shopify:5550001010", amount_cents=123456, occurred_at=utc(2026, 5, 19, 8, 0),
-                    email="big@example.com", line=8)]
+                    email="big@example.com", sale_ref="shopify:#1010", line=8)]
     assert result.problems == [(9, "Subtotal “12.50”: the decimal mark here is “,”, and “.” only groups thousands.")]
 
 

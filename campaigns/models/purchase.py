@@ -33,8 +33,11 @@ class Purchase(db.Model):
     # Where it came from: desk, api, import or demo; an import's file; the customer's id in the till's system
     # (e.g. "square:JDKYHBWT1D4F8MFH63DBMEN8Y4") until a customer directory links it to one of ours.
     source: Mapped[str | None] = mapped_column(String(16))
-    import_id: Mapped[int | None] = mapped_column(ForeignKey("purchase_import.id"))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("purchase_import.id"), index=True)
     customer_ref: Mapped[str | None] = mapped_column(String(160), index=True)
+    # The till's other id for the sale, as source:id (Square's Transaction ID beside the Payment ID its external_id
+    # is made of, Shopify's order name #1001 beside its Id): the purchases search finds a sale by either.
+    sale_ref: Mapped[str | None] = mapped_column(String(160), index=True)
     # Hash of the content as first posted: a retry with the same content is a duplicate,
     # the same external_id with different content is a conflict.
     content_hash: Mapped[str] = mapped_column(String(64))

@@ -102,6 +102,8 @@ def check(index: int, row: PurchaseRow, contacts: Contacts, maximum: int) -> Sal
             wrong["voucher_code"] = str(error)
     if row.customer_ref is not None and not 3 <= len(row.customer_ref) <= 160:
         wrong["customer_ref"] = "A customer reference is source:id, at most 160 characters."
+    if row.sale_ref is not None and (not 3 <= len(row.sale_ref) <= 160 or not row.sale_ref.isprintable()):
+        wrong["sale_ref"] = "The till's other id for a sale is source:id, at most 160 printable characters."
     if wrong:
         raise ValidationError(wrong)
     refund_of = row.refund_of.strip() if isinstance(row.refund_of, str) else row.refund_of

@@ -8,7 +8,7 @@ processes writing the same purchase store it once. It never commits: the caller'
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import bindparam, func, select, tuple_, update
 
 from campaigns.accounts.business import get_settings
 from campaigns.contacts.matching import resolve_customers
@@ -123,7 +123,22 @@ def store_purchases(rows: Sequence[PurchaseRow], *, source: str, import_id: int 
         else:
             new = sale.values.get("_new") and firsts[sale.external_id] is sale
             outcomes[sale.index] = Outcome(sale.index, "created" if new else "duplicate", pid, line=sale.row.line)
+    _fill_sale_refs([s for s in sales if s.row.sale_ref and outcomes[s.index].status == "duplicate"])
     return outcomes
+
+
+def _fill_sale_refs(duplicates: list[Sale]) -> None:
+    """Give sales stored before their till's other id was kept (an earlier import of the same file) that id, so
+    that importing a file again makes its sales findable by it; a stored id is never changed."""
+    wanted = {sale.external_id: sale.row.sale_ref for sale in duplicates}
+    table = Purchase.__table__
+    for part in chunked(sorted(wanted)):
+        missing = db.session.scalars(select(table.c.external_id)
+                                     .where(table.c.external_id.in_(part), table.c.sale_ref.is_(None))).all()
+        if missing:
+            db.session.execute(update(table).where(table.c.external_id == bindparam("sale"), table.c.sale_ref.is_(None))
+                               .values(sale_ref=bindparam("ref")),
+                               [{"sale": external_id, "ref": wanted[external_id]} for external_id in missing])
 
 
 def _values(sale, customers, links, vouchers, places, source, import_id, now) -> dict:
@@ -147,7 +162,7 @@ def _values(sale, customers, links, vouchers, places, source, import_id, now) ->
     return {"external_id": sale.external_id, "amount_cents": row.amount_cents, "occurred_at": row.occurred_at,
             "customer_id": customer_id, "voucher_id": voucher_id, "refund_of_id": None, "location_id": location_id,
             "content_hash": sale.digest, "recorded_at": now, "source": source, "import_id": import_id,
-            "customer_ref": row.customer_ref, "voided_at": None, "voided_by_id": None, "void_reason": None}
+            "customer_ref": row.customer_ref, "sale_ref": row.sale_ref, "voided_at": None, "voided_by_id": None, "void_reason": None}
 
 
 def _write(sales: list[Sale], stored: dict) -> None:

@@ -13,15 +13,25 @@ from campaigns.extensions import db
 from campaigns.giving import codes
 from campaigns.models import Campaign, Customer, Location, Purchase, Voucher
 from campaigns.reports import attribution
+from campaigns.sales.pos import stored_ids
 
 PAGE_SIZE = 50
 
 
+def _by_till_id(text: str):
+    """The condition that finds a sale by an id its till shows, typed as the till shows it: the sale's own or its
+    refund's, by external_id or by the till's other id (equality on indexed columns, never a scan)."""
+    forms = stored_ids(text)
+    named = aliased(Purchase)
+    return Purchase.id.in_(select(func.coalesce(named.refund_of_id, named.id))
+                           .where(or_(named.external_id.in_(forms), named.sale_ref.in_(forms))))
+
+
 def _matching(search: str):
     """The condition a purchase list search puts on purchases: a voucher code, a phone, an e-mail, a name or
-    the till's own id (each read the way it is stored)."""
+    an id of the till's (each read the way it is stored)."""
     text = search.strip()
-    conditions = [Purchase.external_id == text, Customer.email.contains(text.lower(), autoescape=True),
+    conditions = [_by_till_id(text), Customer.email.contains(text.lower(), autoescape=True),
                   func.lower(Customer.name).contains(text.lower(), autoescape=True)]
     try:
         conditions.append(Voucher.code == codes.normalise(text))

@@ -21,6 +21,7 @@ class PurchaseRow:
     phone: str | None = None
     name: str | None = None
     customer_ref: str | None = None
+    sale_ref: str | None = None  # the till's other id for the sale (source:id), searched, never fingerprinted
     voucher_code: str | None = None
     refund_of: str | int | None = None
     refunded_total_cents: int | None = None

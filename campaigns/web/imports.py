@@ -11,7 +11,7 @@ from campaigns.accounts import business
 from campaigns.core import exports
 from campaigns.extensions import db
 from campaigns.models import PurchaseImport
-from campaigns.sales import import_files, import_mapping, import_runs
+from campaigns.sales import import_files, import_mapping, import_runs, import_warnings
 from campaigns.sales import pos as imports
 from campaigns.web.access import requires
 from campaigns.web.error_responses import json_error, wants_json
@@ -30,6 +30,13 @@ class UploadForm(Form):
     file = FileField("CSV file from your till or shop", validators=[FileRequired("Choose a CSV file.")],
                      render_kw={"accept": ".csv,text/csv"})
     submit = SubmitField("Upload")
+
+
+class DirectoryForm(UploadForm):
+    """The upload offered on a Square import's result page: the same upload, named for the customer directory."""
+
+    file = FileField("Square's customer directory (CSV)", validators=[FileRequired("Choose a CSV file.")],
+                     render_kw={"accept": ".csv,text/csv"})
 
 
 class MappingForm(Form):
@@ -76,7 +83,8 @@ def index():
 @bp.route("/<int:import_id>")
 @requires("marketer")
 def show(import_id: int):
-    """An import not started: its mapping and preview; else its progress, and at the end what was refused."""
+    """An import not started: its mapping and preview; else its progress, and at the end what was refused and
+    what its sales can count towards (with the upload of Square's customer directory when that would link them)."""
     record = db.get_or_404(PurchaseImport, import_id)
     if record.status == "uploaded":
         source, columns, options = import_mapping.proposal(record)
@@ -85,7 +93,8 @@ def show(import_id: int):
                                                    for field, header in columns.items()}
         return _mapping_page(record, mapping_form(record, data=data))
     return render_template("imports/progress.html", record=record, progress=import_runs.progress(record),
-                           problems=import_runs.problems(record), sources=imports.SOURCES)
+                           problems=import_runs.problems(record), sources=imports.SOURCES,
+                           findings=import_warnings.findings(record), directory_form=DirectoryForm())
 
 
 @bp.route("/<int:import_id>/mapping", methods=["POST"])

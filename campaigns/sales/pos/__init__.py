@@ -2,8 +2,9 @@
 export and a plain file, into rows for campaigns.sales.ledger. Pure functions: no database, no web."""
 from campaigns.sales.pos.columns import FIELDS, SOURCES, detect_source, suggest_columns
 from campaigns.sales.pos.converting import Converted, convert
+from campaigns.sales.pos.formats import stored_ids
 from campaigns.sales.pos.options import Options, check_options, suggest_options
 from campaigns.sales.pos.reading import Sheet, read_sheet
 
 __all__ = ["FIELDS", "SOURCES", "Converted", "Options", "Sheet", "check_options", "convert", "detect_source",
-           "read_sheet", "suggest_columns", "suggest_options"]
+           "read_sheet", "stored_ids", "suggest_columns", "suggest_options"]

@@ -8,6 +8,9 @@ External ids (stable, so that the same or an overlapping file maps to the same i
 - Shopify order: "shopify:<Id>" (else "shopify:<Name>", e.g. "shopify:#1001"); its refunded total:
   "shopify-refund:<same>" with refunded_total_cents, which the store caps and adds only what is new;
 - plain file: the id column as written; Square customer: Square's customer id.
+The till's other id for a sale, kept beside it so that a search finds the sale by either (`sale_ref`):
+Square's Transaction ID when the sale is known by its Payment ID ("square:<Transaction ID>", a refund's own),
+Shopify's order name when the order is known by its Id ("shopify:#1001").
 """
 from datetime import datetime, tzinfo
 
@@ -17,6 +20,7 @@ from campaigns.sales.pos.options import Options
 from campaigns.sales.pos.timezones import ZoneError, zone
 from campaigns.sales.rows import CustomerRow, PurchaseRow
 
+SQUARE, SHOPIFY = "square:", "shopify:"
 REFUNDED = {"refunded", "partially_refunded"}
 NOT_TAKEN = {"voided", "expired"}
 
@@ -102,7 +106,9 @@ class Cells:
 def square_sale(cells: Cells, rows: list[list[str]], lines: list[int]) -> list[PurchaseRow]:
     """Return the sale or refund that Square rows make: one transactions row, or the item rows of one sale."""
     head = rows[0]
-    pid = cells.get(head, "payment_id") or cells.get(head, "transaction_id")
+    transaction = cells.get(head, "transaction_id")
+    pid = cells.get(head, "payment_id") or transaction
+    other = SQUARE + transaction if transaction and transaction != pid else None
     if not pid:
         raise RowProblem(f"{cells.name('payment_id')} and {cells.name('transaction_id')} are empty: nothing "
                          "identifies this sale.")
@@ -117,13 +123,15 @@ def square_sale(cells: Cells, rows: list[list[str]], lines: list[int]) -> list[P
         if amount == 0:
             raise RowProblem(f"{cells.name('amount')} is 0 on this refund (tip or tax only): nothing to record.")
         return [PurchaseRow(external_id=f"square-refund:{pid}:{local}", amount_cents=-abs(amount),
-                            occurred_at=when, refund_of=f"square:{pid}", location=location, line=lines[0])]
+                            occurred_at=when, refund_of=f"square:{pid}", sale_ref=other, location=location,
+                            line=lines[0])]
     if amount < 0:
         raise RowProblem(f"{cells.name('amount')} “{cells.get(head, 'amount')}” is negative on a Payment row.")
     customer = cells.get(head, "customer_id")
     return [PurchaseRow(external_id=f"square:{pid}", amount_cents=amount, occurred_at=when,
                         name=cells.get(head, "customer_name") or None,
-                        customer_ref=f"square:{customer}" if customer else None, location=location, line=lines[0])]
+                        customer_ref=f"square:{customer}" if customer else None, sale_ref=other, location=location,
+                        line=lines[0])]
 
 
 def shopify_order(cells: Cells, rows: list[list[str]], lines: list[int]) -> list[PurchaseRow]:
@@ -149,7 +157,8 @@ def shopify_order(cells: Cells, rows: list[list[str]], lines: list[int]) -> list
     sale = PurchaseRow(external_id=f"shopify:{key}", amount_cents=amount, occurred_at=when,
                        email=cells.first(rows, "email"), phone=cells.first(rows, "phone"),
                        name=cells.first(rows, "name"), voucher_code=cells.first(rows, "voucher_code"),
-                       location=cells.first(rows, "location"), line=line)
+                       location=cells.first(rows, "location"), line=line,
+                       sale_ref=SHOPIFY + name if name and name != key else None)
     if cells.get(row, "refunded"):
         refunded = cells.money(row, "refunded", line)
     else:
@@ -198,3 +207,13 @@ def square_customer(cells: Cells, rows: list[list[str]], lines: list[int]) -> li
 
 CONVERTERS = {"square_transactions": square_sale, "square_items": square_sale, "shopify_orders": shopify_order,
               "plain": plain_sale, "square_customers": square_customer}
+
+
+def stored_ids(typed: str) -> list[str]:
+    """Return the ids a till's own id, typed as the till shows it, may be stored under: as typed, as a Square
+    sale's ("square:P1aaa…") and as a Shopify order's, with or without its "#" ("shopify:#1036")."""
+    text = typed.strip()
+    if not text:
+        return []
+    name = text if text.startswith("#") else "#" + text
+    return list(dict.fromkeys([text, SQUARE + text, SHOPIFY + text, SHOPIFY + name]))
