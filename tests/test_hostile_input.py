@@ -176,7 +176,7 @@ def test_a_body_over_the_limit_is_413_in_the_callers_format(api, app, client, ma
 
 @pytest.mark.parametrize("path", ["/api/v1/campaigns/{id}", "/api/v1/redemptions", "/api/v1/health"])
 def test_405_names_the_allowed_methods(api, path):
-    response = api.send("delete", path.format(id=api.campaign))
+    response = api.send("put", path.format(id=api.campaign))  # a draft campaign may be DELETEd since issue 28
     assert response.status_code == 405
     assert response.get_json()["error"]["code"] == "method_not_allowed"
     assert response.headers.get("Allow"), response.headers
