@@ -176,6 +176,8 @@ def test_the_previous_period_is_the_same_number_of_days_just_before(api, owner, 
     assert (before["from"], before["to"]) == ("2026-03-02", "2026-03-31")
     assert (before["redeemed"], before["cost"], before["revenue"], before["roi"]) == (1, "1.00", "40.00", 19.0)
     assert (got["change"]["redeemed"], got["change"]["revenue"], got["change"]["cost"]) == (0, "-20.00", "0.00")
+    page = _text(owner.get(f"/dashboard/campaigns/{spring['P']}?{APRIL}&compare=previous"))
+    assert "Revenue USD 20.00 USD 40.00 \u2212USD 20.00" in page  # this period, the previous one, the change
     assert api(f"/api/v1/campaigns/{spring['P']}/report?{APRIL}").get_json()["previous"] is None
     rows = _overview(owner, f"?{APRIL}&compare=previous")
     previous, change = rows["Total 2026-03-02 to 2026-03-31"], rows["Change"]
@@ -221,9 +223,9 @@ def test_a_young_campaign_is_too_early_to_tell_and_shows_no_day_to_come(api, own
     assert [day["day"] for day in got["series"]["conversion_by_day"]["days"]] == [1]
     assert got["series"]["profit_by_day"]["days"][-1]["date"] <= utcnow().date().isoformat()
     page = _text(owner.get(f"/dashboard/campaigns/{young}"))
-    assert "Too early to tell: 30 days of window left" in page and "Loses money" not in page
+    assert "Too early to tell 30 days of window left" in page and "Loses money" not in page
     overview = _text(owner.get("/dashboard/"))
-    assert "Too early to tell: 30 days of window left" in overview and "Loses money" not in overview
+    assert "Too early 30 days of window left" in overview and "Loses money" not in overview
 
 
 def test_a_holdout_campaign_headlines_its_incremental_roi(app, api, owner):

@@ -18,17 +18,23 @@ COMPARED_ROWS = (("redeemed", "Vouchers redeemed", "count"), ("issued", "Voucher
                  ("feedback_count", "Feedback answers", "count"))
 
 
-def verdict_text(values: dict) -> str:
-    """The verdict in words: "Paid back", "Loses money", "Too early to tell: 12 days of window left"."""
+def verdict_text(values: dict, short: bool = False) -> str:
+    """The verdict in words: "Paid back", "Loses money", "Too early to tell" ("Too early" where room is short)."""
     verdict = values.get("verdict")
     if verdict == "paid_back":
         return "Paid back"
     if verdict == "loses_money":
         return "Loses money"
+    return "Too early" if short else "Too early to tell"
+
+
+def verdict_wait(values: dict) -> str:
+    """While it is too early: how long until the first redemption has had its whole window ("12 days of window
+    left"); empty otherwise."""
     days = values.get("days_to_verdict")
-    if days is None:
-        return "Too early to tell"
-    return f"Too early to tell: {days} day{'' if days == 1 else 's'} of window left"
+    if values.get("verdict") != "too_early" or days is None:
+        return ""
+    return f"{days} day{'' if days == 1 else 's'} of window left"
 
 
 def verdict_note(values: dict) -> str:
@@ -36,25 +42,23 @@ def verdict_note(values: dict) -> str:
     matured = values.get("matured_redemptions", 0)
     if values.get("verdict") == "too_early":
         if values.get("days_to_verdict") is None:
-            return "Nothing redeemed yet, so nothing to judge."
-        return ("No redemption is as old as the attribution window yet, so purchases may still come: the verdict "
-                "waits until the first one has had its whole window.")
+            return "nothing redeemed yet, so nothing to judge."
+        return "no redemption has had its whole attribution window yet, so purchases may still come."
     said = "covers" if values.get("verdict") == "paid_back" else "is below"
-    return (f"Over the {matured:,} redemption{'' if matured == 1 else 's'} that have had their whole attribution "
+    return (f"over the {matured:,} redemption{'' if matured == 1 else 's'} that have had their whole attribution "
             f"window, gross profit {said} the fixed cost plus their unit costs.")
 
 
 def change_text(value, kind: str, amount, percent, roi_text) -> str:
-    """A change from the previous period with its sign: "+12", "+3.20 USD", "+2.5 points", "—" without one."""
+    """A change from the previous period with its sign: "+12", "−USD 3.20", "+2.5 points", "—" without one."""
     if value is None:
         return "—"
-    sign = "+" if value > 0 else ""
+    sign = "+" if value > 0 else "\u2212" if value < 0 else ""
     if kind == "count":
-        return f"{sign}{value:,}"
+        return f"{sign}{abs(value):,}"
     if kind == "money":
-        return sign + amount(value)
-    points = round(float(value) * 100, 1)
-    return f"{sign}{points:g} points"
+        return sign + amount(abs(value))
+    return f"{sign}{abs(round(float(value) * 100, 1)):g} points"
 
 
 def comparison_rows(current: dict, previous: dict, change: dict) -> list[dict]:
@@ -73,5 +77,5 @@ def preset_url(preset: str, keep: dict, compare: bool) -> str:
 
 def formatting() -> dict:
     """The words the report templates use."""
-    return {"verdict_text": verdict_text, "verdict_note": verdict_note, "change_text": change_text,
+    return {"verdict_text": verdict_text, "verdict_note": verdict_note, "verdict_wait": verdict_wait, "change_text": change_text,
             "comparison_rows": comparison_rows, "preset_url": preset_url, "ATTRIBUTED_NOTE": ATTRIBUTED_NOTE, "PRESETS": PRESETS}
