@@ -144,7 +144,7 @@ def test_a_campaign_is_called_losing_money_only_once_its_verdict_is_in(app, sign
         db.session.commit()
     client = signed_in("owner")
     page = text_of(client.get("/dashboard/"))
-    assert "Loses money" in page and "Too early 7 days of window left" in page  # the muffin's row
+    assert "Loses money" in page and "Too early 7 days left" in page  # the muffin's row
     assert page.count("Loses money") == 3  # the scone's row, the totals' row and tile (80.85 spent, nothing back)
     young = text_of(client.get(f"/dashboard/campaigns/{muffin}"))
     assert "Too early to tell 7 days of window left" in young and "Loses money" not in young

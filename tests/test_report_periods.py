@@ -225,7 +225,7 @@ def test_a_young_campaign_is_too_early_to_tell_and_shows_no_day_to_come(api, own
     page = _text(owner.get(f"/dashboard/campaigns/{young}"))
     assert "Too early to tell 30 days of window left" in page and "Loses money" not in page
     overview = _text(owner.get("/dashboard/"))
-    assert "Too early 30 days of window left" in overview and "Loses money" not in overview
+    assert "Too early 30 days left" in overview and "Loses money" not in overview
 
 
 def test_a_holdout_campaign_headlines_its_incremental_roi(app, api, owner):

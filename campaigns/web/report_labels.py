@@ -28,13 +28,13 @@ def verdict_text(values: dict, short: bool = False) -> str:
     return "Too early" if short else "Too early to tell"
 
 
-def verdict_wait(values: dict) -> str:
+def verdict_wait(values: dict, short: bool = False) -> str:
     """While it is too early: how long until the first redemption has had its whole window ("12 days of window
-    left"); empty otherwise."""
+    left", or "12 days left" where room is short); empty otherwise."""
     days = values.get("days_to_verdict")
     if values.get("verdict") != "too_early" or days is None:
         return ""
-    return f"{days} day{'' if days == 1 else 's'} of window left"
+    return f"{days} day{'' if days == 1 else 's'}{'' if short else ' of window'} left"
 
 
 def verdict_note(values: dict) -> str:

@@ -17,7 +17,7 @@ MINUS = "\u2212"
 # The overview's columns: (sort key, heading, the figure it sorts by). The campaign column sorts by name.
 COLUMNS = (
     ("campaign", "Campaign", None), ("redeemed", "Redeemed", "redeemed"),
-    ("identified", "Identified", "identified_redemptions"), ("conversion", "Converted", "conversion_rate"),
+    ("conversion", "Converted", "conversion_rate"),
     ("repeat", "Repeat", "repeat_customers"), ("revenue", "Revenue", "revenue_cents"),
     ("gross_profit", "Gross profit", "gross_profit"), ("cost", "Cost", "cost_cents"), ("roi", "Attributed ROI", "roi"),
     ("verdict", "Verdict", "verdict_order"), ("payback", "Paid back", "payback_days"), ("nps", "NPS", "nps"),
