@@ -23,6 +23,8 @@ class Customer(db.Model):
     phone: Mapped[str | None] = mapped_column(String(20))
     name: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set by the one-click unsubscribe of a campaign e-mail: never sent a campaign e-mail again (API.md).
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def __repr__(self) -> str:
         return f"<Customer {self.id} {self.email or self.phone}>"
