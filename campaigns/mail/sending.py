@@ -1,9 +1,12 @@
 """E-mail to customers: their voucher's link, sent once the request has answered and committed."""
 import logging
 from dataclasses import dataclass
+from email.mime.image import MIMEImage
+from email.utils import formataddr
 
 from flask import Flask, Response, current_app, g
-from flask_mailman import EmailMessage
+from flask_mailman import EmailMultiAlternatives
+from flask_mailman.message import SafeMIMEMultipart
 
 from campaigns.extensions import mail
 from campaigns.giving import codes
@@ -15,13 +18,62 @@ SMTP_TIMEOUT = 10  # seconds; a hung mail server must not hold a worker for ever
 
 
 @dataclass(frozen=True)
+class Inline:
+    """An image inside a letter's HTML part, which shows it as <img src="cid:{cid}">."""
+
+    cid: str
+    content: bytes
+    filename: str
+    subtype: str = "png"
+
+
+@dataclass(frozen=True)
 class Letter:
-    """One plain-text e-mail to one address."""
+    """One e-mail to one address: plain text, and optionally an HTML part with its inline images, extra headers
+    and the sender's display name (the address stays the mail settings' own)."""
 
     to: str
     subject: str
     body: str
     about: str  # what the log names when sending fails (never the address)
+    html: str | None = None
+    inline: tuple[Inline, ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+    sender_name: str | None = None
+
+
+class _LetterMessage(EmailMultiAlternatives):
+    """A text and HTML e-mail whose HTML travels with its images: alternative(text, related(html, images))."""
+
+    def __init__(self, *args, inline: tuple[Inline, ...] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.inline = inline
+
+    def _create_mime_attachment(self, content, mimetype):
+        part = super()._create_mime_attachment(content, mimetype)
+        if mimetype != "text/html" or not self.inline:
+            return part
+        charset = self.encoding or current_app.extensions["mailman"].default_charset
+        related = SafeMIMEMultipart(_subtype="related", encoding=charset)
+        related.attach(part)
+        for image in self.inline:
+            picture = MIMEImage(image.content, image.subtype)
+            picture.add_header("Content-ID", f"<{image.cid}>")
+            picture.add_header("Content-Disposition", "inline", filename=image.filename)
+            related.attach(picture)
+        return related
+
+
+def email_message(letter: Letter, connection=None, sender: str | None = None) -> EmailMultiAlternatives:
+    """Build the message a letter stands for (in an app context), from `sender` or the mail settings' sender."""
+    address = sender or current_app.extensions["mailman"].default_sender
+    if letter.sender_name:
+        address = formataddr((" ".join(letter.sender_name.split()), address))  # one line, quoted as needed
+    message = _LetterMessage(letter.subject, letter.body, from_email=address, to=[letter.to],
+                             connection=connection, headers=dict(letter.headers), inline=letter.inline)
+    if letter.html is not None:
+        message.attach_alternative(letter.html, "text/html")
+    return message
 
 
 def voucher_letter(voucher: Voucher, to: str, business: str) -> Letter:
@@ -62,7 +114,7 @@ def send_now(app: Flask, letter: Letter) -> bool:
     with app.app_context():
         try:
             connection = mail.get_connection(timeout=app.config.get("MAIL_TIMEOUT") or SMTP_TIMEOUT)
-            EmailMessage(letter.subject, letter.body, to=[letter.to], connection=connection).send()
+            email_message(letter, connection).send()
         except Exception:  # the mail server is down or refuses: the customer still has the page
             log.exception("could not e-mail %s", letter.about)
             return False
