@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, request
 
+from campaigns.customers.subscriptions import unsubscribe_token
 from campaigns.models import Campaign
 
 _FALLBACK = "http://127.0.0.1:5000"  # only outside a request (the command line) with no BASE_URL set
@@ -20,6 +21,11 @@ def base_url() -> str:
 def voucher_url(code: str) -> str:
     """Return the absolute URL a voucher's QR code holds: {base}/v/{CODE}."""
     return f"{base_url()}/v/{code}"
+
+
+def unsubscribe_url(customer_id: int) -> str:
+    """Return the absolute URL of a customer's one-click unsubscribe from campaign e-mails: {base}/u/{TOKEN}."""
+    return f"{base_url()}/u/{unsubscribe_token(customer_id, current_app.config['SECRET_KEY'])}"
 
 
 def qr_svg_url(code: str) -> str:

@@ -11,7 +11,7 @@ def run_in_threads(database_url: str, start_at: float, threads: int, job: str, a
 
     app = create_app(app_config(database_url))
     jobs = {"claim": _claim, "personal": _personal, "batch": _batch, "redeem": _redeem, "answer": _answer,
-            "claim_invites": _claim_invites}
+            "claim_invites": _claim_invites, "sale": _sale, "merge": _merge}
 
     def one(args):
         with app.app_context():
@@ -81,3 +81,21 @@ def _claim_invites(now_iso: str):
     from campaigns.feedback.invites import claim_due
 
     return sorted(invite.voucher_id for invite in claim_due(datetime.fromisoformat(now_iso)))
+
+
+def _sale(external_id: str, cents: int, refund_of: str | None, refunded_total: int | None = None):
+    """Store one purchase or refund through the one writer, as the API and the desk do; say whether it was new."""
+    from datetime import UTC, datetime
+
+    from campaigns.sales.ledger import record_sale
+    from campaigns.sales.rows import PurchaseRow
+
+    row = PurchaseRow(external_id=external_id, amount_cents=cents, occurred_at=datetime(2026, 5, 2, 12, tzinfo=UTC),
+                      refund_of=refund_of, refunded_total_cents=refunded_total)
+    return "created" if record_sale(row, source="api")[1] else "duplicate"
+
+
+def _merge(keep_id: int, merge_id: int):
+    from campaigns.customers.merging import merge_customers
+
+    return merge_customers(keep_id, merge_id, None).id

@@ -5,10 +5,21 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 
 from campaigns.core import audit
-from campaigns.core.errors import DomainError, ValidationError
+from campaigns.core.errors import DomainError, NotFound, ValidationError
+from campaigns.core.locks import lock_rows
 from campaigns.customers import records as people
 from campaigns.extensions import db
-from campaigns.models import AudienceAssignment, Campaign, Customer, CustomerLink, Purchase, Redemption, Voucher, utcnow
+from campaigns.models import (
+    AudienceAssignment,
+    AuditEntry,
+    Campaign,
+    Customer,
+    CustomerLink,
+    Purchase,
+    Redemption,
+    Voucher,
+    utcnow,
+)
 
 CONTACT_FIELDS = ("email", "phone", "name")
 
@@ -53,7 +64,7 @@ def merge_customers(keep_id: int, merge_id: int, user_id: int | None, now: datet
     """Move the merged record's vouchers, redemptions, purchases, links and audience places to the kept one,
     fill in the kept one's missing contact from it, delete it, and audit it all; merge_conflict when both are in
     one campaign's audience. Attribution is computed at query time, so it follows at once."""
-    kept, merged = _two(keep_id, merge_id)
+    kept, merged = _locked(keep_id, merge_id)
     conflicts = _conflicts(kept.id, merged.id)
     if conflicts:
         names = ", ".join(f"“{campaign['name']}”" for campaign in conflicts)
@@ -71,6 +82,24 @@ def merge_customers(keep_id: int, merge_id: int, user_id: int | None, now: datet
                  details={**before, "moved": moved, "filled_in": filled})
     db.session.expire_all()  # the moved rows were changed behind the session's back
     return kept
+
+
+def _locked(keep_id: int, merge_id: int) -> tuple[Customer, Customer]:
+    """Lock both records in id order (two opposite merges at once take turns) and return them as committed. A
+    record merged away meanwhile (the loser of a race) is merge_conflict; an id that names no one, 404."""
+    if keep_id == merge_id:
+        raise ValidationError({"merge_id": "Choose another record: a record cannot be merged into itself."})
+    found = {customer.id: customer for customer in lock_rows(Customer, [keep_id, merge_id])}
+    gone = sorted({keep_id, merge_id} - set(found))
+    if not gone:
+        return found[keep_id], found[merge_id]
+    merged_away = db.session.scalars(select(AuditEntry.details).where(
+        AuditEntry.action == "customer_merge", AuditEntry.subject_type == "customer",
+        AuditEntry.subject_id.in_([str(survivor) for survivor in found]))).all()
+    if any(entry.get("merged", {}).get("id") in gone for entry in merged_away):
+        raise MergeError("merge_conflict", "One of these records was merged into the other a moment ago: reload "
+                         "the customer to see it.", {"gone": gone})
+    raise NotFound("unknown_customer", "There is no such customer (merged into another, perhaps).")
 
 
 def _contact(customer: Customer) -> dict:
@@ -98,10 +127,12 @@ def _move_vouchers(keep_id: int, merge_id: int) -> dict:
 
 
 def _fill_in(kept: Customer, merged: Customer) -> list[str]:
-    """Give the kept record the merged one's e-mail, phone and name where it had none, then delete the merged
-    record (first, since e-mail and phone are unique); return the fields filled in."""
+    """Give the kept record the merged one's e-mail, phone, name and unsubscribe where it had none, then delete the
+    merged record (first, since e-mail and phone are unique); return the fields filled in."""
     missing = {name: getattr(merged, name) for name in CONTACT_FIELDS
                if getattr(kept, name) is None and getattr(merged, name) is not None}
+    if kept.unsubscribed_at is None and merged.unsubscribed_at is not None:  # either one's unsubscribe holds
+        missing["unsubscribed_at"] = merged.unsubscribed_at
     db.session.delete(merged)
     db.session.flush()
     for name, value in missing.items():

@@ -14,6 +14,7 @@ from campaigns.accounts.business import get_settings
 from campaigns.contacts.matching import resolve_customers
 from campaigns.core.bulk_sql import chunked, insert_ignoring_conflicts
 from campaigns.core.errors import DomainError, ValidationError
+from campaigns.core.locks import hold_write_lock
 from campaigns.core.money import exponent
 from campaigns.extensions import db
 from campaigns.models import CustomerLink, Location, Purchase, Redemption, Voucher, utcnow
@@ -78,6 +79,7 @@ def store_purchases(rows: Sequence[PurchaseRow], *, source: str, import_id: int 
     may name a sale of the same batch; the same content again is a duplicate, other content a conflict."""
     if source not in SOURCES:
         raise ValueError(f"unknown purchase source {source!r}")
+    hold_write_lock()  # SQLite: what is read below (stored keys, refunded totals) stays true until the commit
     now = now or utcnow()
     outcomes: list[Outcome | None] = [None] * len(rows)
     settings = get_settings()

@@ -34,11 +34,14 @@ def prepare_refunds(refunds: list[Sale], outcomes: list) -> None:
     columns = (Purchase.id, Purchase.external_id, Purchase.amount_cents, Purchase.refund_of_id, Purchase.voided_at,
                Purchase.customer_id, Purchase.voucher_id, Purchase.location_id, Purchase.customer_ref)
     originals = {}
+    # Each original is locked (FOR NO KEY UPDATE, in id order) before its refunded total is read: two refunds of one
+    # sale at once take turns, and the second sees the first's (the cap holds under concurrency).
     for part in chunked(by_text):
         originals.update({r.external_id: r for r in db.session.execute(
-            select(*columns).where(Purchase.external_id.in_(part)))})
+            select(*columns).where(Purchase.external_id.in_(part)).order_by(Purchase.id).with_for_update(key_share=True))})
     for part in chunked(by_id):
-        originals.update({r.id: r for r in db.session.execute(select(*columns).where(Purchase.id.in_(part)))})
+        originals.update({r.id: r for r in db.session.execute(
+            select(*columns).where(Purchase.id.in_(part)).order_by(Purchase.id).with_for_update(key_share=True))})
     refunded = _refunded(r.id for r in originals.values())
     for sale in refunds:
         key = sale.row.refund_of.strip() if isinstance(sale.row.refund_of, str) else sale.row.refund_of

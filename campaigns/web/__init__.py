@@ -40,10 +40,12 @@ def register_blueprints(app: Flask) -> None:
         public,
         purchases,
         settings,
+        unsubscribe,
     )
 
     app.url_map.converters["int"] = IdConverter
-    for module in (auth, dashboard, feedback, marketing, purchases, imports, customers, desk, settings, public, api):
+    for module in (auth, dashboard, feedback, marketing, purchases, imports, customers, desk, settings, public,
+                   unsubscribe, api):
         app.register_blueprint(module.bp)
     app.teardown_request(sending.send_pending)  # e-mail a request left, once it has committed
     feedback_invites.init_app(app)  # the e-mails asking for feedback: a command, and a timer while serving
