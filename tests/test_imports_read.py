@@ -446,6 +446,12 @@ def test_money_as_exports_write_it(text, mark, currency, expected):
     ("12.5", ".", "JPY", "JPY has no decimal places"),
     ("10000000", ".", "USD", "amounts here are below 10,000,000"),
     ("", ".", "USD", "it is empty"), ("$", ".", "USD", "it is not written as a number"),
+    # One sign at most: two negations never cancel into a sale ("--5" was read as 5.00).
+    ("--5", ".", "USD", "it has more than one sign (+, − or brackets)"),
+    ("-(5.00)", ".", "USD", "it has more than one sign (+, − or brackets)"),
+    ("+-5", ".", "USD", "it has more than one sign (+, − or brackets)"),
+    ("-5.00-", ".", "USD", "it has more than one sign (+, − or brackets)"),
+    ("(−5)", ".", "USD", "it has more than one sign (+, − or brackets)"),
 ])
 def test_money_that_is_not_an_amount(text, mark, currency, reason):
     with pytest.raises(MoneyTextError) as refused:

@@ -1,14 +1,13 @@
 """A contact as people type it: an e-mail and/or a phone and a name, checked and normalised one way for every path."""
-import unicodedata
 from dataclasses import dataclass
 
 from campaigns.accounts.business import get_settings
 from campaigns.core import addresses
 from campaigns.core.addresses import normalise_email
 from campaigns.core.errors import FieldErrors
+from campaigns.core.inputs import bad_character
 
 NAME_MAX = 120
-CONTROL = {"Cc", "Cs"}  # control characters (NUL, CR, LF…) and lone surrogates: never part of a name
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,10 @@ def make_contact(email: str | None = None, phone: str | None = None, name: str |
     if not wrong.fields and email is None and phone is None:
         wrong.add("customer", "Give an e-mail address or a phone number.")
     name = (name or "").strip() or None
-    if name is not None and (len(name) > NAME_MAX or any(unicodedata.category(ch) in CONTROL for ch in name)):
+    bad = bad_character(name) if name is not None else None  # the one rule for text from outside (core.inputs)
+    if bad is not None:
+        wrong.add("name", f"This name holds {bad}; remove it.")
+    elif name is not None and len(name) > NAME_MAX:
         wrong.add("name", f"A name is text of at most {NAME_MAX} characters, on one line.")
     wrong.raise_any()
     return Contact(email, phone, name)

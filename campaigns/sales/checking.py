@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from campaigns.contacts.contact import Contact, make_contact
 from campaigns.core.errors import ValidationError
-from campaigns.core.inputs import MONEY_DIGITS
+from campaigns.core.inputs import MONEY_DIGITS, bad_character
 from campaigns.giving import codes
 from campaigns.sales.rows import PurchaseRow
 
@@ -104,6 +104,11 @@ def check(index: int, row: PurchaseRow, contacts: Contacts, maximum: int) -> Sal
         wrong["customer_ref"] = "A customer reference is source:id, at most 160 characters."
     if row.sale_ref is not None and (not 3 <= len(row.sale_ref) <= 160 or not row.sale_ref.isprintable()):
         wrong["sale_ref"] = "The till's other id for a sale is source:id, at most 160 printable characters."
+    for name in ("customer_ref", "location", "refund_of"):  # the one rule for text from outside (core.inputs)
+        value = getattr(row, name)
+        bad = bad_character(value) if isinstance(value, str) else None
+        if bad is not None and name not in wrong:
+            wrong[name] = f"This text holds {bad}; remove it."
     if wrong:
         raise ValidationError(wrong)
     refund_of = row.refund_of.strip() if isinstance(row.refund_of, str) else row.refund_of

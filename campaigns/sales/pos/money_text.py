@@ -43,18 +43,21 @@ def signs(currency: str) -> frozenset[str]:
 
 
 def _sign_and_number(text: str) -> tuple[bool, list[str], str]:
-    """Split text into (negative, currency signs found, the bare number)."""
-    rest, negative, found = text.strip(SPACES), False, []
+    """Split text into (negative, currency signs found, the bare number); an amount has one sign at most ("-5",
+    "+5", "(5)", "5-"): a second ("--5", "-(5)", "+-5") is MoneyTextError, never two negations cancelling out."""
+    rest, negative, found, marks = text.strip(SPACES), False, [], 0
     for _ in range(3):
         before = rest
         if rest[:1] == "(" and rest[-1:] == ")":
-            rest, negative = rest[1:-1].strip(SPACES), not negative
+            rest, negative, marks = rest[1:-1].strip(SPACES), True, marks + 1
         if rest[:1] and rest[0] in MINUS:
-            rest, negative = rest[1:].strip(SPACES), not negative
+            rest, negative, marks = rest[1:].strip(SPACES), True, marks + 1
         elif rest[:1] == "+":
-            rest = rest[1:].strip(SPACES)
+            rest, marks = rest[1:].strip(SPACES), marks + 1
         if rest[-1:] and rest[-1] in MINUS and len(rest) > 1:  # "22.50-", as some tills write a refund
-            rest, negative = rest[:-1].strip(SPACES), not negative
+            rest, negative, marks = rest[:-1].strip(SPACES), True, marks + 1
+        if marks > 1:
+            raise MoneyTextError("it has more than one sign (+, − or brackets)")
         for match in reversed(list(_SIGN.finditer(rest))):
             found.append(match.group())
             rest = (rest[:match.start()] + rest[match.end():]).strip(SPACES)
@@ -121,7 +124,10 @@ def cents(text: str, *, decimal_mark: str, currency: str) -> int:
 
 def decimal_vote(text: str) -> str | None:
     """Return the decimal mark a written amount shows ("." or ","), or None when it could be either."""
-    _, _, number = _sign_and_number(text or "")
+    try:
+        _, _, number = _sign_and_number(text or "")
+    except MoneyTextError:
+        return None
     if re.search(r"\d,\d{1,2}$", number) or re.search(r"\d\.\d{3},\d*$", number):
         return ","
     if re.search(r"\d\.\d{1,2}$", number) or re.search(r"\d,\d{3}\.\d*$", number):
