@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, request
 
-from campaigns.customers.subscriptions import unsubscribe_token
+from campaigns.contacts.subscriptions import unsubscribe_token
 from campaigns.models import Campaign
 
 _FALLBACK = "http://127.0.0.1:5000"  # only outside a request (the command line) with no BASE_URL set

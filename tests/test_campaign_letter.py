@@ -9,9 +9,9 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from campaigns.contacts import subscriptions
 from campaigns.contacts.contact import make_contact
 from campaigns.contacts.matching import find_or_create
-from campaigns.customers import subscriptions
 from campaigns.extensions import db, mail
 from campaigns.giving.vouchers import issue_personal
 from campaigns.links import unsubscribe_url

@@ -4,9 +4,9 @@ the audit trail, a merge that keeps either record's unsubscribe, and the rule se
 import pytest
 from sqlalchemy import select
 
+from campaigns.contacts import subscriptions
 from campaigns.contacts.contact import make_contact
 from campaigns.contacts.matching import find_or_create
-from campaigns.customers import subscriptions
 from campaigns.customers.merging import merge_customers
 from campaigns.extensions import db
 from campaigns.links import unsubscribe_url

@@ -9,7 +9,7 @@ from flask_mailman import EmailMultiAlternatives
 from flask_mailman.message import SafeMIMEMultipart
 
 from campaigns.accounts.business import get_settings
-from campaigns.customers.subscriptions import may_send_campaign_mail
+from campaigns.contacts.subscriptions import may_send_campaign_mail
 from campaigns.extensions import db
 from campaigns.giving import codes, qr
 from campaigns.links import unsubscribe_url, voucher_url

@@ -2,7 +2,7 @@
 unsubscribes (opening a link never does: scanners open every link in an e-mail), and the undo."""
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from campaigns.customers import subscriptions
+from campaigns.contacts import subscriptions
 from campaigns.extensions import csrf
 from campaigns.models import Customer
 from campaigns.web.access import public
