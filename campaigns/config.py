@@ -49,7 +49,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": int(env.get("MAX_REQUEST_MB", "16")) * 2**20,
         "MAX_FORM_MEMORY_SIZE": 1 * 2**20,  # one form field: the longest text a page takes is far below
         # Recycle instead of pinging before every checkout: a ping is one more round trip per request.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800},
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800, "pool_pre_ping": True},  # recovers after a restart
     }
     config.update(overrides or {})
     config["SQLALCHEMY_DATABASE_URI"] = _explicit_driver(config["SQLALCHEMY_DATABASE_URI"])

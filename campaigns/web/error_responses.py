@@ -1,6 +1,8 @@
 """Error responses: one table from each domain error code to its HTTP status, JSON under /api/ (API.md's
 format) and for the desk's JSON requests, friendly pages elsewhere."""
 from flask import Flask, abort, current_app, jsonify, render_template, request
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from campaigns.core.errors import DomainError, ValidationError
@@ -13,7 +15,7 @@ STATUS = {
     # campaigns and vouchers
     "unknown_campaign": 404, "invalid_status_change": 422, "campaign_ended": 422, "campaign_not_active": 422,
     "voucher_limit_reached": 409, "customer_limit_reached": 409, "unreturned_gift_limit_reached": 409, "voucher_has_customer": 409,
-    "unknown_claim_page": 404, "busy": 503,
+    "unknown_claim_page": 404, "busy": 503, "unavailable": 503,
     "campaign_not_draft": 409, "campaign_in_use": 409, "campaign_not_ended": 409,
     # redemption outcomes
     "invalid_code": 422, "unknown_code": 404, "already_redeemed": 409, "void": 409, "expired": 410,
@@ -108,6 +110,45 @@ def handle_unexpected(error: Exception):
     return handle_http(InternalServerError())
 
 
+# How long a client should wait before trying again while the database cannot be reached.
+RETRY_AFTER_SECONDS = 5
+UNAVAILABLE = "The database cannot be reached just now; nothing of this request was saved. Try again in a few seconds."
+
+
+def database_unreachable(error: SQLAlchemyError) -> bool:
+    """Tell whether a database error means "not reachable now" (down, restarting, connections lost, busy) rather
+    than a mistake in a query: SQLite's locked or busy file, any lost connection, PostgreSQL's operational errors."""
+    if isinstance(error, PoolTimeout) or (isinstance(error, DBAPIError) and error.connection_invalidated):
+        return True
+    if not isinstance(error, (OperationalError, InterfaceError)):
+        return False
+    original = getattr(error, "orig", None)
+    if type(original).__module__.startswith("sqlite3"):
+        return any(word in str(original).lower() for word in ("locked", "busy", "unable to open"))
+    return True
+
+
+def handle_database(error: SQLAlchemyError):
+    """Answer 503 `unavailable` with Retry-After while the database cannot be reached (API.md): the request's
+    transaction is rolled back, so nothing of it is written; the pool checks connections before use, so the app
+    recovers by itself when the database returns. Any other database error is a 500."""
+    if not database_unreachable(error):
+        return handle_unexpected(error)
+    current_app.logger.warning("database unreachable: %s", str(error).splitlines()[0][:200])
+    try:
+        db.session.rollback()
+    except SQLAlchemyError as lost:  # the connection is gone: there is nothing to roll back on our side
+        current_app.logger.warning("rollback without a database: %s", type(lost).__name__)
+    if wants_json():
+        response = jsonify({"error": {"code": "unavailable", "message": UNAVAILABLE, "details": {}}})
+        response.status_code = 503
+    else:
+        response = current_app.make_response(
+            (render_template("errors/503.html", message=UNAVAILABLE), 503))
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def refuse_nul_characters():
     """Before each request: a path or query value holding a NUL (%00) is refused here, in the caller's format,
     before any view can carry it into a query (PostgreSQL's text cannot hold one). Other control characters
@@ -126,4 +167,5 @@ def init_app(app: Flask) -> None:
     app.before_request(refuse_nul_characters)
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(DomainError, handle_domain)
+    app.register_error_handler(SQLAlchemyError, handle_database)
     app.register_error_handler(Exception, handle_unexpected)
