@@ -113,10 +113,12 @@ def test_an_ended_campaign_takes_no_audience(ctx):
     assert error.value.code == "campaign_ended" and _count(AudienceAssignment) == 0
 
 
-def test_a_refused_voucher_leaves_the_member_unassigned(ctx):
+def test_too_few_vouchers_left_for_the_treatment_assigns_no_one(ctx):
+    """The treatment's vouchers are counted against the limit before anyone is written: no member without a voucher,
+    and no half-assigned list."""
     campaign = _campaign(voucher_limit=2)
     with pytest.raises(VoucherError) as error:
         audiences.assign(campaign, _contacts(3), 0, now=NOW)
     assert error.value.code == "voucher_limit_reached"
-    assert _count(AudienceAssignment, AudienceAssignment.campaign_id == campaign.id) == 2
-    assert _count(Voucher, Voucher.campaign_id == campaign.id) == 2
+    assert _count(AudienceAssignment, AudienceAssignment.campaign_id == campaign.id) == 0
+    assert _count(Voucher, Voucher.campaign_id == campaign.id) == 0 and campaign.vouchers_issued == 0

@@ -63,6 +63,19 @@ def resolve_customers(contacts: Sequence[Contact], fill_in: bool = True) -> dict
     raise DomainError("busy", "Too many simultaneous changes to these customers; try again.")
 
 
+def existing_customers(contacts: Sequence[Contact]) -> dict[Contact, int]:
+    """Return contact -> id of the customer it matches (e-mail first, then phone), for those that match one;
+    set-based, and nothing is created or filled in (a preview of what resolve_customers would find)."""
+    by_email, by_phone = _lookup(set(contacts))
+    found = {}
+    for contact in contacts:
+        cid = (by_email.get(contact.email) if contact.email else None) or \
+            (by_phone.get(contact.phone) if contact.phone else None)
+        if cid:
+            found[contact] = cid
+    return found
+
+
 def _lookup(contacts) -> tuple[dict, dict]:
     emails = sorted({c.email for c in contacts if c.email})
     phones = sorted({c.phone for c in contacts if c.phone})

@@ -1,18 +1,20 @@
 """Audiences for holdout tests: each member drawn once and for good to treatment (a voucher) or control."""
 import random
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, func, select
 
 from campaigns.contacts.contact import Contact
-from campaigns.contacts.matching import find_or_create
-from campaigns.core.errors import DomainError, ValidationError
+from campaigns.contacts.matching import resolve_customers
+from campaigns.contacts.subscriptions import campaign_mail_allowed
+from campaigns.core.errors import ValidationError
 from campaigns.extensions import db
-from campaigns.giving.gifts import over_gift_limit
-from campaigns.giving.vouchers import issue_personal, refuse_if_ended
+from campaigns.giving.audience_draw import draw as _draw
+from campaigns.giving.audience_draw import existing_many as _existing_many
+from campaigns.giving.audience_exclusions import MEMBER, REASONS, standings
+from campaigns.giving.vouchers import clean_label, refuse_if_ended
 from campaigns.models import AudienceAssignment, Campaign, Customer, Voucher, utcnow
 
 HOLDOUT_RANGE = (0, 90)
@@ -29,13 +31,17 @@ def check_holdout(holdout_pct) -> int:
 
 
 Member = tuple[Customer, str, Voucher | None]
+MAX_MEMBERS = 10_000  # people one assignment takes: each treatment member is a voucher written in the request
 
 
 @dataclass(frozen=True)
 class Sent:
-    """What sending a campaign to an audience did: its members, and the customers its gift limit left out."""
+    """What sending a campaign to an audience did: its members, and the customers left out before the draw with
+    why (`reasons`: customer id -> a key of audience_exclusions.REASONS)."""
     members: list[Member]
     excluded: list[Customer]
+    reasons: dict[int, str] = field(default_factory=dict)
+    kept: frozenset[int] = frozenset()  # members who were in the audience before: they kept their group
 
     @property
     def treatment(self) -> int:
@@ -56,67 +62,84 @@ def assign(campaign: Campaign, contacts_or_customers: Iterable[Contact | Custome
 
 
 def send(campaign: Campaign, contacts_or_customers: Iterable[Contact | Customer], holdout_pct: int,
-         rng: random.Random | None = None, now: datetime | None = None, batch_label: str | None = "audience") -> Sent:
+         rng: random.Random | None = None, now: datetime | None = None, batch_label: str | None = "audience",
+         require_email: bool = False) -> Sent:
     """Put each member in the campaign's audience; return the members and the customers left out.
 
     A new member is drawn at random to control (with probability holdout_pct / 100) or treatment, and a
     treatment member is issued a personal voucher; a member already assigned keeps their group and voucher.
-    A new member the campaign's unreturned-gift limit would refuse is left out before the draw (in `excluded`, not in
-    `members`), so that control and treatment are drawn from the same people and the holdout test stays fair.
+    A new member audience_exclusions leaves out (unsubscribed, no e-mail when `require_email`, at the campaign's
+    per-customer or unreturned-gift limit) is left out before the draw (in `excluded`, not in `members`), so that
+    control and treatment are drawn from the same people and the holdout test stays fair.
     The unique (campaign, customer) constraint keeps the first draw when two imports race.
     """
     holdout_pct = check_holdout(holdout_pct)
     refuse_if_ended(campaign)  # before any draw: a control member gets no voucher to be refused
     rng = rng or random.SystemRandom()
     now = now or utcnow()
-    customers = [member if isinstance(member, Customer) else find_or_create(member) for member in contacts_or_customers]
-    assigned = set(db.session.scalars(select(AudienceAssignment.customer_id).where(
-        AudienceAssignment.campaign_id == campaign.id, AudienceAssignment.customer_id.in_([c.id for c in customers]))))
-    refused = over_gift_limit(campaign, [c.id for c in customers if c.id not in assigned])
-    members, excluded = [], []
+    customers = _customers(contacts_or_customers)
+    standing = standings(campaign, [c.id for c in customers], require_email)
+    excluded, reasons, kept, new, unique = [], {}, [], [], {}
     for customer in customers:
-        if customer.id in refused:
-            excluded.append(customer)
+        if customer.id in unique:  # named twice in one list: one member, one draw
             continue
-        group = "control" if rng.random() * 100 < holdout_pct else "treatment"
-        members.append(_assign_one(campaign, customer, group, holdout_pct, now, batch_label))
-    return Sent(members, excluded)
+        unique[customer.id] = customer
+        if standing.get(customer.id) in REASONS:
+            excluded.append(customer)
+            reasons[customer.id] = standing[customer.id]
+        else:
+            (kept if standing.get(customer.id) == MEMBER else new).append(customer)
+    groups = {c.id: "control" if rng.random() * 100 < holdout_pct else "treatment" for c in new}
+    placed = _existing_many(campaign, [c.id for c in kept]) | _draw(campaign, new, groups, holdout_pct, now,
+                                                                    clean_label(batch_label))
+    members = [(c, *placed[c.id]) for c in unique.values() if c.id in placed]
+    return Sent(members, excluded, reasons, frozenset(c.id for c in kept))
 
 
-def _assign_one(campaign: Campaign, customer: Customer, group: str, holdout_pct: int, now: datetime,
-                batch_label: str | None) -> tuple[Customer, str, Voucher | None]:
-    """Record a member's group (and a treatment member's voucher), or read the group they already have."""
-    savepoint = db.session.begin_nested()
-    try:
-        assignment_id = db.session.execute(insert(_ASSIGNMENT).values(
-            campaign_id=campaign.id, customer_id=customer.id, group_name=group, holdout_pct=holdout_pct,
-            assigned_at=now).returning(_ASSIGNMENT.c.id)).scalar_one()
-    except IntegrityError:  # assigned before (or a moment ago by another import): that draw stands
-        savepoint.rollback()
-        return _existing(campaign, customer)
-    voucher = None
-    if group == "treatment":
-        try:
-            voucher = issue_personal(campaign, customer, channel="audience", batch_label=batch_label, now=now)
-        except DomainError:  # a voucher refused (limits, gift limit): no member without their voucher
-            savepoint.rollback()
-            raise
-        db.session.execute(_ASSIGNMENT.update().where(_ASSIGNMENT.c.id == assignment_id)
-                           .values(voucher_id=voucher.id))
-    savepoint.commit()
-    return customer, group, voucher
-
-
-def _existing(campaign: Campaign, customer: Customer) -> tuple[Customer, str, Voucher | None]:
-    assignment = db.session.scalar(select(AudienceAssignment).where(
-        AudienceAssignment.campaign_id == campaign.id, AudienceAssignment.customer_id == customer.id))
-    if assignment is None:  # the IntegrityError was not about membership
-        raise RuntimeError(f"could not assign customer {customer.id} to campaign {campaign.id}")
-    voucher = db.session.get(Voucher, assignment.voucher_id) if assignment.voucher_id else None
-    return customer, assignment.group_name, voucher
+def _customers(contacts_or_customers: Iterable[Contact | Customer]) -> list[Customer]:
+    """The customer of each contact (found or created, set-based), customers as they are, in the order given."""
+    given = list(contacts_or_customers)
+    if len(given) > MAX_MEMBERS:
+        raise ValidationError({"customers": f"At most {MAX_MEMBERS:,} people at a time."})
+    ids = resolve_customers([c for c in given if isinstance(c, Contact)])
+    loaded = {c.id: c for c in db.session.scalars(select(Customer).where(Customer.id.in_(list(set(ids.values())))))}
+    return [c if isinstance(c, Customer) else loaded[ids[c]] for c in given]
 
 
 def members_of(campaign_id: int) -> list[AudienceAssignment]:
     """Return a campaign's audience assignments in the order they were made."""
     return list(db.session.scalars(select(AudienceAssignment).where(AudienceAssignment.campaign_id == campaign_id)
                                    .order_by(AudienceAssignment.id)))
+
+
+def treatment_to_mail(campaign_id: int) -> Select:
+    """A select of (assignment_id, customer_id, voucher_id, email) for the campaign's treatment members a campaign
+    e-mail may reach (an e-mail address, not unsubscribed), in assignment order; a send adds its own "not sent yet"
+    (NOT EXISTS over its delivery rows) and reads the rest."""
+    return (select(AudienceAssignment.id.label("assignment_id"), AudienceAssignment.customer_id,
+                   AudienceAssignment.voucher_id, Customer.email)
+            .join(Customer, Customer.id == AudienceAssignment.customer_id)
+            .where(AudienceAssignment.campaign_id == campaign_id, AudienceAssignment.group_name == "treatment",
+                   campaign_mail_allowed())
+            .order_by(AudienceAssignment.id))
+
+
+def group_counts(campaign_id: int) -> dict[str, int]:
+    """Return how many members the campaign's audience has in each group (treatment, control)."""
+    rows = db.session.execute(select(AudienceAssignment.group_name, func.count()).where(
+        AudienceAssignment.campaign_id == campaign_id).group_by(AudienceAssignment.group_name)).all()
+    return {"treatment": 0, "control": 0} | dict(rows)
+
+
+def members_page(campaign_id: int, group: str | None, page: int, per_page: int) -> tuple[list, int]:
+    """Return one page of the audience, newest first, as (assignment, customer, voucher code or None) rows, and
+    how many members (of `group`, when given) there are."""
+    where = [AudienceAssignment.campaign_id == campaign_id]
+    if group is not None:
+        where.append(AudienceAssignment.group_name == group)
+    total = db.session.scalar(select(func.count()).select_from(AudienceAssignment).where(*where))
+    rows = db.session.execute(
+        select(AudienceAssignment, Customer, Voucher.code).join(Customer, Customer.id == AudienceAssignment.customer_id)
+        .outerjoin(Voucher, Voucher.id == AudienceAssignment.voucher_id).where(*where)
+        .order_by(AudienceAssignment.id.desc()).limit(per_page).offset((page - 1) * per_page)).all()
+    return [tuple(row) for row in rows], total

@@ -52,6 +52,12 @@ def _reserve(campaign: Campaign, count: int) -> None:
     db.session.refresh(campaign, ["vouchers_issued"])
 
 
+def reserve(campaign: Campaign, count: int) -> None:
+    """Count `count` more vouchers (fewer when negative: ones reserved and not made) against the campaign's limit,
+    or raise voucher_limit_reached (campaign_ended when it has ended)."""
+    _reserve(campaign, count)
+
+
 def check_count(count) -> int:
     """Return `count` if it is a whole number of vouchers one batch may make; invalid_input otherwise."""
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_BATCH:

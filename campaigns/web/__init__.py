@@ -26,10 +26,12 @@ def register_blueprints(app: Flask) -> None:
     from campaigns.mail import feedback_invites, sending
     from campaigns.web import (  # noqa: F401  (routes on api.bp)
         api,
+        api_audiences,
         api_campaigns,
         api_desk,
         api_purchases,
         api_reports,
+        audience,
         auth,
         customers,
         dashboard,
@@ -44,8 +46,8 @@ def register_blueprints(app: Flask) -> None:
     )
 
     app.url_map.converters["int"] = IdConverter
-    for module in (auth, dashboard, feedback, marketing, purchases, imports, customers, desk, settings, public,
-                   unsubscribe, api):
+    for module in (auth, dashboard, feedback, marketing, audience, purchases, imports, customers, desk, settings,
+                   public, unsubscribe, api):
         app.register_blueprint(module.bp)
     app.teardown_request(sending.send_pending)  # e-mail a request left, once it has committed
     feedback_invites.init_app(app)  # the e-mails asking for feedback: a command, and a timer while serving

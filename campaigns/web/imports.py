@@ -50,13 +50,19 @@ class MappingForm(Form):
     start = SubmitField("Import")
 
 
+def column_selects(headers: list[str], fields: list[tuple[str, str, bool]]) -> dict[str, SelectField]:
+    """Return one select of a file's headers per field it may map (`column_<field>`): the mapping screen's columns,
+    for a till's file and for a list of people alike."""
+    choices = [SelectChoice(NOT_MAPPED, "— not in this file —")]
+    choices += [SelectChoice(header, header or "(unnamed column)") for header in headers]
+    return {f"column_{field}": SelectField(label + (" (required)" if required else ""), choices=choices,
+                                           validate_choice=False)
+            for field, label, required in fields}
+
+
 def mapping_form(record: PurchaseImport, **kwargs) -> MappingForm:
     """Return the mapping form for an import: one select of the file's headers per field of its kind of file."""
-    choices = [SelectChoice(NOT_MAPPED, "— not in this file —")]
-    choices += [SelectChoice(header, header or "(unnamed column)") for header in import_files.headers(record)]
-    selects = {f"column_{field}": SelectField(label + (" (required)" if required else ""), choices=choices,
-                                              validate_choice=False)
-               for field, label, required in imports.FIELDS[record.source]}
+    selects = column_selects(import_files.headers(record), imports.FIELDS[record.source])
     form = type("FileMappingForm", (MappingForm,), selects)(**kwargs)
     form.time_zone.choices = [SelectChoice(zone, label, optgroup=region) for region, zones in
                               business.zone_choices(form.time_zone.data or "").items() for zone, label in zones]

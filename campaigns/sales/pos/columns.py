@@ -72,10 +72,20 @@ _SPEC: dict[str, list[tuple[str, str, bool, list[str]]]] = {
         ("company", "Company name", False, ["company name"]),
     ],
 }
+# A list of people to send a campaign to (an audience): not a kind of till file, but read and mapped the same way.
+_CONTACT_SPEC = [
+    ("email", "E-mail", True, _SPEC["plain"][4][3]),
+    ("phone", "Phone", False, _SPEC["plain"][5][3]),
+    ("name", "Name", False, ["name", "full name", "customer name", "customer", "contact name", "display name"]),
+    ("first_name", "First name", False, ["first name", "given name", "firstname", "vorname", "prenom", "nombre"]),
+    ("last_name", "Last name", False, ["last name", "surname", "family name", "lastname", "nachname", "nom"]),
+]
 FIELDS: dict[str, list[tuple[str, str, bool]]] = {
     source: [(name, label, required) for name, label, required, _ in spec] for source, spec in _SPEC.items()}
 ALIASES: dict[str, dict[str, list[str]]] = {
     source: {name: aliases for name, _, _, aliases in spec} for source, spec in _SPEC.items()}
+CONTACT_FIELDS: list[tuple[str, str, bool]] = [(name, label, required) for name, label, required, _ in _CONTACT_SPEC]
+CONTACT_ALIASES: dict[str, list[str]] = {name: aliases for name, _, _, aliases in _CONTACT_SPEC}
 
 
 @lru_cache(maxsize=4096)
@@ -112,23 +122,30 @@ def suggest_columns(source: str, headers: list[str], remembered: dict | None = N
     guessed again: the last file may simply not have had it (a customer column left out would lose customers)."""
     if source not in SOURCES:
         raise ValueError(f"unknown import source {source!r}")
+    return match_columns(ALIASES[source], headers, remembered)
+
+
+def match_columns(aliases: dict[str, list[str]], headers: list[str],
+                  remembered: dict | None = None) -> dict[str, str | None]:
+    """Return field -> header of this file for each field of `aliases` (field -> the names a column of it goes
+    by), as suggest_columns() does for a kind of till file; a contact list's columns are matched the same way."""
     remembered = remembered or {}
     by_normal: dict[str, str] = {}
     for header in headers:
         by_normal.setdefault(normal(header), header)
     chosen: dict[str, str | None] = {}
     used: set[str] = set()
-    for name, aliases in ALIASES[source].items():  # remembered choices first: they win over guesses
+    for name in aliases:  # remembered choices first: they win over guesses
         if remembered.get(name) is not None:
             index = header_for(headers, remembered[name])
             if index is not None:
                 chosen[name] = headers[index]
                 used.add(chosen[name])
-    for name, aliases in ALIASES[source].items():
+    for name, names in aliases.items():
         if name in chosen:
             continue
-        found = next((by_normal[alias] for alias in aliases if by_normal.get(alias) not in (None, *used)), None)
+        found = next((by_normal[alias] for alias in names if by_normal.get(alias) not in (None, *used)), None)
         chosen[name] = found
         if found is not None:
             used.add(found)
-    return {name: chosen[name] for name in ALIASES[source]}
+    return {name: chosen[name] for name in aliases}

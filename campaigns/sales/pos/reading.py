@@ -117,6 +117,11 @@ def _sniff(text: str) -> str:
     return best
 
 
+def decode_text(data: bytes) -> str:
+    """Return a file's text, read in the encodings read_sheet() reads; refuse a file that is not text."""
+    return _decode(data)[0]
+
+
 def read_sheet(data: bytes) -> Sheet:
     """Read an uploaded file as a sheet; raise ValidationError({"file": ...}) when it is not CSV."""
     if not data or not data.strip():
