@@ -75,7 +75,6 @@ def send(campaign: Campaign, contacts_or_customers: Iterable[Contact | Customer]
     """
     holdout_pct = check_holdout(holdout_pct)
     refuse_if_ended(campaign)  # before any draw: a control member gets no voucher to be refused
-    rng = rng or random.SystemRandom()
     now = now or utcnow()
     customers = _customers(contacts_or_customers)
     standing = standings(campaign, [c.id for c in customers], require_email)
@@ -89,11 +88,18 @@ def send(campaign: Campaign, contacts_or_customers: Iterable[Contact | Customer]
             reasons[customer.id] = standing[customer.id]
         else:
             (kept if standing.get(customer.id) == MEMBER else new).append(customer)
-    groups = {c.id: "control" if rng.random() * 100 < holdout_pct else "treatment" for c in new}
+    groups = draw_groups([c.id for c in new], holdout_pct, rng)
     placed = _existing_many(campaign, [c.id for c in kept]) | _draw(campaign, new, groups, holdout_pct, now,
                                                                     clean_label(batch_label))
     members = [(c, *placed[c.id]) for c in unique.values() if c.id in placed]
     return Sent(members, excluded, reasons, frozenset(c.id for c in kept))
+
+
+def draw_groups(customer_ids: list[int], holdout_pct: int, rng: random.Random | None = None) -> dict[int, str]:
+    """Draw each customer to control (with probability holdout_pct / 100) or treatment, independently of the
+    others and of their place in the list; `rng` defaults to the operating system's cryptographic source."""
+    rng = rng or random.SystemRandom()
+    return {cid: "control" if rng.random() * 100 < holdout_pct else "treatment" for cid in customer_ids}
 
 
 def _customers(contacts_or_customers: Iterable[Contact | Customer]) -> list[Customer]:
