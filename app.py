@@ -20,6 +20,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     from campaigns import cli
     from campaigns.extensions import csrf, db, limiter, login_manager, mail, migrate, sqlite_transactions
+    from campaigns.jobs import after_commit
+    from campaigns.jobs import queue as job_queue
+    from campaigns.mail import delivery_tasks
     from campaigns.web import access, register_blueprints, transaction
     from campaigns.web import error_responses as errors
     from campaigns.web.api import bp as api_bp
@@ -39,6 +42,9 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.exempt(api_bp)
     limiter.init_app(app)
     mail.init_app(app)
+    job_queue.init_app(app)  # Huey: SQLite in the instance folder, or QUEUE_URL's Redis
+    after_commit.init_app()  # work is enqueued only when the transaction that asked for it commits
+    delivery_tasks.init_app(app)  # the e-mail tasks `flask run-queue` runs
     register_blueprints(app)
     init_layout(app)
     errors.init_app(app)

@@ -1,13 +1,19 @@
-"""`flask --app app …` commands: tokens, users, demo data and importing point-of-sale files."""
+"""`flask --app app …` commands: tokens, users, demo data, importing point-of-sale files, and the job queue's
+consumer."""
+import logging
+
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from campaigns import demo
 from campaigns.accounts import tokens
 from campaigns.accounts import users as accounts
+from campaigns.accounts.business import get_settings
 from campaigns.core.errors import DomainError
 from campaigns.extensions import db
+from campaigns.jobs.queue import queue_of
+from campaigns.mail.feedback_invites import queue_feedback_invites
 from campaigns.models import ROLES
 from campaigns.sales import import_files, import_mapping, import_runs, import_warnings
 from campaigns.sales import pos as imports
@@ -104,7 +110,33 @@ def _chosen_source(given: str | None, detected: str) -> str:
     return SHORT_SOURCES.get(given, given) or detected
 
 
+@click.command("send-feedback-invites")
+@with_appcontext
+def send_feedback_invites_command():
+    """Queue the feedback e-mails that are due (the queue's periodic task does this each minute by itself)."""
+    queued = queue_feedback_invites(get_settings().business_name)
+    db.session.commit()  # the deliveries are enqueued now; `flask run-queue` sends them
+    click.echo(f"Queued {queued} feedback e-mail(s).")
+
+
+@click.command("run-queue")
+@with_appcontext
+@click.option("--workers", default=2, show_default=True, help="Tasks run at once (threads).")
+def run_queue_command(workers: int):
+    """Run the job queue's consumer: e-mails, retries and the periodic tasks; Ctrl+C or SIGTERM stops it."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s queue %(levelname)s %(message)s")
+    huey = queue_of()
+    if huey.immediate:
+        raise click.ClickException("QUEUE_URL=immediate runs tasks where they are queued: there is nothing to consume.")
+    poll = float(current_app.config.get("QUEUE_POLL_SECONDS") or 1)
+    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True, initial_delay=min(0.1, poll),
+                                    backoff=1.5, max_delay=poll, scheduler_interval=1, check_worker_health=True)
+    click.echo(f"Job queue consumer on {huey.storage.__class__.__name__} with {workers} worker(s); Ctrl+C stops it.")
+    consumer.run()
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
-    for command in (create_token_command, create_user_command, seed_demo_command, import_purchases_command):
+    for command in (create_token_command, create_user_command, seed_demo_command, import_purchases_command,
+                    send_feedback_invites_command, run_queue_command):
         app.cli.add_command(command)

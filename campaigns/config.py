@@ -40,8 +40,13 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "MAIL_USERNAME": env.get("MAIL_USERNAME"),
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD"),
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "vouchers@reciprocate.local"),
-        # Seconds between looks for feedback e-mails that are due (0: never; `flask send-feedback-invites` then).
-        "FEEDBACK_MAIL_EVERY": env.get("FEEDBACK_MAIL_EVERY", "60"),
+        "MAIL_TIMEOUT": env.get("MAIL_TIMEOUT", "10"),
+        # Seconds before each new try of a failed e-mail; after the last, it is given up.
+        "MAIL_RETRY_DELAYS": env.get("MAIL_RETRY_DELAYS", "60,300,1800,7200"),
+        # The job queue: unset, a SQLite file in the instance folder; redis://… in production.
+        "QUEUE_URL": env.get("QUEUE_URL", ""),
+        # How long the consumer waits at most between looks at an empty queue (seconds).
+        "QUEUE_POLL_SECONDS": env.get("QUEUE_POLL_SECONDS", "1"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
@@ -55,7 +60,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     config["SQLALCHEMY_DATABASE_URI"] = _explicit_driver(config["SQLALCHEMY_DATABASE_URI"])
     _check_env_name(config["ENV_NAME"])
     config["TRUSTED_PROXIES"] = _whole_number(config, "TRUSTED_PROXIES", low=0, high=10)
-    config["FEEDBACK_MAIL_EVERY"] = _whole_number(config, "FEEDBACK_MAIL_EVERY", low=0, high=86400)
+    config["MAIL_TIMEOUT"] = _whole_number(config, "MAIL_TIMEOUT", low=1, high=300)
+    config["MAIL_RETRY_DELAYS"] = _delays(config["MAIL_RETRY_DELAYS"])
     hours = _whole_number(config, "SESSION_LIFETIME_HOURS", low=1, high=24 * 90)
     config["SESSION_LIFETIME_HOURS"] = hours
     # A session lasts this long from log-in (see the user loader); the cookie and remember-me expire with it.
@@ -73,6 +79,19 @@ def _explicit_driver(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def _delays(value) -> tuple[int, ...]:
+    """Read MAIL_RETRY_DELAYS: whole seconds separated by commas (or a tuple of them), each 1 to 86400."""
+    parts = value if isinstance(value, (tuple, list)) else str(value).split(",")
+    try:
+        delays = tuple(int(str(part).strip()) for part in parts if str(part).strip())
+    except ValueError:
+        delays = ()
+    if not delays or not all(1 <= delay <= 86400 for delay in delays):
+        raise ConfigError(f"MAIL_RETRY_DELAYS is {value!r}; it must be whole seconds from 1 to 86400, "
+                          "separated by commas, e.g. 60,300,1800,7200.")
+    return delays
 
 
 def _check_env_name(name) -> None:

@@ -4,7 +4,10 @@ import hashlib
 import json
 import os
 import shutil
+import socket
+import subprocess
 import threading
+import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,6 +40,7 @@ PG_URL = os.environ.get("TEST_DATABASE_URL")
 _PG_SHAPE: dict = {}  # the template's tables and migration, which an emptied database must still have
 PG_TEMPLATE = f"reciprocate_test_template_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"  # one per xdist worker
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+REDIS_SERVER = os.environ.get("REDIS_SERVER_PATH", shutil.which("redis-server") or "/usr/bin/redis-server")
 PASSWORD = "correct horse battery"
 
 
@@ -51,7 +55,7 @@ def app_config(database_url: str, **overrides) -> dict:
     """Return the configuration every test app starts from."""
     config = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret",
               "BASE_URL": "http://testserver", "RATELIMIT_STORAGE_URI": "memory://", "ENV_NAME": "test",
-              "FEEDBACK_MAIL_EVERY": 0}
+              "QUEUE_URL": "immediate"}  # tasks run where they are queued; tests of the queue itself start a consumer
     config.update(overrides)
     return config
 
@@ -174,6 +178,37 @@ def postgres():
 
 def _pg_url(name: str) -> str:
     return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A Redis server of this test process's own on a free loopback port, stopped at the end (REQUIRE_REDIS=1
+    makes its absence a failure, as CI does)."""
+    if not os.path.exists(REDIS_SERVER):
+        missing(f"redis-server at {REDIS_SERVER}", "REQUIRE_REDIS")
+    port, folder = free_port(), tmp_path_factory.mktemp("redis")
+    server = subprocess.Popen([REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                               "--appendonly", "no", "--dir", str(folder)], stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                missing(f"a running redis-server ({REDIS_SERVER} did not start)", "REQUIRE_REDIS")
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}"  # each user picks a database of its own: /1, /2…
+    server.terminate()
+    server.wait(timeout=10)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

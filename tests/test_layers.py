@@ -85,8 +85,8 @@ def test_the_transaction_edge_commits_only_a_succeeding_write_or_a_kept_refusal(
 
 
 def test_no_view_or_service_commits_by_itself():
-    # The edges that own a transaction: a request's, a command's, and the feedback mailer's (a job, no request).
-    edges = ("web/transaction.py", "cli.py", "mail/feedback_invites.py")
+    # The edges that own a transaction, one per kind of process: a request's, a command's, and a task's on the job queue.
+    edges = ("web/transaction.py", "cli.py", "mail/delivery_tasks.py")
     offenders = [str(path.relative_to(PACKAGE)) for path in PACKAGE.rglob("*.py")
                  if "session.commit()" in path.read_text() and str(path.relative_to(PACKAGE)) not in edges]
     assert offenders == []

@@ -1,20 +1,11 @@
-"""The e-mails asking free customers for feedback: `flask --app app send-feedback-invites` sends the due ones,
-and a serving app looks for them every FEEDBACK_MAIL_EVERY seconds itself, so `make run` needs no cron."""
-import logging
-import threading
+"""The e-mails asking free customers for feedback: a periodic task of the job queue (and
+`flask --app app send-feedback-invites`) queues a delivery for each invite that is due."""
 from datetime import datetime
 
-import click
-from flask import Flask, current_app
-from flask.cli import with_appcontext
-
-from campaigns.accounts.business import get_settings
-from campaigns.extensions import db
 from campaigns.feedback import invites as feedback_invites
 from campaigns.links import voucher_url
-from campaigns.mail.sending import Letter, send_now
-
-log = logging.getLogger(__name__)
+from campaigns.mail.deliveries import queue_letter
+from campaigns.mail.sending import Letter
 
 
 def feedback_letter(invite: feedback_invites.Invite, business: str) -> Letter:
@@ -24,56 +15,15 @@ def feedback_letter(invite: feedback_invites.Invite, business: str) -> Letter:
             f"A few quick questions, under a minute, no account needed:\n{voucher_url(invite.code)}\n\n"
             f"{invite.question}\n\nYou can change your answer for a day after you send it.\n\n{business}\n")
     subject = " ".join(f"How was {offer}? A quick question from {business}".split())  # one line
-    return Letter(invite.email, subject[:200], body, f"feedback invite {invite.invite_id}")
+    return Letter(invite.email, subject[:200], body)
 
 
-def send_feedback_invites(app: Flask, now: datetime | None = None) -> tuple[int, int]:
-    """Claim the due invites, commit, then renew each claim and send it; return (sent, failed). Safe in any number
-    of processes, however slow the mail server."""
-    with app.app_context():  # its own session, removed (and rolled back if need be) when the context ends
-        invites = feedback_invites.claim_due(now)
-        db.session.commit()
-        business = get_settings().business_name
-        done = 0
-        for invite in invites:
-            mine = feedback_invites.lease(invite, now)
-            db.session.commit()
-            if not mine:  # taken over by another sender while this batch was being sent
-                continue
-            if send_now(app, feedback_letter(invite, business)):
-                feedback_invites.sent(invite.invite_id, now)
-                db.session.commit()
-                done += 1
-    return done, len(invites) - done
-
-
-@click.command("send-feedback-invites")
-@with_appcontext
-def send_feedback_invites_command():
-    """E-mail the feedback links that are due (campaigns with an e-mail delay; for cron, if the timer is off)."""
-    done, failed = send_feedback_invites(current_app._get_current_object())
-    click.echo(f"Sent {done} feedback e-mail(s); {failed} failed and will be tried again.")
-
-
-def _every(app: Flask, seconds: int, stop: threading.Event) -> None:
-    while not stop.wait(seconds):
-        try:
-            send_feedback_invites(app)
-        except Exception:  # the database or mail server is away: try again next time
-            log.exception("could not send feedback e-mails")
-
-
-def init_app(app: Flask) -> None:
-    """Register the command; start the timer with the first request served (never in a command or a test)."""
-    app.cli.add_command(send_feedback_invites_command)
-    seconds = app.config.get("FEEDBACK_MAIL_EVERY", 0)
-    if not seconds:
-        return
-    started, stop = threading.Lock(), threading.Event()
-    app.extensions["feedback_mail_stop"] = stop  # set it to end the timer (a test's app, a clean shutdown)
-
-    def start_timer():
-        if started.acquire(blocking=False):
-            threading.Thread(target=_every, args=(app, seconds, stop), name="feedback-mail", daemon=True).start()
-
-    app.before_request(start_timer)
+def queue_feedback_invites(business: str, now: datetime | None = None) -> int:
+    """Claim the invites that are due and queue a delivery for each (sent after the caller commits); return how
+    many. Each invite is claimed once in the database, so any number of runs at once queue it once; its retries
+    are its delivery's."""
+    invites = feedback_invites.claim_due(now)
+    for invite in invites:
+        queue_letter(feedback_letter(invite, business), "feedback_invite", voucher_id=invite.voucher_id, now=now)
+        feedback_invites.sent(invite.invite_id, now)
+    return len(invites)

@@ -23,7 +23,6 @@ class IdConverter(BaseConverter):
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint to the app."""
-    from campaigns.mail import feedback_invites, sending
     from campaigns.web import (  # noqa: F401  (routes on api.bp)
         api,
         api_audiences,
@@ -36,6 +35,7 @@ def register_blueprints(app: Flask) -> None:
         customers,
         dashboard,
         desk,
+        email_settings,
         feedback,
         imports,
         marketing,
@@ -47,7 +47,5 @@ def register_blueprints(app: Flask) -> None:
 
     app.url_map.converters["int"] = IdConverter
     for module in (auth, dashboard, feedback, marketing, audience, purchases, imports, customers, desk, settings,
-                   public, unsubscribe, api):
+                   email_settings, public, unsubscribe, api):
         app.register_blueprint(module.bp)
-    app.teardown_request(sending.send_pending)  # e-mail a request left, once it has committed
-    feedback_invites.init_app(app)  # the e-mails asking for feedback: a command, and a timer while serving

@@ -40,7 +40,7 @@ MESSAGES = {401: "Send a valid API token as 'Authorization: Bearer <token>'.",
             405: "This address does not answer that method; the Allow header lists those it does.",
             429: "Too many attempts. Wait a minute and try again.",
             500: "Something went wrong on our side. It has been logged; please try again."}
-PAGES = {403: "errors/403.html", 404: "errors/404.html", 429: "errors/429.html"}
+PAGES = {403: "errors/403.html", 404: "errors/404.html", 429: "errors/429.html", 503: "errors/503.html"}
 
 
 def status_of(error: DomainError) -> int:

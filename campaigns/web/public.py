@@ -2,7 +2,7 @@
 import hashlib
 import unicodedata
 
-from flask import Blueprint, Response, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from wtforms import EmailField, HiddenField, RadioField, StringField, SubmitField, TelField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
@@ -17,7 +17,8 @@ from campaigns.giving import codes, qr
 from campaigns.giving.designs import campaign_state
 from campaigns.giving.vouchers import VoucherError, claim, find_voucher, voucher_state
 from campaigns.links import voucher_url
-from campaigns.mail.sending import send_after, voucher_letter
+from campaigns.mail.deliveries import queue_letter
+from campaigns.mail.sending import voucher_letter
 from campaigns.models import Campaign, utcnow
 from campaigns.web.access import public
 from campaigns.web.error_responses import status_of
@@ -230,24 +231,24 @@ def claim_page(slug: str):
 
 
 def _answer_claim(campaign: Campaign, contact: Contact, voucher, new: bool):
-    """Show a new voucher at once; never show one already held: send it to its own e-mail address instead.
+    """Show a new voucher at once; never show one already held: queue it to its own e-mail address instead.
 
     The answer for a held voucher depends only on what was typed, never on what is stored, so it tells no
-    more than "this address already holds one". Mail goes to the customer's stored address only.
+    more than "this address already holds one". Mail goes to the customer's stored address only, through the job
+    queue once this request commits (never from the request itself), and the page promises it only when queued.
     """
     owner_email = voucher.customer.email
-    if new:
-        flash("Here is your voucher. Show it at the counter.", "success")
-        response = redirect(url_for("public.voucher", code_text=voucher.code))
-        send_to = owner_email if contact.email and contact.email == owner_email else None
-    else:
-        send_to = owner_email if contact.email else None
-        # The page says an e-mail is on its way only when one is: never for a phone, nor an address-less holder.
-        response = make_response(render_template("public/claim_held.html", campaign=campaign,
-                                                 emailed=send_to is not None, by_email=contact.email is not None))
+    send_to = (owner_email if contact.email and contact.email == owner_email else None) if new \
+        else (owner_email if contact.email else None)
     if send_to:
-        send_after(response, voucher_letter(voucher, send_to, get_settings().business_name))
-    return response
+        queue_letter(voucher_letter(voucher, send_to, get_settings().business_name), "voucher", voucher_id=voucher.id,
+                     campaign_id=voucher.campaign_id, customer_id=voucher.customer_id)
+    if new:
+        flash("Here is your voucher. Show it at the counter." + (" We'll e-mail it to you too." if send_to else ""),
+              "success")
+        return redirect(url_for("public.voucher", code_text=voucher.code))
+    return render_template("public/claim_held.html", campaign=campaign, emailed=send_to is not None,
+                           by_email=contact.email is not None)
 
 
 def _show_errors(form: ClaimForm, error: DomainError) -> None:

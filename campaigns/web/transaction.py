@@ -1,7 +1,9 @@
 """The request's one transaction edge: commit once when a request succeeds, roll back otherwise.
 
 Views and services never commit. A request succeeds when it answers below 400, is not a read (GET, HEAD and
-OPTIONS are always rolled back) and no view caught a domain error with `attempt`. Two explicit exceptions:
+OPTIONS are always rolled back) and no view caught a domain error with `attempt`. Work a request queues (an e-mail)
+is enqueued only after its commit; while the job queue cannot be reached, such a request is rolled back and
+answered 503 `unavailable` with Retry-After. Two explicit exceptions:
 `keep_refusal()` keeps what a refused request wrote on purpose (the audit entry of a failed redemption), and
 `note_token_use()` has an API token's use written down after the request's own transaction, whatever became of it
 (a GET, a refusal), so the tokens page never says "never used" of a token used only to read.
@@ -10,10 +12,12 @@ A streamed response works after its request has answered, so `streamed` gives it
 from collections.abc import Callable, Iterable, Iterator
 
 from flask import Flask, request
+from werkzeug.exceptions import ServiceUnavailable
 
 from campaigns.accounts import tokens
 from campaigns.core.errors import DomainError
 from campaigns.extensions import db
+from campaigns.jobs import after_commit, queue
 
 _FAILED = "reciprocate.failed"
 _KEEP = "reciprocate.keep_refusal"
@@ -47,15 +51,29 @@ def succeeded(status: int) -> bool:
     return status < 400 and request.method not in READS and not request.environ.get(_FAILED)
 
 
+QUEUE_AWAY = "E-mail cannot be queued just now, so nothing was saved. Please try again in a minute."
+
+
 def _finish(response):
     if succeeded(response.status_code):
-        db.session.commit()
+        if after_commit.waiting() and not queue.reachable():  # API.md: 503, and nothing of it written
+            db.session.rollback()
+            return _queue_away()
+        db.session.commit()  # the work it asked for is enqueued now, after the commit (jobs/after_commit.py)
     else:
         db.session.rollback()
     token = request.environ.pop(_TOKEN_USED, None)
     if token is not None:
         tokens.mark_used(token)
         db.session.commit()
+    return response
+
+
+def _queue_away():
+    from campaigns.web.error_responses import handle_http  # it imports access, which imports this module
+
+    response = handle_http(ServiceUnavailable(QUEUE_AWAY, retry_after=queue.RETRY_AFTER_SECONDS))
+    request.environ.pop(_TOKEN_USED, None)
     return response
 
 
