@@ -9,9 +9,10 @@ PORT ?= 5000
 
 .PHONY: run test setup setup-dev vendor db clean
 
+# The web server and the job queue's consumer (e-mail), both from the Procfile; Ctrl+C stops both.
 run: setup db
-	@echo "Serving Reciprocate on http://$(HOST):$(PORT)  (Ctrl+C stops it)"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	@echo "Serving Reciprocate on http://$(HOST):$(PORT) with its job queue  (Ctrl+C stops both)"
+	HOST=$(HOST) $(BIN)/honcho start -f Procfile -p $(PORT)
 
 test: setup-dev
 	bash scripts/test.sh $(ARGS)

@@ -3,8 +3,8 @@
 # a real PostgreSQL server started here (and stopped after), spread over TEST_WORKERS processes (pytest-xdist;
 # default 2, this machine's cores), while schemathesis fuzzes the served OpenAPI document on both databases in the
 # background (scripts/fuzz_api.py; skipped when pytest is given arguments). COVERAGE=1 adds the line coverage of
-# campaigns/. REQUIRE_POSTGRES=1 / REQUIRE_BROWSER=1 turn "skipped because it is missing" into a failure (CI sets
-# both). The fuzzes' reports are shown only when they fail, so the run's last summary line is pytest's (what CI
+# campaigns/. REQUIRE_POSTGRES=1 / REQUIRE_BROWSER=1 / REQUIRE_REDIS=1 turn "skipped because it is missing" into a
+# failure (CI sets all three; the tests start their own redis-server on a free port and stop it). The fuzzes' reports are shown only when they fail, so the run's last summary line is pytest's (what CI
 # reads); the wall time is printed at the very end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
