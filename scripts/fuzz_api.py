@@ -59,7 +59,9 @@ def _prepare(url: str):
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "ENV_NAME": "test", "SECRET_KEY": "fuzz-" + uuid.uuid4().hex,
                       "BASE_URL": "http://127.0.0.1", "REDEEM_FAILURE_LIMIT": "100000 per minute",
-                      "LOGIN_RATE_LIMIT": "100000 per minute", "CLAIM_RATE_LIMIT": "100000 per minute"})
+                      "LOGIN_RATE_LIMIT": "100000 per minute", "CLAIM_RATE_LIMIT": "100000 per minute",
+                      # a queue of its own that nothing consumes: never the developer's instance/queue.db
+                      "QUEUE_URL": f"sqlite:///{os.path.join(tempfile.mkdtemp(prefix='fuzz-queue-'), 'queue.db')}"})
     with app.app_context():
         upgrade()
         _token, secret = tokens.create_token("fuzz", "owner")
