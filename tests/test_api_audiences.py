@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from campaigns.contacts.contact import make_contact
 from campaigns.contacts.matching import find_or_create
 from campaigns.extensions import db
-from campaigns.models import AuditEntry, AudienceAssignment, Customer, Voucher, utcnow
+from campaigns.models import AudienceAssignment, AuditEntry, Customer, Voucher, utcnow
 
 
 @pytest.fixture

@@ -51,7 +51,7 @@ def test_a_csv_file_is_mapped_previewed_then_assigned_and_the_result_lists_who_w
     # "Contact" is no name the imports know for an e-mail column: the marketer is asked to choose it.
     assert read.status_code == 422 and "Choose the column with e-mail addresses" in page
     assert '<option selected value="Mobile">' in page and '<option selected value="First Name">' in page
-    text = re.search(r'<textarea[^>]*name="text"[^>]*>\s*(.*?)</textarea>', page, re.S).group(1)
+    text = re.search(r'<textarea[^>]*name="text"[^>]*>\s*(.*?)</textarea>', page, re.DOTALL).group(1)
     mapped = {"csrf_token": token, "text": text.replace("&#34;", '"'), "column_email": "Contact",
               "column_phone": "Mobile", "column_first_name": "First Name", "column_last_name": "Last Name",
               "column_name": "", "holdout_pct": "20"}
@@ -66,6 +66,8 @@ def test_a_csv_file_is_mapped_previewed_then_assigned_and_the_result_lists_who_w
     result = client.get(assigned.location).get_data(as_text=True)
     assert _counts(app)[0] == 2 and "Left out before the draw (2)" in result
     assert "gone@example.com" in result and "Line 5" in result and "ana@example.com" in result
+    reasons = re.search(r'<ul id="left-out-reasons">(.*?)</ul>', result, re.DOTALL).group(1)
+    assert "<strong>1</strong> unsubscribed" in reasons and "<strong>1</strong> no e-mail address" in reasons
 
 
 def test_a_bad_holdout_or_an_ended_campaign_assigns_no_one(client, app, make_user, make_campaign):
@@ -73,6 +75,8 @@ def test_a_bad_holdout_or_an_ended_campaign_assigns_no_one(client, app, make_use
     form = {"csrf_token": token, "text": "email\nana@example.com\n", "column_email": "email", "assign": "y"}
     bad = client.post(f"/campaigns/{campaign_id}/audience/list", data=dict(form, holdout_pct="95"))
     assert bad.status_code == 422 and "A whole percentage from 0 to 90" in bad.get_data(as_text=True)
+    unmapped = client.post(f"/campaigns/{campaign_id}/audience/list", data=dict(form, column_email="", holdout_pct="10"))
+    assert unmapped.status_code == 422 and "Choose the column with e-mail addresses" in unmapped.get_data(as_text=True)
     ended = make_campaign(status="ended")
     refused = client.post(f"/campaigns/{ended}/audience/list", data=dict(form, holdout_pct="10"))
     assert refused.status_code == 422 and "has ended" in refused.get_data(as_text=True)

@@ -2,6 +2,7 @@
 audit entry saying what came of it (new members by group, members kept, who was left out and why, the lines of a
 list that were no one), so that its result can be shown after the page redirects, and read again later."""
 import random
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from campaigns.contacts.contact import Contact
 from campaigns.core import audit
 from campaigns.extensions import db
+from campaigns.giving.audience_exclusions import REASONS
 from campaigns.giving.audiences import Sent, send
 from campaigns.models import AuditEntry, Campaign, Customer, utcnow
 
@@ -30,6 +32,12 @@ class Run:
     kept: int  # members named again: they kept their group
     left_out: list[tuple[int, str]]  # (customer id, reason key of audience_exclusions.REASONS)
     problems: list[tuple[int, str]]  # (line of a list, what is wrong with it)
+
+    @property
+    def left_out_counts(self) -> dict[str, int]:
+        """How many were left out for each reason, in the order audience_exclusions checks them."""
+        counts = Counter(reason for _, reason in self.left_out)
+        return {reason: counts[reason] for reason in REASONS if counts[reason]}
 
 
 def assign_recorded(campaign: Campaign, people: Iterable[Contact | Customer], holdout_pct: int, *, source: str,

@@ -117,7 +117,9 @@ def from_list(campaign_id: int):
     form, sheet, columns = _read_list()
     if sheet is None or not form.assign.data or not form.validate():
         return _list_page(campaign, form, sheet, columns)
-    listed = contact_lists.contacts_of(sheet, columns)
+    listed, error = attempt(lambda: contact_lists.contacts_of(sheet, columns))
+    if error is not None:  # the columns do not fit: the list's page says which
+        return _list_page(campaign, form, sheet, columns)
     found, error = attempt(lambda: audience_runs.assign_recorded(
         campaign, listed.contacts, form.holdout_pct.data, source="list", require_email=True,
         user_id=current_user.id, problems=listed.problems))
@@ -167,7 +169,7 @@ def _list_page(campaign: Campaign, form: ListForm, sheet, columns: dict, error: 
     if problem is not None:
         put_errors_on(form, problem.details.get("fields", {}), fallback=form.text)
     if error is not None:
-        put_errors_on(form, error.details.get("fields", {}))
+        put_errors_on(form, error.details.get("fields", {}), fallback=form.text)
     size = preview_contacts(campaign, listed.contacts) if listed else None
     status = 422 if error or form.errors or sheet is None or problem else 200
     return render_template("audience/list.html", campaign=campaign, form=form, listed=listed, size=size,
