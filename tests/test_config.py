@@ -168,3 +168,10 @@ def test_trusted_proxies_decide_which_address_the_limits_see(app_factory, truste
     assert statuses == [401, 401, 429]
     # With the proxy trusted, another client behind it is not limited; untrusted, everyone is one address.
     assert other_client == (401 if trusted else 429)
+
+
+@pytest.mark.parametrize("delays", ["", "60,abc", "0,60", "60,,90000"])
+def test_mail_retry_delays_are_whole_seconds_or_refuse_to_start(tmp_path, delays):
+    with pytest.raises(ConfigError, match="MAIL_RETRY_DELAYS"):
+        load_config(str(tmp_path), {"MAIL_RETRY_DELAYS": delays})
+    assert load_config(str(tmp_path), {"MAIL_RETRY_DELAYS": " 60, 300 "})["MAIL_RETRY_DELAYS"] == (60, 300)

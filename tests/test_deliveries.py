@@ -84,3 +84,25 @@ def test_a_committed_delivery_is_sent_with_the_business_as_sender(app, smtp):  #
         assert (delivery.status, delivery.attempts, delivery.last_error) == ("sent", 1, None)
     [message] = smtp.inbox.messages
     assert message["To"] == "ana@example.com" and "My business" in message["From"]
+
+
+def test_a_writer_that_refuses_gives_the_delivery_up_at_once(app, smtp):  # noqa: F811
+    from campaigns.mail import sending
+
+    def refuse(delivery, sender):
+        raise LookupError("customer 7 may not be sent campaign e-mail")
+
+    kept = sending.WRITERS.get("campaign")
+    sending.WRITERS["campaign"] = refuse
+    try:
+        with app.app_context():
+            delivery_id = deliveries.queue_letter(Letter("ana@example.com", "Offer", ""), "campaign").id
+            db.session.commit()
+            delivery = db.session.get(Delivery, delivery_id)
+            assert (delivery.status, delivery.attempts) == ("given_up", 1)
+            assert delivery.last_error == "customer 7 may not be sent campaign e-mail"
+    finally:
+        sending.WRITERS.pop("campaign")
+        if kept is not None:
+            sending.WRITERS["campaign"] = kept
+    assert smtp.inbox.messages == []

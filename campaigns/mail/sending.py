@@ -73,7 +73,12 @@ def voucher_letter(voucher: Voucher, to: str, business: str) -> Letter:
 
 def send(delivery: Delivery, server: Server) -> None:
     """Send one delivery through `server`, or raise SendFailure with the server's answer."""
-    message = WRITERS.get(delivery.kind, plain_message)(delivery, server.sender)
+    try:
+        message = WRITERS.get(delivery.kind, plain_message)(delivery, server.sender)
+    except SendFailure:
+        raise
+    except Exception as error:  # a writer that cannot or may not build its message: never tried again
+        raise Refused(str(error) or error.__class__.__name__) from None
     try:
         connection = mail.get_connection(backend="smtp", host=server.host, port=server.port,
                                          username=server.username or None, password=server.password or None,
