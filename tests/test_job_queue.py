@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,33 @@ def test_a_delivery_whose_task_runs_four_times_is_sent_once(served):
     assert wait_for(app, delivery_id, "sent").attempts == 1
     time.sleep(0.5)  # the other three runs have had their turn
     assert len(inbox.to("twice@example.com")) == 1
+
+
+def test_make_run_s_procfile_serves_the_app_with_its_consumer_and_ctrl_c_stops_both(sqlite_template, tmp_path):
+    """`make run` is honcho on the Procfile: the web server answers, the consumer runs, and one Ctrl+C (SIGINT to
+    the terminal's process group) stops both."""
+    shutil.copy(sqlite_template, tmp_path / "app.db")
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}", "HOST": "127.0.0.1",
+           "QUEUE_URL": f"sqlite:///{tmp_path / 'queue.db'}", "RECIPROCATE_ENV": "development"}
+    log = tmp_path / "honcho.log"
+    with log.open("w") as out:
+        honcho = subprocess.Popen([str(Path(sys.executable).parent / "honcho"), "start", "-f", "Procfile", "-p",
+                                   str(port)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not ("Job queue consumer on" in log.read_text() and f"Running on http://127.0.0.1:{port}"
+                   in log.read_text()):
+            assert honcho.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        health = urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=5)
+        assert health.status == 200
+        os.killpg(honcho.pid, signal.SIGINT)
+        honcho.wait(timeout=15)
+        said = log.read_text()
+        assert "web.1 stopped" in said and "queue.1 stopped" in said
+    finally:
+        if honcho.poll() is None:
+            os.killpg(honcho.pid, signal.SIGKILL)
+            honcho.wait()
