@@ -12,7 +12,7 @@ from campaigns.accounts import users as accounts
 from campaigns.accounts.business import get_settings
 from campaigns.core.errors import DomainError
 from campaigns.extensions import db
-from campaigns.jobs.queue import queue_of
+from campaigns.jobs.queue import queue_of, task_named
 from campaigns.mail.feedback_invites import queue_feedback_invites
 from campaigns.models import ROLES
 from campaigns.sales import import_files, import_mapping, import_runs, import_warnings
@@ -131,6 +131,7 @@ def run_queue_command(workers: int):
     poll = float(current_app.config.get("QUEUE_POLL_SECONDS") or 1)
     consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True, initial_delay=min(0.1, poll),
                                     backoff=1.5, max_delay=poll, scheduler_interval=1, check_worker_health=True)
+    task_named("sweep_deliveries")(0)  # what a consumer killed mid-task left queued is queued again (sent once)
     click.echo(f"Job queue consumer on {huey.storage.__class__.__name__} with {workers} worker(s); Ctrl+C stops it.")
     consumer.run()
 

@@ -63,6 +63,7 @@ def test_the_sweep_gives_up_what_a_dead_sender_left_and_queues_again_what_is_due
     row = db.session.get(Delivery, stuck.id, populate_existing=True)
     assert (row.status, row.last_error) == ("given_up", deliveries.INTERRUPTED)
     assert db.session.get(Delivery, fresh.id).status == "queued"
+    assert deliveries.sweep(now, lost_after=timedelta(0)) == [failed.id, lost.id, fresh.id]  # a consumer starting
 
 
 def test_a_rolled_back_transaction_enqueues_nothing(app, smtp):  # noqa: F811

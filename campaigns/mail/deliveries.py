@@ -71,16 +71,17 @@ def _settle(delivery: Delivery, **values) -> None:
                        .values(**values).execution_options(synchronize_session=False))
 
 
-def sweep(now: datetime | None = None) -> list[int]:
-    """Give up the deliveries a dead sender left `sending`, and return the ids to queue again: failed ones now
-    due, and queued ones whose task was lost (the caller enqueues them after its commit)."""
+def sweep(now: datetime | None = None, lost_after: timedelta = LOST_AFTER) -> list[int]:
+    """Give up the deliveries a dead sender left `sending`, and return the ids queued again (enqueued when the
+    caller commits): failed ones now due, and queued ones older than `lost_after`, whose task may have been lost
+    (a consumer starting up passes 0: a killed one took its running tasks with it)."""
     now = now or utcnow()
     db.session.execute(update(Delivery).where(Delivery.status == "sending", Delivery.claimed_at < now - STUCK_AFTER)
                        .values(status="given_up", last_error=INTERRUPTED)
                        .execution_options(synchronize_session=False))
     due = db.session.scalars(select(Delivery.id).where(or_(
         and_(Delivery.status == "failed", Delivery.next_try_at <= now),
-        and_(Delivery.status == "queued", Delivery.created_at < now - LOST_AFTER))).order_by(Delivery.id).limit(500))
+        and_(Delivery.status == "queued", Delivery.created_at <= now - lost_after))).order_by(Delivery.id).limit(5000))
     ids = list(due)
     for delivery_id in ids:
         enqueue_after_commit(SEND_TASK, delivery_id)

@@ -2,9 +2,11 @@
 
 - `send_delivery(id)`: claim one delivery, send it, record what the server answered; a failure is tried again
   after the next of MAIL_RETRY_DELAYS (seconds), then given up.
-- `sweep_deliveries` (each minute): queue again what is due or was lost; give up what a dead sender left.
+- `sweep_deliveries` (each minute, and once as a consumer starts): queue again what is due or was lost; give up
+  what a dead sender left.
 - `queue_feedback_invites` (each minute): the feedback e-mails that are due become deliveries."""
 import logging
+from datetime import timedelta
 
 from flask import Flask, current_app
 
@@ -46,9 +48,10 @@ def _retry_in(delivery_id: int, seconds: int) -> None:
         log.exception("could not schedule delivery %s again", delivery_id)
 
 
-def sweep_deliveries() -> int:
+def sweep_deliveries(lost_after_seconds: int | None = None) -> int:
     """Queue again the deliveries that are due or lost; give up those a dead sender left; return how many."""
-    again = deliveries.sweep()
+    again = deliveries.sweep(lost_after=deliveries.LOST_AFTER if lost_after_seconds is None
+                             else timedelta(seconds=lost_after_seconds))
     db.session.commit()
     return len(again)
 
