@@ -11,7 +11,7 @@ def run_in_threads(database_url: str, start_at: float, threads: int, job: str, a
 
     app = create_app(app_config(database_url))
     jobs = {"claim": _claim, "personal": _personal, "batch": _batch, "redeem": _redeem, "answer": _answer,
-            "claim_invites": _claim_invites, "sale": _sale, "merge": _merge}
+            "claim_invites": _claim_invites, "sale": _sale, "merge": _merge, "audience": _audience}
 
     def one(args):
         with app.app_context():
@@ -99,3 +99,13 @@ def _merge(keep_id: int, merge_id: int):
     from campaigns.customers.merging import merge_customers
 
     return merge_customers(keep_id, merge_id, None).id
+
+
+def _audience(campaign_id: int, emails: list[str], holdout_pct: int):
+    from campaigns.contacts.contact import make_contact
+    from campaigns.extensions import db
+    from campaigns.giving.audiences import send
+    from campaigns.models import Campaign
+
+    sent = send(db.session.get(Campaign, campaign_id), [make_contact(email) for email in emails], holdout_pct)
+    return [(customer.email, group, voucher.code if voucher else None) for customer, group, voucher in sent.members]

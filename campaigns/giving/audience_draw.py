@@ -74,10 +74,12 @@ def _issue(campaign: Campaign, customer_ids: list[int], now: datetime, batch_lab
         for cid, slot in db.session.execute(select(Voucher.customer_id, Voucher.customer_slot).where(
                 Voucher.campaign_id == campaign.id, Voucher.customer_id.in_(part), Voucher.customer_slot.is_not(None))):
             held.setdefault(cid, set()).add(slot)
+    slots = {cid: min(set(range(1, len(held.get(cid, ())) + 2)) - held.get(cid, set())) for cid in customer_ids}
+    if any(slot > campaign.per_customer_limit for slot in slots.values()):
+        raise _Raced()  # given a voucher since the exclusions looked (a claim, the desk): one at a time decides
     made = dict(zip(customer_ids, codes.generate_many(len(customer_ids)), strict=True))
     rows = [{"campaign_id": campaign.id, "code": code, "channel": "audience", "batch_label": batch_label,
-             "customer_id": cid, "customer_slot": min(set(range(1, len(held.get(cid, ())) + 2)) - held.get(cid, set())),
-             "issued_at": now} for cid, code in made.items()]
+             "customer_id": cid, "customer_slot": slots[cid], "issued_at": now} for cid, code in made.items()]
     # Codes are fresh random ones, so none was there before (checked); one missing after is a slot or code taken.
     if len(insert_ignoring_conflicts(_VOUCHER, rows, returning=(_VOUCHER.c.code,), checked=True)) != len(rows):
         raise _Raced()
