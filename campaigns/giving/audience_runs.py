@@ -55,11 +55,8 @@ def assign_recorded(campaign: Campaign, people: Iterable[Contact | Customer], ho
                "kept": len(sent.members) - len(new),
                "left_out": [[customer.id, sent.reasons[customer.id]] for customer in sent.excluded],
                "problems": [list(problem) for problem in problems]}
-    audit.record(ACTION, "assigned", user_id=user_id, token_id=token_id, subject=("campaign", campaign.id),
-                 details=details, now=now)
-    entry_id = db.session.scalar(select(AuditEntry.id).where(*_of(campaign.id)).order_by(AuditEntry.id.desc())
-                                 .limit(1))
-    return sent, entry_id
+    return sent, audit.record(ACTION, "assigned", user_id=user_id, token_id=token_id,
+                              subject=("campaign", campaign.id), details=details, now=now)
 
 
 def _of(campaign_id: int) -> list:
