@@ -11,6 +11,7 @@ from campaigns.accounts import business, tokens
 from campaigns.accounts import users as accounts
 from campaigns.contacts.contact import make_contact
 from campaigns.contacts.matching import find_or_create
+from campaigns.contacts.subscriptions import unsubscribe_token
 from campaigns.desk.redemption import Attempt, redeem
 from campaigns.extensions import db
 from campaigns.giving import designs as campaigns
@@ -174,6 +175,7 @@ def fill_business(app, people: dict) -> dict:
             "customer_id": [customer.id, namesake.id],
             "other_id": [namesake.id, customer.id],
             "import_id": [waiting.id, finished.id],
+            "token": [unsubscribe_token(customer.id, app.config["SECRET_KEY"])],  # the unsubscribe page
         }
     return samples
 
