@@ -12,6 +12,7 @@ A streamed response works after its request has answered, so `streamed` gives it
 from collections.abc import Callable, Iterable, Iterator
 
 from flask import Flask, request
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import ServiceUnavailable
 
 from campaigns.accounts import tokens
@@ -55,18 +56,31 @@ QUEUE_AWAY = "E-mail cannot be queued just now, so nothing was saved. Please try
 
 
 def _finish(response):
-    if succeeded(response.status_code):
-        if after_commit.waiting() and not queue.reachable():  # API.md: 503, and nothing of it written
+    try:
+        if succeeded(response.status_code):
+            if after_commit.waiting() and not queue.reachable():  # API.md: 503, and nothing of it written
+                db.session.rollback()
+                return _queue_away()
+            db.session.commit()  # the work it asked for is enqueued now, after the commit (jobs/after_commit.py)
+        else:
             db.session.rollback()
-            return _queue_away()
-        db.session.commit()  # the work it asked for is enqueued now, after the commit (jobs/after_commit.py)
-    else:
-        db.session.rollback()
+    except SQLAlchemyError as error:  # the database went away at the commit: nothing of it is written
+        request.environ.pop(_TOKEN_USED, None)
+        return _database_away(error)
     token = request.environ.pop(_TOKEN_USED, None)
     if token is not None:
-        tokens.mark_used(token)
-        db.session.commit()
+        try:
+            tokens.mark_used(token)
+            db.session.commit()
+        except SQLAlchemyError:  # the request's own work is done: a token's "last used" can wait for the next
+            db.session.rollback()
     return response
+
+
+def _database_away(error):
+    from campaigns.web.error_responses import handle_database  # it imports access, which imports this module
+
+    return handle_database(error)
 
 
 def _queue_away():
