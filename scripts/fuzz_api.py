@@ -76,7 +76,7 @@ def main() -> int:
     """Serve the app, run schemathesis against it, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=None)
-    parser.add_argument("--max-time", type=int, default=int(os.environ.get("FUZZ_MAX_TIME", "40")))
+    parser.add_argument("--max-time", type=int, default=int(os.environ.get("FUZZ_MAX_TIME", "30")))
     parser.add_argument("--max-examples", type=int, default=int(os.environ.get("FUZZ_MAX_EXAMPLES", "60")))
     args = parser.parse_args()
     cleanup, workdir = None, tempfile.mkdtemp(prefix="reciprocate-fuzz-")
