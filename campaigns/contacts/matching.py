@@ -9,7 +9,7 @@ from campaigns.contacts.contact import Contact
 from campaigns.core.bulk_sql import chunked, insert_ignoring_conflicts
 from campaigns.core.errors import DomainError
 from campaigns.extensions import db
-from campaigns.models import Customer, utcnow
+from campaigns.models import AuditEntry, Customer, utcnow
 
 
 def find_customer(contact: Contact) -> Customer | None:
@@ -138,3 +138,11 @@ def _fill_in(matched: dict[Contact, int], by_email: dict, by_phone: dict) -> Non
             savepoint.rollback()
         else:
             savepoint.commit()
+
+
+def merged_into(customer_id: int) -> int | None:
+    """The record a deleted record was merged into, as the merge's audit entry tells (None: never merged)."""
+    kept = db.session.scalar(select(AuditEntry.subject_id).where(
+        AuditEntry.action == "customer_merge",
+        AuditEntry.details[("merged", "id")].as_integer() == customer_id).order_by(AuditEntry.id.desc()).limit(1))
+    return int(kept) if kept else None

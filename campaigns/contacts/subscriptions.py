@@ -7,12 +7,13 @@ import hmac
 import re
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, select, update
+from sqlalchemy import ColumnElement, and_, update
 from sqlalchemy.orm.util import identity_key
 
+from campaigns.contacts.matching import merged_into
 from campaigns.core import audit
 from campaigns.extensions import db
-from campaigns.models import AuditEntry, Customer, utcnow
+from campaigns.models import Customer, utcnow
 
 # "<customer id>.<22 characters>": the id to find the record, and 128 bits of HMAC so no one can write the token
 # of another id without the app's secret key. Changing SECRET_KEY ends every link already sent.
@@ -42,18 +43,10 @@ def customer_for_token(token: str, secret: str) -> Customer | None:
         customer = db.session.get(Customer, customer_id)
         if customer is not None:
             return customer
-        customer_id = _merged_into(customer_id)
+        customer_id = merged_into(customer_id)
         if customer_id is None:
             return None
     return None
-
-
-def _merged_into(customer_id: int) -> int | None:
-    """The record a deleted record was merged into, as the merge's audit entry tells."""
-    kept = db.session.scalar(select(AuditEntry.subject_id).where(
-        AuditEntry.action == "customer_merge",
-        AuditEntry.details[("merged", "id")].as_integer() == customer_id).order_by(AuditEntry.id.desc()).limit(1))
-    return int(kept) if kept else None
 
 
 def unsubscribe(customer_id: int, *, how: str, ip_address: str | None = None, now: datetime | None = None) -> bool:

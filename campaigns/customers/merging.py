@@ -4,6 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 
+from campaigns.contacts.matching import merged_into
 from campaigns.core import audit
 from campaigns.core.errors import DomainError, NotFound, ValidationError
 from campaigns.core.locks import lock_rows
@@ -11,7 +12,6 @@ from campaigns.customers import records as people
 from campaigns.extensions import db
 from campaigns.models import (
     AudienceAssignment,
-    AuditEntry,
     Campaign,
     Customer,
     CustomerLink,
@@ -93,10 +93,7 @@ def _locked(keep_id: int, merge_id: int) -> tuple[Customer, Customer]:
     gone = sorted({keep_id, merge_id} - set(found))
     if not gone:
         return found[keep_id], found[merge_id]
-    merged_away = db.session.scalars(select(AuditEntry.details).where(
-        AuditEntry.action == "customer_merge", AuditEntry.subject_type == "customer",
-        AuditEntry.subject_id.in_([str(survivor) for survivor in found]))).all()
-    if any(entry.get("merged", {}).get("id") in gone for entry in merged_away):
+    if any(merged_into(customer_id) in found for customer_id in gone):
         raise MergeError("merge_conflict", "One of these records was merged into the other a moment ago: reload "
                          "the customer to see it.", {"gone": gone})
     raise NotFound("unknown_customer", "There is no such customer (merged into another, perhaps).")

@@ -17,9 +17,10 @@ from campaigns.accounts.business import business_zone
 from campaigns.extensions import db
 from campaigns.giving.designs import day_start
 from campaigns.models import Campaign, Location, Purchase, Redemption, Voucher, utcnow
-from campaigns.reports.attribution import attributed
+from campaigns.models.types import UTCDateTime
+from campaigns.reports.attribution import attributed, plus_days
 from campaigns.reports.localtime import MICROS_PER_DAY, elapsed_micros
-from campaigns.reports.verdict import judge, maturity
+from campaigns.reports.verdict import judge
 
 GROUPS = (None, "batch", "location")
 COUNTS = ("issued", "redeemed", "identified_redemptions", "identified_customers", "anonymous", "converted_customers",
@@ -145,6 +146,23 @@ def _sales(live, found, group) -> dict:
                     func.count().filter(middle))
              .group_by(row.campaign_id, row.k1, row.k2))
     return _keyed(db.session.execute(query), group)
+
+
+def maturity(live, found, group, now: datetime) -> dict:
+    """Per campaign (or segment): (matured redemptions, their attributed revenue in cents, the first redemption's
+    moment), from the live redemptions subquery and the attributed purchases."""
+    campaign = Campaign.__table__
+    ripe = plus_days(live.c.redeemed_at, campaign.c.attribution_window_days) <= literal(now, UTCDateTime())
+    keys = (live.c.campaign_id, live.c.k1, live.c.k2)
+    counted = _keyed(db.session.execute(
+        select(*keys, func.count().filter(ripe), func.min(live.c.redeemed_at))
+        .join(campaign, campaign.c.id == live.c.campaign_id).group_by(*keys)), group)
+    revenue = _keyed(db.session.execute(
+        select(*keys, func.sum(found.c.amount_cents))
+        .join(campaign, campaign.c.id == live.c.campaign_id)
+        .join(found, and_(found.c.redemption_id == live.c.redemption_id, found.c.campaign_id == live.c.campaign_id))
+        .where(ripe).group_by(*keys)), group)
+    return {key: (int(count), int((revenue.get(key) or (0,))[0] or 0), first) for key, (count, first) in counted.items()}
 
 
 def never_bought(customer_id):

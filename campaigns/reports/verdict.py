@@ -11,36 +11,8 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from math import ceil
 
-from sqlalchemy import and_, func, literal, select
-
-from campaigns.extensions import db
-from campaigns.models import Campaign
-from campaigns.models.types import UTCDateTime
-from campaigns.reports.attribution import plus_days
-
 VERDICTS = ("too_early", "paid_back", "loses_money")
 DAY = timedelta(days=1)
-
-
-def _keyed(rows, group) -> dict:
-    return {(row[0] if group is None else (row[1], row[2])): row[3:] for row in rows}
-
-
-def maturity(live, found, group, now: datetime) -> dict:
-    """Per campaign (or segment): (matured redemptions, their attributed revenue in cents, the first redemption's
-    moment), from the live redemptions subquery and the attributed purchases."""
-    campaign = Campaign.__table__
-    ripe = plus_days(live.c.redeemed_at, campaign.c.attribution_window_days) <= literal(now, UTCDateTime())
-    keys = (live.c.campaign_id, live.c.k1, live.c.k2)
-    counted = _keyed(db.session.execute(
-        select(*keys, func.count().filter(ripe), func.min(live.c.redeemed_at))
-        .join(campaign, campaign.c.id == live.c.campaign_id).group_by(*keys)), group)
-    revenue = _keyed(db.session.execute(
-        select(*keys, func.sum(found.c.amount_cents))
-        .join(campaign, campaign.c.id == live.c.campaign_id)
-        .join(found, and_(found.c.redemption_id == live.c.redemption_id, found.c.campaign_id == live.c.campaign_id))
-        .where(ripe).group_by(*keys)), group)
-    return {key: (int(count), int((revenue.get(key) or (0,))[0] or 0), first) for key, (count, first) in counted.items()}
 
 
 def judge(matured: int, gross_profit: Fraction, cost_cents: int, first: datetime | None, window_days: int,

@@ -49,7 +49,7 @@ def verdict_note(values: dict) -> str:
             f"window, gross profit {said} the fixed cost plus their unit costs.")
 
 
-def change_text(value, kind: str, amount, percent, roi_text) -> str:
+def change_text(value, kind: str, amount) -> str:
     """A change from the previous period with its sign: "+12", "−USD 3.20", "+2.5 points", "—" without one."""
     if value is None:
         return "—"
