@@ -7,6 +7,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from campaigns.core.errors import DomainError, ValidationError
 from campaigns.extensions import db
+from campaigns.web import transaction
 from campaigns.web.access import is_api_request
 
 # Every code a service raises, and the status it answers with (API.md); a test keeps this complete.
@@ -134,6 +135,8 @@ def handle_database(error: SQLAlchemyError):
     recovers by itself when the database returns. Any other database error is a 500."""
     if not database_unreachable(error):
         return handle_unexpected(error)
+    if transaction.rolled_back_for_conflict(error):
+        transaction.run_again()
     current_app.logger.warning("database unreachable: %s", str(error).splitlines()[0][:200])
     try:
         db.session.rollback()

@@ -8,6 +8,8 @@ answered 503 `unavailable` with Retry-After. Two explicit exceptions:
 `note_token_use()` has an API token's use written down after the request's own transaction, whatever became of it
 (a GET, a refusal), so the tokens page never says "never used" of a token used only to read.
 A streamed response works after its request has answered, so `streamed` gives it the same edge.
+A request the database rolled back to settle a conflict with another writer (PostgreSQL's deadlock or
+serialization failure, SQLSTATE class 40) is run again from the start, up to RETRIES times, before it answers 503.
 """
 from collections.abc import Callable, Iterable, Iterator
 
@@ -23,6 +25,8 @@ from campaigns.jobs import after_commit, queue
 _FAILED = "reciprocate.failed"
 _KEEP = "reciprocate.keep_refusal"
 _TOKEN_USED = "reciprocate.token_used"
+_RETRY = "reciprocate.retry"
+RETRIES = 3  # runs of one request the database rolled back for a conflict with another writer
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -43,6 +47,17 @@ def keep_refusal() -> None:
 def note_token_use(token) -> None:
     """Have this request's API token marked as used at its edge, in a transaction of its own."""
     request.environ[_TOKEN_USED] = token
+
+
+def rolled_back_for_conflict(error: BaseException) -> bool:
+    """Tell whether the database rolled this transaction back to settle a conflict with a concurrent writer
+    (deadlock, serialization failure: SQLSTATE class 40), so that running it again is the cure."""
+    return str(getattr(getattr(error, "orig", None), "sqlstate", "") or "").startswith("40")
+
+
+def run_again() -> None:
+    """Have the current request run again from the start once it has answered (its transaction rolled back)."""
+    request.environ[_RETRY] = True
 
 
 def succeeded(status: int) -> bool:
@@ -107,6 +122,21 @@ def streamed(lines: Iterable[str], finished: Callable[[], str], failed: Callable
     yield finished()
 
 
+def _retrying(dispatch: Callable) -> Callable:
+    def full_dispatch_request():
+        for run in range(RETRIES):
+            response = dispatch()
+            if not request.environ.pop(_RETRY, False) or run == RETRIES - 1:
+                return response
+            db.session.rollback()
+            for key in (_FAILED, _KEEP, _TOKEN_USED):
+                request.environ.pop(key, None)
+        return response
+
+    return full_dispatch_request
+
+
 def init_app(app: Flask) -> None:
-    """Settle every request's transaction at its edge."""
+    """Settle every request's transaction at its edge, running again one the database rolled back for a conflict."""
     app.after_request(_finish)
+    app.full_dispatch_request = _retrying(app.full_dispatch_request)
