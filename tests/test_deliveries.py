@@ -22,7 +22,8 @@ def test_a_delivery_is_claimed_once_however_often_its_task_runs(ctx):
     db.session.info.clear()  # not enqueued: this test is the task
     now = utcnow()
     taken = deliveries.claim(delivery.id, now)
-    assert taken is not None and (taken.status, taken.attempts, taken.claimed_at) == ("sending", 1, now)
+    assert taken is not None and taken.fence == 1
+    assert (taken.delivery.status, taken.delivery.attempts, taken.delivery.claimed_at) == ("sending", 1, now)
     assert deliveries.claim(delivery.id, now) is None
     deliveries.record_sent(taken, now)
     assert deliveries.claim(delivery.id, now + timedelta(days=1)) is None
@@ -49,21 +50,39 @@ def test_failures_wait_growing_delays_then_are_given_up(ctx):
     assert deliveries.claim(delivery.id, now + timedelta(days=1)) is None
 
 
-def test_the_sweep_gives_up_what_a_dead_sender_left_and_queues_again_what_is_due_or_lost(ctx):
-    stuck, failed, lost, fresh = _queued(), _queued(), _queued(), _queued()
+def test_the_sweep_queues_again_what_a_dead_sender_never_handed_over_and_gives_up_what_it_did(ctx):
+    stuck, handed, failed, lost, fresh = _queued(), _queued(), _queued(), _queued(), _queued()
     now = utcnow()
-    deliveries.claim(stuck.id, now - timedelta(minutes=11))
+    deliveries.claim(stuck.id, now - timedelta(minutes=11))  # died before the server had the message's last line
+    assert deliveries.hand_over(deliveries.claim(handed.id, now - timedelta(minutes=11)), now - timedelta(minutes=11))
     deliveries.record_failure(deliveries.claim(failed.id, now - timedelta(minutes=2)), "421 busy",
                               now=now - timedelta(minutes=2))
     lost.created_at = now - timedelta(minutes=11)
     db.session.flush()
     db.session.info.clear()
-    assert deliveries.sweep(now) == [failed.id, lost.id]
+    assert deliveries.sweep(now) == [stuck.id, failed.id, lost.id]
     assert waiting()  # enqueued when the sweep's transaction commits
-    row = db.session.get(Delivery, stuck.id, populate_existing=True)
-    assert (row.status, row.last_error) == ("given_up", deliveries.INTERRUPTED)
+    assert db.session.get(Delivery, stuck.id, populate_existing=True).status == "queued"
+    row = db.session.get(Delivery, handed.id, populate_existing=True)
+    assert (row.status, row.last_error) == ("given_up", deliveries.IN_DOUBT)  # it may have gone out: never again
     assert db.session.get(Delivery, fresh.id).status == "queued"
-    assert deliveries.sweep(now, lost_after=timedelta(0)) == [failed.id, lost.id, fresh.id]  # a consumer starting
+    assert deliveries.sweep(now, lost_after=timedelta(0)) == [stuck.id, failed.id, lost.id, fresh.id]  # at start-up
+
+
+def test_a_claim_taken_back_cannot_hand_over_so_one_sender_sends(ctx):
+    delivery = _queued()
+    db.session.info.clear()
+    now = utcnow()
+    slow = deliveries.claim(delivery.id, now)
+    deliveries.sweep(now + timedelta(seconds=1), stuck_after=timedelta(0))  # a consumer starting up takes it back
+    fresh = deliveries.claim(delivery.id, now + timedelta(seconds=2))
+    assert fresh is not None and fresh.fence == slow.fence + 1
+    assert not deliveries.hand_over(slow)  # the slow sender drops its message before the last line
+    assert deliveries.hand_over(fresh)
+    deliveries.record_sent(slow)  # and could not mark it sent either
+    assert db.session.get(Delivery, delivery.id, populate_existing=True).status == "sending"
+    deliveries.record_sent(fresh)
+    assert db.session.get(Delivery, delivery.id, populate_existing=True).status == "sent"
 
 
 def test_a_rolled_back_transaction_enqueues_nothing(app, smtp):  # noqa: F811

@@ -80,7 +80,7 @@ def campaign_message(*, code: str, offer: str | None, ends_on: date | None, to: 
     words = {"business": business, "offer": offer, "voucher_url": link, "code": codes.format_code(code),
              "valid": f"Valid until {ends_on:%-d %B %Y}." if ends_on else "It has no expiry date.",
              "unsubscribe_url": unsubscribe}
-    subject = f"A gift from {business}: {offer}"[:200]  # one line (both were folded): no header injection
+    subject = subject_of(business, offer)
     headers = {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     message = RelatedMessage(subject, _text(**words), from_email=_from(sender, business), to=[to], headers=headers,
                              inline=((cid, qr.png(link, box_size=QR_BOX), f"voucher-{code}.png"),))
@@ -88,6 +88,13 @@ def campaign_message(*, code: str, offer: str | None, ends_on: date | None, to: 
                                                                                    qr_size=QR_SHOWN)
     message.attach_alternative(html, "text/html")
     return message
+
+
+def subject_of(business: str, offer: str | None) -> str:
+    """The subject line of a campaign e-mail: one line (both folded), so no header injection, at most 200 long."""
+    business = " ".join(business.split())
+    offer = " ".join((offer or "").split()) or "a free gift"
+    return f"A gift from {business}: {offer}"[:200]
 
 
 def _from(sender: str, business: str) -> str:

@@ -2,50 +2,103 @@
 
 - `send_delivery(id)`: claim one delivery, send it, record what the server answered; a failure is tried again
   after the next of MAIL_RETRY_DELAYS (seconds), then given up.
+- `run_campaign_send(send_id)`: the same for each queued delivery of a campaign send, in order, over one
+  connection (deliveries.py says why a crash mid-send sends no member twice).
 - `sweep_deliveries` (each minute, and once as a consumer starts): queue again what is due or was lost; give up
   what a dead sender left.
 - `queue_feedback_invites` (each minute): the feedback e-mails that are due become deliveries."""
 import logging
+from collections import Counter
 from datetime import timedelta
 
 from flask import Flask, current_app
+from sqlalchemy import select
 
 from campaigns.accounts.business import get_settings
 from campaigns.extensions import db
 from campaigns.jobs.queue import define
 from campaigns.mail import deliveries, mail_server
 from campaigns.mail.feedback_invites import queue_feedback_invites
-from campaigns.mail.sending import Refused, SendFailure, send
+from campaigns.mail.sending import InDoubt, Outbox, Refused, SendFailure, Superseded, Unreachable, send
+from campaigns.models import Delivery
 
 log = logging.getLogger(__name__)
 
 
 def send_delivery(delivery_id: int) -> str:
     """Send one delivery if it is there to take; return what became of it (for the consumer's log)."""
-    delivery = deliveries.claim(delivery_id)
+    with Outbox(_server()) as outbox:
+        return send_one(delivery_id, outbox)
+
+
+def run_campaign_send(send_id: int) -> str:
+    """Send a campaign send's queued deliveries one after another over one connection; stop early when the mail
+    server cannot be reached (each failed delivery is tried again after its delay, and the sweep finds the rest);
+    return what it did (for the consumer's log)."""
+    done = Counter()
+    with Outbox(_server()) as outbox:
+        while True:
+            delivery_id = db.session.scalar(select(Delivery.id).where(
+                Delivery.send_id == send_id, Delivery.status == "queued").order_by(Delivery.id).limit(1))
+            db.session.commit()  # the read ends its transaction: a cancel or another sender is seen at once
+            if delivery_id is None:
+                break
+            outcome = send_one(delivery_id, outbox)
+            done[outcome.split(":")[0]] += 1
+            if outcome.startswith("unreachable"):
+                _retry_run_in(send_id, current_app.config["MAIL_RETRY_DELAYS"][0])
+                break
+    return ", ".join(f"{count} {outcome}" for outcome, count in sorted(done.items())) or "nothing to send"
+
+
+def _server() -> mail_server.Server:
+    return mail_server.server(current_app.config, get_settings().business_name)
+
+
+def send_one(delivery_id: int, outbox: Outbox) -> str:
+    """Claim one delivery, send it through `outbox` with its hand-over, and record what came of it; return that
+    ("sent", "not taken", "superseded", "failed: …" or "unreachable: …")."""
+    taken = deliveries.claim(delivery_id)
     db.session.commit()  # the claim holds before the server is spoken to: a second run finds nothing to take
-    if delivery is None:
+    if taken is None:
         return "not taken"
-    config = current_app.config
+
+    def hand_over() -> bool:
+        held = deliveries.hand_over(taken)
+        db.session.commit()  # held or not, before the server gets the message's last line
+        return held
+
     try:
-        send(delivery, mail_server.server(config, get_settings().business_name))
+        send(taken.delivery, outbox, hand_over)
+    except Superseded:
+        db.session.rollback()
+        return "superseded"  # cancelled, or taken back and given to another sender: nothing of it went out
     except SendFailure as failure:
-        delays = () if isinstance(failure, Refused) else config["MAIL_RETRY_DELAYS"]
-        delay = deliveries.record_failure(delivery, str(failure), delays)
+        db.session.rollback()
+        final = isinstance(failure, (Refused, InDoubt))
+        delay = deliveries.record_failure(taken, str(failure), () if final else current_app.config["MAIL_RETRY_DELAYS"])
         db.session.commit()
         if delay is not None:
             _retry_in(delivery_id, delay)
-        return f"failed: {failure}"
-    deliveries.record_sent(delivery)
+        return f"{'unreachable' if isinstance(failure, Unreachable) else 'failed'}: {failure}"
+    deliveries.record_sent(taken)
     db.session.commit()
     return "sent"
 
 
 def _retry_in(delivery_id: int, seconds: int) -> None:
+    _schedule(deliveries.SEND_TASK, delivery_id, seconds)
+
+
+def _retry_run_in(send_id: int, seconds: int) -> None:
+    _schedule(deliveries.SEND_RUN_TASK, send_id, seconds)
+
+
+def _schedule(task: str, key: int, seconds: int) -> None:
     try:
-        current_app.extensions["queue_tasks"][deliveries.SEND_TASK].schedule((delivery_id,), delay=seconds)
+        current_app.extensions["queue_tasks"][task].schedule((key,), delay=seconds)
     except Exception:  # the sweep queues it again once it is due
-        log.exception("could not schedule delivery %s again", delivery_id)
+        log.exception("could not schedule %s(%s) again", task, key)
 
 
 def sweep_deliveries(lost_after_seconds: int | None = None) -> int:
@@ -66,5 +119,6 @@ def feedback_invites() -> int:
 def init_app(app: Flask) -> None:
     """Define the e-mail tasks on the app's queue."""
     define(app, deliveries.SEND_TASK, send_delivery)
+    define(app, deliveries.SEND_RUN_TASK, run_campaign_send)
     define(app, "sweep_deliveries", sweep_deliveries, every_minute=True)
     define(app, "queue_feedback_invites", feedback_invites, every_minute=True)

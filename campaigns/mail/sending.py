@@ -1,16 +1,16 @@
 """Writing and sending e-mail: the letters the app writes, and one delivery sent through the mail server.
 
 Nothing here runs inside a request: a request queues a delivery (campaigns/mail/deliveries.py) and the job
-queue's `send_delivery` task sends it."""
-import smtplib
+queue's tasks send it (campaigns/mail/delivery_tasks.py), through an Outbox (campaigns/mail/smtp_outbox.py)."""
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask_mailman import EmailMessage
 
-from campaigns.extensions import mail
 from campaigns.giving import codes
 from campaigns.links import voucher_url
+from campaigns.mail.campaign_letter import write_campaign_delivery
+from campaigns.mail.smtp_outbox import InDoubt, Outbox, SendFailure, Superseded, Unreachable
 from campaigns.models import Delivery, Voucher
 
 SMTP_TIMEOUT = 10  # seconds; a hung mail server must not hold a sender for ever
@@ -38,8 +38,20 @@ class Server:
     timeout: int = SMTP_TIMEOUT
 
 
-class SendFailure(Exception):
-    """The mail server refused or could not be reached; the message is its answer, as it gave it."""
+__all__ = [
+    "WRITERS",
+    "InDoubt",
+    "Letter",
+    "Outbox",
+    "Refused",
+    "SendFailure",
+    "Server",
+    "Superseded",
+    "Unreachable",
+    "build",
+    "send",
+    "voucher_letter",
+]
 
 
 class Refused(SendFailure):
@@ -50,7 +62,7 @@ class Refused(SendFailure):
 # its message when it is sent (a campaign's HTML letter with its QR code) puts its own writer here; a writer
 # raises Refused for a message that must not go.
 Writer = Callable[[Delivery, str], EmailMessage]
-WRITERS: dict[str, Writer] = {}
+WRITERS: dict[str, Writer] = {"campaign": write_campaign_delivery}
 
 
 def plain_message(delivery: Delivery, sender: str) -> EmailMessage:
@@ -71,29 +83,16 @@ def voucher_letter(voucher: Voucher, to: str, business: str) -> Letter:
     return Letter(to, subject[:200], body)
 
 
-def send(delivery: Delivery, server: Server) -> None:
-    """Send one delivery through `server`, or raise SendFailure with the server's answer."""
+def build(delivery: Delivery, sender: str) -> EmailMessage:
+    """Build the message of one delivery from `sender`, or raise Refused when it must not be sent at all."""
     try:
-        message = WRITERS.get(delivery.kind, plain_message)(delivery, server.sender)
+        return WRITERS.get(delivery.kind, plain_message)(delivery, sender)
     except SendFailure:
         raise
     except Exception as error:  # a writer that cannot or may not build its message: never tried again
         raise Refused(str(error) or error.__class__.__name__) from None
-    try:
-        connection = mail.get_connection(backend="smtp", host=server.host, port=server.port,
-                                         username=server.username or None, password=server.password or None,
-                                         use_tls=server.use_tls, timeout=server.timeout)
-        message.connection = connection
-        message.send()
-    except smtplib.SMTPRecipientsRefused as error:
-        raise SendFailure("; ".join(f"{to}: {_answer(*answer)}" for to, answer in error.recipients.items())) from None
-    except smtplib.SMTPResponseException as error:
-        raise SendFailure(_answer(error.smtp_code, error.smtp_error)) from None
-    except (OSError, smtplib.SMTPException) as error:
-        raise SendFailure(f"Could not talk to {server.host}:{server.port}: {error or error.__class__.__name__}") \
-            from None
 
 
-def _answer(code: int, text: bytes | str) -> str:
-    text = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
-    return f"{code} {text}".strip()
+def send(delivery: Delivery, outbox: Outbox, hand_over: Callable[[], bool]) -> None:
+    """Send one delivery through `outbox` (hand_over: see smtp_outbox); raise Refused, SendFailure or Superseded."""
+    outbox.deliver(build(delivery, outbox.server.sender), hand_over)

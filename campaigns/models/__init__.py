@@ -3,7 +3,7 @@ from campaigns.models.accounts import ROLES, ApiToken, BusinessSettings, Locatio
 from campaigns.models.audit import AuditEntry
 from campaigns.models.campaign import CAMPAIGN_KINDS, CAMPAIGN_STATUSES, VOUCHER_CHANNELS, Campaign, Voucher
 from campaigns.models.customer import AudienceAssignment, Customer, Feedback, FeedbackInvite
-from campaigns.models.delivery import DELIVERY_KINDS, DELIVERY_STATUSES, Delivery, MailServer
+from campaigns.models.delivery import DELIVERY_KINDS, DELIVERY_STATUSES, CampaignSend, Delivery, MailServer
 from campaigns.models.imports import IMPORT_STATUSES, CustomerLink, ImportMapping, PurchaseImport
 from campaigns.models.purchase import Purchase
 from campaigns.models.redemption import Redemption
@@ -12,7 +12,7 @@ from campaigns.models.types import UTCDateTime, utcnow
 __all__ = [
     "ROLES", "ApiToken", "BusinessSettings", "Location", "User", "AuditEntry",
     "CAMPAIGN_KINDS", "CAMPAIGN_STATUSES", "VOUCHER_CHANNELS", "Campaign", "Voucher",
-    "DELIVERY_KINDS", "DELIVERY_STATUSES", "Delivery", "MailServer",
+    "DELIVERY_KINDS", "DELIVERY_STATUSES", "CampaignSend", "Delivery", "MailServer",
     "AudienceAssignment", "Customer", "Feedback", "FeedbackInvite", "IMPORT_STATUSES", "CustomerLink", "ImportMapping",
     "PurchaseImport", "Purchase", "Redemption", "UTCDateTime", "utcnow",
 ]

@@ -30,6 +30,7 @@ def register_blueprints(app: Flask) -> None:
         api_desk,
         api_purchases,
         api_reports,
+        api_sends,
         audience,
         auth,
         customers,
@@ -41,11 +42,12 @@ def register_blueprints(app: Flask) -> None:
         marketing,
         public,
         purchases,
+        sends,
         settings,
         unsubscribe,
     )
 
     app.url_map.converters["int"] = IdConverter
-    for module in (auth, dashboard, feedback, marketing, audience, purchases, imports, customers, desk, settings,
-                   email_settings, public, unsubscribe, api):
+    for module in (auth, dashboard, feedback, marketing, audience, sends, purchases, imports, customers, desk,
+                   settings, email_settings, public, unsubscribe, api):
         app.register_blueprint(module.bp)

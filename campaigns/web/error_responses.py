@@ -29,6 +29,8 @@ STATUS = {
     "not_redeemed": 409, "already_answered": 409, "feedback_final": 409, "not_answered": 409,
     # customers
     "unknown_customer": 404, "merge_conflict": 409,
+    # campaign sends
+    "nothing_to_send": 409, "unknown_send": 404, "too_late": 409,
     # accounts and settings
     "email_taken": 409, "already_set_up": 409, "last_owner": 422, "location_exists": 409, "unknown_token": 404,
 }
