@@ -78,10 +78,10 @@ def served(request, sqlite_template, tmp_path_factory, smtp_inbox):
         db.engine.dispose()
 
 
-def _start_consumer(folder: Path, database: str, settings: dict) -> subprocess.Popen:
-    env = {**os.environ, **settings, "DATABASE_URL": database, "RECIPROCATE_ENV": "test", "SECRET_KEY": "test-secret",
-           "BASE_URL": "http://testserver", "QUEUE_POLL_SECONDS": "0.1"}
-    log = folder / "consumer.log"
+def _start_consumer(folder: Path, database: str, settings: dict, name: str = "consumer") -> subprocess.Popen:
+    env = {**os.environ, "BASE_URL": "http://testserver", **settings, "DATABASE_URL": database,
+           "RECIPROCATE_ENV": "test", "SECRET_KEY": "test-secret", "QUEUE_POLL_SECONDS": "0.1"}
+    log = folder / f"{name}.log"
     with log.open("w") as out:  # the child keeps its own copy of the file
         consumer = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "run-queue"], cwd=ROOT, env=env,
                                     stdout=out, stderr=subprocess.STDOUT)

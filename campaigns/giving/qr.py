@@ -47,11 +47,11 @@ def svg(data: str) -> str:
             f'<path d="{path}" fill="#000"/></svg>')
 
 
-def png(data: str, box_size: int = 10) -> bytes:
-    """Return a PNG of the QR code, `box_size` pixels a module."""
+def png(data: str, box_size: int = 10, fixed_mask: bool = False) -> bytes:
+    """Return a PNG of the QR code, `box_size` pixels a module (`fixed_mask`: see matrix; for bulk sends)."""
     from PIL import Image
 
-    modules = matrix(data)
+    modules = matrix(data, fixed_mask)
     size = len(modules)
     image = Image.new("1", (size, size), 1)
     image.putdata([0 if dark else 1 for row in modules for dark in row])

@@ -83,7 +83,7 @@ def campaign_message(*, code: str, offer: str | None, ends_on: date | None, to: 
     subject = subject_of(business, offer)
     headers = {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     message = RelatedMessage(subject, _text(**words), from_email=_from(sender, business), to=[to], headers=headers,
-                             inline=((cid, qr.png(link, box_size=QR_BOX), f"voucher-{code}.png"),))
+                             inline=((cid, qr.png(link, box_size=QR_BOX, fixed_mask=True), f"voucher-{code}.png"),))
     html = current_app.jinja_env.get_template("mail/campaign_voucher.html").render(**words, qr_cid=cid,
                                                                                    qr_size=QR_SHOWN)
     message.attach_alternative(html, "text/html")

@@ -102,9 +102,14 @@ def _schedule(task: str, key: int, seconds: int) -> None:
 
 
 def sweep_deliveries(lost_after_seconds: int | None = None) -> int:
-    """Queue again the deliveries that are due or lost; give up those a dead sender left; return how many."""
-    again = deliveries.sweep(lost_after=deliveries.LOST_AFTER if lost_after_seconds is None
-                             else timedelta(seconds=lost_after_seconds))
+    """Queue again the deliveries that are due or lost, and those a dead sender held but never handed over; give
+    up those it handed over; return how many were queued. A consumer starting up passes 0: whatever its killed
+    predecessor held or had queued is taken back at once."""
+    if lost_after_seconds is None:
+        again = deliveries.sweep()
+    else:
+        lost = timedelta(seconds=lost_after_seconds)
+        again = deliveries.sweep(lost_after=lost, stuck_after=lost)
     db.session.commit()
     return len(again)
 

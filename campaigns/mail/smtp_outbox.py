@@ -8,6 +8,7 @@ the message can be sent again safely; after it, the message may have gone out an
 The connection is kept for the next message (a campaign send reuses one for all its members)."""
 import re
 import smtplib
+import socket
 import ssl
 from collections.abc import Callable
 
@@ -99,6 +100,9 @@ class Outbox:
         server = self.server
         smtp = smtplib.SMTP(server.host, server.port, timeout=server.timeout)
         try:
+            # Each command is one small write awaiting its answer: without this, Nagle's algorithm holds the
+            # message's last line back until the server acknowledges the body (tens of ms a message).
+            smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             smtp.ehlo_or_helo_if_needed()
             if server.use_tls:
                 smtp.starttls(context=ssl.create_default_context())
