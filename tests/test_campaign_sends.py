@@ -4,6 +4,8 @@ wants, as the consumer would: every treatment member gets one e-mail whose QR de
 control member gets one, an unsubscribed customer never does, and a cancel stops what has not gone."""
 import io
 import random
+import socketserver
+import threading
 from datetime import timedelta
 
 import pytest
@@ -14,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app import create_app
 from campaigns.contacts.contact import make_contact
+from campaigns.customers.merging import merge_customers
 from campaigns.extensions import db
 from campaigns.giving import audiences
 from campaigns.jobs.queue import task_named
@@ -22,7 +25,7 @@ from campaigns.mail.campaign_sends import SendError
 from campaigns.mail.delivery_tasks import send_one
 from campaigns.mail.mail_server import server
 from campaigns.mail.sending import Outbox, Superseded, build
-from campaigns.models import AudienceAssignment, Campaign, Customer, Delivery, Voucher
+from campaigns.models import AudienceAssignment, Campaign, Customer, Delivery, Voucher, utcnow
 from tests.conftest import app_config, csrf_from, log_in
 from tests.test_claim_page import SMTPServer
 
@@ -277,3 +280,78 @@ def test_the_send_page_sends_shows_progress_and_cancels(app, audience, make_user
     cancel = client.post(f"/campaigns/{audience}/sends/1/cancel", data={"csrf_token": csrf_from(page)},
                          follow_redirects=True).get_data(as_text=True)
     assert f"Cancelled: {treatment} e-mails will not be sent" in cancel
+
+
+def test_a_merged_member_keeps_their_sent_e_mail_and_is_not_sent_again(app, audience, smtp):
+    with app.app_context():
+        send = campaign_sends.start_send(db.session.get(Campaign, audience), "Café")
+        db.session.commit()
+        send_id = send.id
+    _run(app, send_id)
+    with app.app_context():
+        sent = db.session.scalars(select(Delivery).where(Delivery.send_id == send_id)).first()
+        phone_only = Customer(phone="+16502530000")
+        db.session.add(phone_only)
+        db.session.flush()
+        merge_customers(phone_only.id, sent.customer_id, None)  # the same person, found by phone at the desk
+        db.session.commit()
+        assert db.session.get(Delivery, sent.id).customer_id == phone_only.id
+        assert campaign_sends.count_to_send(audience) == 0
+
+
+def test_a_campaign_e_mail_that_failed_is_queued_again_by_the_sweep_on_its_own(app, audience):
+    with app.app_context():
+        send = campaign_sends.start_send(db.session.get(Campaign, audience), "Café")
+        db.session.commit()
+        first = db.session.scalars(select(Delivery.id).where(Delivery.send_id == send.id).order_by(Delivery.id)).first()
+        now = first_try = utcnow()
+        deliveries.record_failure(deliveries.claim(first, first_try), "421 busy", (60,), now=first_try)
+        db.session.info.clear()
+        now = first_try + timedelta(seconds=61)
+        deliveries.sweep(now, lost_after=timedelta(0))
+        queued = db.session.info["reciprocate.after_commit"]
+        assert ("send_delivery", (first,)) in queued  # the run takes only queued rows: a due retry goes alone
+        assert ("run_campaign_send", (send.id,)) in queued
+
+
+class Refusing(socketserver.StreamRequestHandler):
+    """A mail server that will not talk: 421 at once, as a busy or blocking one does."""
+
+    def handle(self):
+        self.wfile.write(b"421 4.7.0 Too many connections, try again later\r\n")
+
+
+def test_a_server_that_refuses_us_stops_the_send_instead_of_failing_every_member(app, audience):
+    with socketserver.TCPServer(("127.0.0.1", 0), Refusing) as refusing:
+        threading.Thread(target=refusing.serve_forever, daemon=True).start()
+        app.config["MAIL_PORT"] = refusing.server_address[1]
+        with app.app_context():
+            send = campaign_sends.start_send(db.session.get(Campaign, audience), "Café")
+            db.session.commit()
+            send_id, total = send.id, send.total
+        outcome = _run(app, send_id)
+        refusing.shutdown()
+    assert outcome == "1 unreachable"
+    with app.app_context():
+        counts = dict(db.session.execute(select(Delivery.status, func.count()).where(Delivery.send_id == send_id)
+                                         .group_by(Delivery.status)).all())
+        row = db.session.scalars(select(Delivery).where(Delivery.status == "failed")).one()
+    assert counts == {"failed": 1, "queued": total - 1}
+    assert "421 4.7.0 Too many connections" in row.last_error
+
+
+def test_an_error_at_the_hand_over_leaves_the_message_unfinished_and_the_connection_clean(app, audience, smtp):
+    with app.app_context():
+        send = campaign_sends.start_send(db.session.get(Campaign, audience), "Café")
+        db.session.commit()
+        first, second = db.session.scalars(select(Delivery).where(Delivery.send_id == send.id)
+                                           .order_by(Delivery.id).limit(2)).all()
+
+        def broken() -> bool:
+            raise RuntimeError("database is locked")
+
+        with Outbox(server(app.config, "Café")) as outbox:
+            with pytest.raises(RuntimeError):
+                outbox.deliver(build(first, outbox.server.sender), broken)
+            outbox.deliver(build(second, outbox.server.sender), lambda: True)  # a new connection
+    assert [m["X-Envelope-To"] for m in smtp.inbox.messages] == [second.recipient]  # no QUIT inside a message

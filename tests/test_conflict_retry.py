@@ -20,7 +20,8 @@ def conflicted(pg_database_url):
     app = create_app(app_config(pg_database_url, WTF_CSRF_ENABLED=False))
     runs = {"n": 0, "failures": 0, "code": "40001"}
 
-    @app.post("/_conflict")
+    @app.post("/api/v1/_conflict")
+    @app.post("/_conflict_page", endpoint="conflict_page")
     @public
     def conflict():
         runs["n"] += 1
@@ -40,7 +41,7 @@ def conflicted(pg_database_url):
 def test_a_request_rolled_back_for_a_conflict_runs_again_and_writes_once(conflicted, code):
     app, runs = conflicted
     runs.update(failures=1, code=code)
-    response = app.test_client().post("/_conflict", json={})
+    response = app.test_client().post("/api/v1/_conflict", json={})
     assert response.status_code == 201 and response.get_json() == {"run": 2}
     with app.app_context():
         assert db.session.scalars(select_names()).all() == ["Run 2"]  # the failed run left nothing
@@ -49,7 +50,7 @@ def test_a_request_rolled_back_for_a_conflict_runs_again_and_writes_once(conflic
 def test_a_conflict_that_keeps_coming_is_503_with_nothing_written(conflicted):
     app, runs = conflicted
     runs.update(failures=99)
-    response = app.test_client().post("/_conflict", json={}, headers={"Accept": "application/json"})
+    response = app.test_client().post("/api/v1/_conflict", json={})
     assert response.status_code == 503 and response.get_json()["error"]["code"] == "unavailable"
     assert runs["n"] == transaction.RETRIES
     with app.app_context():
@@ -59,10 +60,20 @@ def test_a_conflict_that_keeps_coming_is_503_with_nothing_written(conflicted):
 def test_another_database_error_is_not_run_again(conflicted):
     app, runs = conflicted
     runs.update(failures=1, code="22012")  # division by zero: a mistake, not a conflict
-    response = app.test_client().post("/_conflict", json={})
+    response = app.test_client().post("/api/v1/_conflict", json={})
     assert response.status_code == 500 and runs["n"] == 1
 
 
 def select_names():
     """The names of the locations written, in order."""
     return select(Location.name).order_by(Location.id)
+
+
+def test_a_page_s_request_is_not_run_again_but_answers_503_with_nothing_written(conflicted):
+    """A page's request may carry an uploaded file (read once) or leave a flash message: it is not run again."""
+    app, runs = conflicted
+    runs.update(failures=1)
+    response = app.test_client().post("/_conflict_page", data={})
+    assert response.status_code == 503 and runs["n"] == 1
+    with app.app_context():
+        assert db.session.scalars(select_names()).all() == []

@@ -15,6 +15,7 @@ from campaigns.models import (
     Campaign,
     Customer,
     CustomerLink,
+    Delivery,
     Purchase,
     Redemption,
     Voucher,
@@ -72,8 +73,10 @@ def merge_customers(keep_id: int, merge_id: int, user_id: int | None, now: datet
                          "hold one person twice, so these records cannot be merged.", {"campaigns": conflicts})
     before = {"kept": _contact(kept), "merged": _contact(merged)}
     moved = {"vouchers": _move_vouchers(kept.id, merged.id)}
+    # Deliveries too: a campaign e-mail sent to either stays "sent to this person" (both cannot hold one of the
+    # same campaign: both would be in its audience, refused above).
     for name, model in (("redemptions", Redemption), ("purchases", Purchase), ("links", CustomerLink),
-                        ("audiences", AudienceAssignment)):
+                        ("audiences", AudienceAssignment), ("deliveries", Delivery)):
         moved[name] = db.session.execute(update(model).where(model.customer_id == merged.id)
                                          .values(customer_id=kept.id)
                                          .execution_options(synchronize_session=False)).rowcount

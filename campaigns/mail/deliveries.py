@@ -25,6 +25,8 @@ RETRY_DELAYS = (60, 300, 1800, 7200)  # seconds after the 1st, 2nd, 3rd and 4th 
 LOST_AFTER = timedelta(minutes=10)  # a queued row this old with no sender: its task was lost, queue it again
 STUCK_AFTER = timedelta(minutes=10)  # a send takes MAIL_TIMEOUT at most: a row `sending` this long was orphaned
 EARLY = timedelta(seconds=2)  # a retry that the queue runs a moment before its time is still taken
+MAX_CLAIMS = 10  # a row taken this often without an answer from the server (its sender died each time) is given up
+ABANDONED = "Its sender stopped before the mail server took it, time after time; it was not sent, and is not tried again."
 IN_DOUBT = ("The sender stopped just as the mail server was taking this message, so it may have gone out; it is "
             "not tried again, so it is never sent twice.")
 
@@ -114,17 +116,19 @@ def sweep(now: datetime | None = None, lost_after: timedelta = LOST_AFTER,
     db.session.execute(update(Delivery).where(sending, Delivery.handed_at < now - STUCK_AFTER)
                        .values(status="given_up", last_error=IN_DOUBT)
                        .execution_options(synchronize_session=False))
-    db.session.execute(update(Delivery).where(sending, Delivery.handed_at.is_(None),
-                                              Delivery.claimed_at <= now - stuck_after)
-                       .values(status="queued").execution_options(synchronize_session=False))
-    due = db.session.execute(select(Delivery.id, Delivery.send_id).where(or_(
+    abandoned = and_(sending, Delivery.handed_at.is_(None), Delivery.claimed_at <= now - stuck_after)
+    db.session.execute(update(Delivery).where(abandoned, Delivery.attempts >= MAX_CLAIMS)
+                       .values(status="given_up", last_error=ABANDONED).execution_options(synchronize_session=False))
+    db.session.execute(update(Delivery).where(abandoned).values(status="queued")
+                       .execution_options(synchronize_session=False))
+    due = db.session.execute(select(Delivery.id, Delivery.send_id, Delivery.status).where(or_(
         and_(Delivery.status == "failed", Delivery.next_try_at <= now),
         and_(Delivery.status == "queued", or_(Delivery.created_at <= now - lost_after,
                                               Delivery.claimed_at.is_not(None))))).order_by(Delivery.id).limit(5000))
     rows = due.all()
-    for send_id in sorted({send_id for _, send_id in rows if send_id is not None}):
-        enqueue_after_commit(SEND_RUN_TASK, send_id)
-    for delivery_id, send_id in rows:
-        if send_id is None:
+    for send_id in sorted({send_id for _, send_id, status in rows if send_id is not None and status == "queued"}):
+        enqueue_after_commit(SEND_RUN_TASK, send_id)  # a send's queued rows go in order over one connection
+    for delivery_id, send_id, status in rows:
+        if send_id is None or status == "failed":  # the run takes only queued rows: a due retry goes on its own
             enqueue_after_commit(SEND_TASK, delivery_id)
-    return [delivery_id for delivery_id, _ in rows]
+    return [delivery_id for delivery_id, _, _ in rows]

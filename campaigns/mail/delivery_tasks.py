@@ -73,14 +73,17 @@ def send_one(delivery_id: int, outbox: Outbox) -> str:
     except Superseded:
         db.session.rollback()
         return "superseded"  # cancelled, or taken back and given to another sender: nothing of it went out
-    except SendFailure as failure:
+    except Exception as error:  # the server's refusal, or anything else before the message's last line
         db.session.rollback()
-        final = isinstance(failure, (Refused, InDoubt))
-        delay = deliveries.record_failure(taken, str(failure), () if final else current_app.config["MAIL_RETRY_DELAYS"])
+        if not isinstance(error, SendFailure):
+            log.exception("delivery %s could not be sent", delivery_id)
+            error = SendFailure(f"Could not send it: {error.__class__.__name__}: {error}"[:500])
+        final = isinstance(error, (Refused, InDoubt))
+        delay = deliveries.record_failure(taken, str(error), () if final else current_app.config["MAIL_RETRY_DELAYS"])
         db.session.commit()
         if delay is not None:
             _retry_in(delivery_id, delay)
-        return f"{'unreachable' if isinstance(failure, Unreachable) else 'failed'}: {failure}"
+        return f"{'unreachable' if isinstance(error, Unreachable) else 'failed'}: {error}"
     deliveries.record_sent(taken)
     db.session.commit()
     return "sent"

@@ -60,6 +60,9 @@ class Outbox:
             self.close(polite=False)
             raise Unreachable(f"Could not talk to {self.server.host}:{self.server.port}: "
                               f"{error or error.__class__.__name__}") from None
+        except BaseException:  # anything else (a database error in hand_over, a bad address): the message is
+            self.close(polite=False)  # left unfinished, so the server drops it; never a QUIT inside its body
+            raise
 
     def _deliver(self, message: EmailMessage, hand_over: Callable[[], bool]) -> None:
         smtp = self._open()
@@ -86,7 +89,7 @@ class Outbox:
         try:
             smtp.send(b"." + CRLF)
             code, answer = smtp.getreply()
-        except (OSError, smtplib.SMTPServerDisconnected) as error:
+        except Exception as error:  # broken, or an answer we cannot read: the server may have taken it
             self.close(polite=False)
             raise InDoubt(f"The connection to {self.server.host}:{self.server.port} broke as the server took the "
                           f"message ({error or error.__class__.__name__}); it may have gone out, so it is not sent "
@@ -95,8 +98,17 @@ class Outbox:
             raise smtplib.SMTPDataError(code, answer)
 
     def _open(self) -> smtplib.SMTP:
+        """The connection, opened (and logged in) if need be; a refusal to connect or log in is Unreachable: no
+        message can go until the server or the settings change."""
         if self._smtp is not None:
             return self._smtp
+        try:
+            return self._connect()
+        except smtplib.SMTPResponseException as error:
+            raise Unreachable(f"{self.server.host}:{self.server.port} refused us: "
+                              f"{_answer(error.smtp_code, error.smtp_error)}") from None
+
+    def _connect(self) -> smtplib.SMTP:
         server = self.server
         smtp = smtplib.SMTP(server.host, server.port, timeout=server.timeout)
         try:

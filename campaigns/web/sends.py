@@ -6,6 +6,7 @@ from flask_login import current_user
 from campaigns.accounts.business import get_settings
 from campaigns.extensions import db
 from campaigns.giving import audiences
+from campaigns.giving.designs import campaign_state
 from campaigns.links import unreachable_address
 from campaigns.mail import campaign_sends
 from campaigns.mail.campaign_sends import CANCEL_WINDOW
@@ -21,7 +22,9 @@ bp = Blueprint("sends", __name__, url_prefix="/campaigns/<int:campaign_id>/sends
 def show(campaign_id: int):
     """The send page: who the next send reaches, and every send so far with its progress."""
     campaign = db.get_or_404(Campaign, campaign_id)
+    state = campaign_state(campaign)
     return render_template("sends/show.html", campaign=campaign, counts=audiences.group_counts(campaign.id),
+                           state=state.replace("_", " "), sendable=state in campaign_sends.SENDABLE,
                            to_send=campaign_sends.count_to_send(campaign.id), sends=campaign_sends.sends_of(campaign.id),
                            unreachable=unreachable_address(), cancel_minutes=CANCEL_WINDOW.seconds // 60)
 

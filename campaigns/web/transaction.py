@@ -8,8 +8,10 @@ answered 503 `unavailable` with Retry-After. Two explicit exceptions:
 `note_token_use()` has an API token's use written down after the request's own transaction, whatever became of it
 (a GET, a refusal), so the tokens page never says "never used" of a token used only to read.
 A streamed response works after its request has answered, so `streamed` gives it the same edge.
-A request the database rolled back to settle a conflict with another writer (PostgreSQL's deadlock or
-serialization failure, SQLSTATE class 40) is run again from the start, up to RETRIES times, before it answers 503.
+An API request the database rolled back to settle a conflict with another writer (PostgreSQL's deadlock or
+serialization failure, SQLSTATE class 40) is run again from the start, up to RETRIES times, before it answers 503:
+its JSON body is kept by the request, and what the run noted on the request is forgotten. A page's request is not
+(an uploaded file is read once, a flash message would stay): it answers 503 and the person tries again.
 """
 from collections.abc import Callable, Iterable, Iterator
 
@@ -126,11 +128,12 @@ def _retrying(dispatch: Callable) -> Callable:
     def full_dispatch_request():
         for run in range(RETRIES):
             response = dispatch()
-            if not request.environ.pop(_RETRY, False) or run == RETRIES - 1:
+            again = request.environ.pop(_RETRY, False) and request.path.startswith("/api/") and not request.files
+            if not again or run == RETRIES - 1:
                 return response
             db.session.rollback()
-            for key in (_FAILED, _KEEP, _TOKEN_USED):
-                request.environ.pop(key, None)
+            for key in [key for key in request.environ if key.startswith("reciprocate.")]:
+                del request.environ[key]  # what the run noted: failed, kept, token used, identity, refusals
         return response
 
     return full_dispatch_request

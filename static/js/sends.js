@@ -28,11 +28,10 @@
         box.querySelector(".send-cancelled").textContent = number(body.cancelled);
         box.querySelector(".send-state").textContent = STATES[body.status] || body.status;
         box.dataset.status = body.status;
-        if (body.status === "done" || body.status === "cancelled") {
-          const cancel = box.querySelector(".send-cancel");
-          if (cancel) cancel.hidden = true;
-          return;
-        }
+        const cancel = box.querySelector(".send-cancel");
+        const late = Date.now() > Date.parse(box.dataset.cancelUntil);
+        if (cancel && (late || body.status === "done" || body.status === "cancelled")) cancel.hidden = true;
+        if (body.status === "done" || body.status === "cancelled") return;
       }
       window.setTimeout(poll, EVERY_MS);
     }
