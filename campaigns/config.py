@@ -25,6 +25,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "BASE_URL": (env.get("BASE_URL") or "").strip().rstrip("/") or None,
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Redis away: each process counts the limits in memory until it is back (none is lifted, none is a 500).
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "5 per minute;30 per hour"),
         "LOGIN_ADDRESS_RATE_LIMIT": env.get("LOGIN_ADDRESS_RATE_LIMIT", "20 per minute;100 per hour"),
         "TRUSTED_PROXIES": env.get("TRUSTED_PROXIES", "0"),

@@ -191,24 +191,30 @@ def free_port() -> int:
 def redis_url(tmp_path_factory):
     """A Redis server of this test process's own on a free loopback port, stopped at the end (REQUIRE_REDIS=1
     makes its absence a failure, as CI does)."""
+    port = free_port()
+    server = start_redis(port, tmp_path_factory.mktemp("redis"))
+    yield f"redis://127.0.0.1:{port}"  # each user picks a database of its own: /1, /2…
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def start_redis(port: int, folder) -> subprocess.Popen:
+    """Start a redis-server on loopback `port` (no persistence) and wait until it answers (a skip, or a failure
+    with REQUIRE_REDIS=1, when there is none)."""
     if not os.path.exists(REDIS_SERVER):
         missing(f"redis-server at {REDIS_SERVER}", "REQUIRE_REDIS")
-    port, folder = free_port(), tmp_path_factory.mktemp("redis")
     server = subprocess.Popen([REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                                "--appendonly", "no", "--dir", str(folder)], stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 10
     while True:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
+            return server
         except OSError:
             if time.monotonic() > deadline or server.poll() is not None:
                 server.kill()
                 missing(f"a running redis-server ({REDIS_SERVER} did not start)", "REQUIRE_REDIS")
             time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}"  # each user picks a database of its own: /1, /2…
-    server.terminate()
-    server.wait(timeout=10)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -9,14 +9,14 @@ from tests.conftest import app_config
 def test_health_reports_ok(client):
     response = client.get("/api/v1/health")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "queue": "ok"}
 
 
 def test_health_is_503_when_the_database_is_unreachable(tmp_path):
     unreachable = app_config("postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=1")
     response = create_app(unreachable).test_client().get("/api/v1/health")
     assert response.status_code == 503
-    assert response.get_json() == {"status": "error", "database": "unreachable"}
+    assert response.get_json() == {"status": "error", "database": "unreachable", "queue": "ok"}
 
 
 def test_errors_are_json_in_the_api_format(client):

@@ -3,6 +3,7 @@ from flask import Blueprint, jsonify
 from sqlalchemy import text
 
 from campaigns.extensions import db
+from campaigns.jobs import queue
 from campaigns.web import openapi
 from campaigns.web.access import public, requires
 
@@ -22,19 +23,44 @@ def operation(path: str, method: str, role: str, summary: str, responses: dict, 
     return register
 
 
-HEALTH_SCHEMA = {"type": "object", "properties": {"status": {"type": "string"}, "database": {"type": "string"}}}
+_STATE = {"type": "string", "enum": ["ok", "unreachable"]}
+HEALTH_SCHEMA = {"type": "object", "properties": {"status": {"type": "string", "enum": ["ok", "error"]},
+                                                  "database": _STATE, "queue": _STATE}}
 
 
-@operation("/health", "GET", "public", "Is the app up and its database reachable?",
-           {"200": {"description": "Healthy", "schema": HEALTH_SCHEMA},
-            "503": {"description": "The database is unreachable", "schema": HEALTH_SCHEMA}})
-def health():
-    """Report whether the app and its database answer."""
+def _database_answers() -> bool:
     try:
         db.session.execute(text("SELECT 1"))
     except Exception:  # any driver error means the same thing to a monitor: unreachable
-        return jsonify(status="error", database="unreachable"), 503
-    return jsonify(status="ok", database="ok")
+        return False
+    return True
+
+
+def _states() -> dict:
+    return {"database": "ok" if _database_answers() else "unreachable",
+            "queue": "ok" if queue.reachable() else "unreachable"}
+
+
+@operation("/health", "GET", "public", "Is the app up and its database reachable? (Liveness: 503 only when the "
+           "database is unreachable; `queue` says whether the job queue answers.)",
+           {"200": {"description": "Healthy", "schema": HEALTH_SCHEMA},
+            "503": {"description": "The database is unreachable", "schema": HEALTH_SCHEMA}})
+def health():
+    """Report whether the app and its database answer, and whether the job queue does."""
+    states = _states()
+    healthy = states["database"] == "ok"
+    return jsonify(status="ok" if healthy else "error", **states), 200 if healthy else 503
+
+
+@operation("/ready", "GET", "public", "Can this node take traffic? (Readiness: 503 while the database or the job "
+           "queue cannot be reached.)",
+           {"200": {"description": "Ready", "schema": HEALTH_SCHEMA},
+            "503": {"description": "The database or the job queue is unreachable", "schema": HEALTH_SCHEMA}})
+def ready():
+    """Report whether this node can serve every request: its database and its job queue both answer."""
+    states = _states()
+    ready_ = all(state == "ok" for state in states.values())
+    return jsonify(status="ok" if ready_ else "error", **states), 200 if ready_ else 503
 
 
 @operation("/openapi.json", "GET", "public", "This API's OpenAPI 3 description.",
