@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup setup-dev vendor db clean
+.PHONY: run test setup setup-dev vendor db clean nodes load
 
 # The web server and the job queue's consumer (e-mail), both from the Procfile; Ctrl+C stops both.
 run: setup db
@@ -16,6 +16,11 @@ run: setup db
 
 test: setup-dev
 	bash scripts/test.sh $(ARGS)
+
+# Two app nodes as two machines would run them (gunicorn, 2 workers, and a queue consumer each) on one PostgreSQL
+# and one Redis of their own: scripts/nodes.py (README, "Running in production").
+nodes: setup
+	scripts/with-postgres.sh $(BIN)/python scripts/nodes.py
 
 setup: $(VENV)/.runtime vendor
 

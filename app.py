@@ -23,13 +23,14 @@ def create_app(config: dict | None = None) -> Flask:
     from campaigns.jobs import after_commit
     from campaigns.jobs import queue as job_queue
     from campaigns.mail import delivery_tasks
-    from campaigns.web import access, register_blueprints, transaction
+    from campaigns.web import access, register_blueprints, request_ids, transaction
     from campaigns.web import error_responses as errors
     from campaigns.web.api import bp as api_bp
     from campaigns.web.auth import redirect_to_setup
     from campaigns.web.layout import init_app as init_layout
     from campaigns.web.security import init_app as init_security
 
+    request_ids.init_app(app)  # first: every later hook and log line knows the request's id
     db.init_app(app)
     with app.app_context():
         sqlite_transactions(db.engine)  # a rolled-back request undoes its savepoints on SQLite too
