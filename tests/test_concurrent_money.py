@@ -103,3 +103,21 @@ def test_two_opposite_merges_at_once_leave_one_record(pool, database_url):
     assert {code for status, code in answers if status == "error"} == {"merge_conflict"}
     left = _read(app, lambda: [(customer.email, customer.name) for customer in db.session.scalars(select(Customer))])
     assert len(left) == 1 and left[0][0] in ("cara@example.com", "dan@example.com"), left
+
+
+def test_a_void_and_refunds_at_once_leave_no_live_refund_of_a_voided_sale(pool, database_url):
+    """Voids of a sale and refunds of it at once (a manager voids the sale while the till refunds it): one void
+    wins and is told so, the others are already_void; whatever refund got in first is voided with the sale, and
+    none is stored after it (purchase_void). No live refund of a voided sale is left to count."""
+    app, _ = _setup(database_url, _sale_of_ten)
+    work = [("void", "sale-1")] * 3 + [("sale", f"refund-{n}", -200, "sale-1") for n in range(5)]
+    answers = _at_once(pool, database_url, "mixed", work)
+    asked = [args for n in range(PROCESSES) for args in work[n::PROCESSES]]  # the order _at_once answers in
+    voids = [answer for (name, *_), answer in zip(asked, answers, strict=True) if name == "void"]
+    refunds = [answer for (name, *_), answer in zip(asked, answers, strict=True) if name == "sale"]
+    assert Counter(status for status, _ in voids) == {"ok": 1, "error": 2}, voids
+    assert {code for status, code in voids if status == "error"} == {"already_void"}
+    assert {code for status, code in refunds if status == "error"} <= {"purchase_void"}, refunds
+    live = _read(app, lambda: db.session.scalar(select(func.count()).select_from(Purchase).where(
+        Purchase.voided_at.is_(None))))
+    assert live == 0  # the sale and every refund that got in before the void are voided together

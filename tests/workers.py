@@ -11,7 +11,9 @@ def run_in_threads(database_url: str, start_at: float, threads: int, job: str, a
 
     app = create_app(app_config(database_url))
     jobs = {"claim": _claim, "personal": _personal, "batch": _batch, "redeem": _redeem, "answer": _answer,
-            "claim_invites": _claim_invites, "sale": _sale, "merge": _merge, "audience": _audience}
+            "claim_invites": _claim_invites, "sale": _sale, "merge": _merge, "audience": _audience,
+            "void": _void}
+    jobs["mixed"] = lambda name, *args: (name, jobs[name](*args))  # several kinds of work at once
 
     def one(args):
         with app.app_context():
@@ -93,6 +95,16 @@ def _sale(external_id: str, cents: int, refund_of: str | None, refunded_total: i
     row = PurchaseRow(external_id=external_id, amount_cents=cents, occurred_at=datetime(2026, 5, 2, 12, tzinfo=UTC),
                       refund_of=refund_of, refunded_total_cents=refunded_total)
     return "created" if record_sale(row, source="api")[1] else "duplicate"
+
+
+def _void(external_id: str):
+    """Void a purchase (and its refunds) as the purchases page does."""
+    from campaigns.extensions import db
+    from campaigns.models import Purchase
+    from campaigns.sales.corrections import void_purchase
+
+    purchase = db.session.scalar(db.select(Purchase).where(Purchase.external_id == external_id))
+    return void_purchase(purchase, "rung up twice", None).id
 
 
 def _merge(keep_id: int, merge_id: int):

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from campaigns.core import audit, inputs
 from campaigns.core.errors import NotFound, ValidationError
+from campaigns.core.locks import lock_rows
 from campaigns.extensions import db
 from campaigns.models import Purchase, utcnow
 from campaigns.sales import ledger
@@ -21,8 +22,11 @@ def get_purchase(purchase_id: int) -> Purchase:
 
 
 def void_purchase(purchase: Purchase, reason: str, user_id: int | None, now: datetime | None = None) -> Purchase:
-    """Void a purchase recorded by mistake, and its refunds with it: kept as history, counted nowhere; audited."""
+    """Void a purchase recorded by mistake, and its refunds with it: kept as history, counted nowhere; audited.
+    The purchase's row is locked first (a refund being stored locks it too), so what is read next is final: two
+    voids at once are one void and one already_void, and no refund gets in beside a void."""
     reason = inputs.text(reason, "reason", 500, minimum=1, multiline=True)
+    [purchase] = lock_rows(Purchase, [purchase.id])
     if purchase.voided_at is not None:
         raise PurchaseError("already_void", "That purchase is already voided.", {"id": purchase.id})
     now = now or utcnow()
