@@ -121,3 +121,19 @@ def test_a_void_and_refunds_at_once_leave_no_live_refund_of_a_voided_sale(pool, 
     live = _read(app, lambda: db.session.scalar(select(func.count()).select_from(Purchase).where(
         Purchase.voided_at.is_(None))))
     assert live == 0  # the sale and every refund that got in before the void are voided together
+
+
+def test_two_owners_demoting_each_other_at_once_leave_one_owner(pool, database_url):
+    """The last-owner rule under concurrency: each of two owners makes the other a marketer at the same moment;
+    one change is made, the other is refused (last_owner), and the business keeps an owner who can log in."""
+    from campaigns.accounts.users import create_user
+    from campaigns.models import User
+
+    app, ids = _setup(database_url, lambda: [create_user(f"owner{n}@example.com", f"Owner {n}", "owner",
+                                                         "a long password 123").id for n in range(2)])
+    answers = _at_once(pool, database_url, "demote", [(ids[0],), (ids[1],)])
+    assert sorted(status for status, _ in answers) == ["error", "ok"], answers
+    assert {code for status, code in answers if status == "error"} == {"last_owner"}
+    owners = _read(app, lambda: db.session.scalar(select(func.count()).select_from(User).where(
+        User.role == "owner", User.active.is_(True))))
+    assert owners == 1

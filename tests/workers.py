@@ -12,7 +12,7 @@ def run_in_threads(database_url: str, start_at: float, threads: int, job: str, a
     app = create_app(app_config(database_url))
     jobs = {"claim": _claim, "personal": _personal, "batch": _batch, "redeem": _redeem, "answer": _answer,
             "claim_invites": _claim_invites, "sale": _sale, "merge": _merge, "audience": _audience,
-            "void": _void}
+            "void": _void, "demote": _demote}
     jobs["mixed"] = lambda name, *args: (name, jobs[name](*args))  # several kinds of work at once
 
     def one(args):
@@ -105,6 +105,15 @@ def _void(external_id: str):
 
     purchase = db.session.scalar(db.select(Purchase).where(Purchase.external_id == external_id))
     return void_purchase(purchase, "rung up twice", None).id
+
+
+def _demote(user_id: int):
+    """Make an owner a marketer, as Settings → Users does."""
+    from campaigns.accounts.users import update_user
+    from campaigns.extensions import db
+    from campaigns.models import User
+
+    return update_user(db.session.get(User, user_id), role="marketer", active=True).role
 
 
 def _merge(keep_id: int, merge_id: int):

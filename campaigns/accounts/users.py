@@ -9,6 +9,7 @@ from zxcvbn import zxcvbn
 from campaigns.accounts.business import get_settings
 from campaigns.core.addresses import normalise_email
 from campaigns.core.errors import AccountError, ValidationError
+from campaigns.core.locks import lock_rows
 from campaigns.extensions import db
 from campaigns.models import ROLES, User, utcnow
 
@@ -91,6 +92,13 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
     return user
 
 
+def _lock_owners(user: User) -> None:
+    """Lock the active owners' rows and this user's (in id order; SQLite: the write lock) and read them afresh,
+    so two owners demoting each other at once take turns and the second finds it would leave no owner."""
+    owners = db.session.scalars(select(User.id).where(User.role == "owner", User.active.is_(True))).all()
+    lock_rows(User, [*owners, user.id])
+
+
 def _active_owners_besides(user: User) -> int:
     return db.session.scalar(
         select(func.count()).select_from(User).where(User.role == "owner", User.active.is_(True), User.id != user.id)
@@ -100,6 +108,7 @@ def _active_owners_besides(user: User) -> int:
 def update_user(user: User, *, role: str, active: bool, name: str | None = None) -> User:
     """Change a user's role, name or active flag, keeping at least one active owner."""
     _check_role(role)
+    _lock_owners(user)
     losing_owner = user.role == "owner" and (role != "owner" or not active)
     if losing_owner and _active_owners_besides(user) == 0:
         raise AccountError("last_owner", "Keep at least one active owner: make another user owner first.")
