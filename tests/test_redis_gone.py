@@ -36,8 +36,8 @@ def node(database_url, tmp_path):
             redis["server"].wait(timeout=10)
 
     yield app, switch
-    if redis["server"].poll() is None:
-        redis["server"].kill()
+    redis["server"].kill()
+    redis["server"].wait(timeout=10)
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

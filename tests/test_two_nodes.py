@@ -47,7 +47,7 @@ def nodes(pg_database_url, redis_url, smtp, tmp_path):
         audiences.assign(campaign, [make_contact(f"m{i}@example.com") for i in range(MEMBERS)], 0)
         db.session.commit()
         campaign_id = campaign.id
-        db.engine.dispose()
+        db.session.remove()  # before the nodes start; the engine is let go at the end
     from redis import Redis
 
     Redis.from_url(redis_url).flushall()  # the nodes use its databases /5 (limits) and /6 (queue)
