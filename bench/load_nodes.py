@@ -24,8 +24,8 @@ from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import fresh_database  # noqa: E402
-from scripts.nodes import PROXY, _own_redis, start_nodes, stop  # noqa: E402
+from bench.common import fresh_database
+from scripts.nodes import PROXY, _own_redis, start_nodes, stop
 
 VOUCHERS = 3000
 SALE_CENTS = 1000
@@ -125,6 +125,11 @@ def _check(url: str, load: Load) -> list[str]:
     return problems
 
 
+def _pick(times: list[float], quantile: float) -> float:
+    """The latency at `quantile` of sorted `times`, in milliseconds."""
+    return times[min(len(times) - 1, int(quantile * len(times)))] * 1000
+
+
 def main() -> int:
     """Run the load and print its figures and verdict."""
     parser = argparse.ArgumentParser()
@@ -158,8 +163,8 @@ def main() -> int:
     print(f"{'route':32} {'requests':>8} {'per s':>7} {'p50 ms':>8} {'p99 ms':>8}  statuses")
     for route in sorted(load.latency):
         times = sorted(load.latency[route])
-        pick = lambda q: times[min(len(times) - 1, int(q * len(times)))] * 1000  # noqa: E731
-        print(f"{route:32} {len(times):8} {len(times) / seconds:7.1f} {pick(0.5):8.1f} {pick(0.99):8.1f}  "
+        print(f"{route:32} {len(times):8} {len(times) / seconds:7.1f} {_pick(times, 0.5):8.1f} "
+              f"{_pick(times, 0.99):8.1f}  "
               f"{json.dumps(dict(sorted(load.status[route].items())))}")
     total = sum(len(times) for times in load.latency.values())
     print(f"{'all':32} {total:8} {total / seconds:7.1f}")
