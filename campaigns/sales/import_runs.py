@@ -78,8 +78,12 @@ def _note(record: PurchaseImport, counts: dict, found: list[dict], problems: lis
 def _deferred_refunds(record: PurchaseImport, source: str, columns: dict, options) -> list[dict]:
     """Store once more the refunds that came before their sale in the file, now that every sale is in; those
     whose sale is still missing are refused. Return the refused ones."""
-    rows = [row for row in imports.convert(sheet_of(record), source, columns, options).rows
-            if isinstance(row, PurchaseRow) and row.refund_of is not None and row.refunded_total_cents is None]
+    rows, start, sheet = [], 0, sheet_of(record)
+    while start is not None:  # a chunk at a time: never the whole file converted at once
+        converted = imports.convert(sheet, source, columns, options, start=start, limit=BATCH_ROWS)
+        rows += [row for row in converted.rows if isinstance(row, PurchaseRow) and row.refund_of is not None
+                 and row.refunded_total_cents is None]
+        start = converted.next_start
     stored = set()
     for part in chunked(sorted({row.external_id for row in rows})):
         stored.update(db.session.scalars(select(Purchase.external_id).where(Purchase.external_id.in_(part))))

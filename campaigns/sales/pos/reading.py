@@ -3,11 +3,17 @@
 Encodings: UTF-8 with or without a byte-order mark, UTF-16 with one (Excel's "Unicode text"), else
 Windows-1252. Delimiter: comma, semicolon, tab or pipe, sniffed from the first records (or Excel's "sep=;" line).
 Each row keeps the line of the file it starts on, for reports.
+
+A file of two million rows is kept while it is imported, chunk by chunk: as its UTF-8 bytes and where each row
+starts (`Rows`, about 8 bytes a row beside the file itself), each row's cells read again when asked for, never
+as millions of small Python strings (about 450 bytes a row, which the process then keeps for good).
 """
 import csv
 import io
 import re
 import unicodedata
+from array import array
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from campaigns.core.errors import ValidationError
@@ -26,13 +32,41 @@ _VALUE = re.compile(r"[\s$€£¥()+\-\u2212.,:/\d]*\d[\s$€£¥()+\-\u2212.,:/
 SAVE_AS = "Save it from the till or spreadsheet as CSV (comma- or semicolon-separated values) and upload that."
 
 
+class Rows(Sequence):
+    """A file's data rows, each read into its cells when asked for: the file's UTF-8 bytes and the byte offset
+    each row starts at (a row ends where the next begins; blank lines between are skipped by the reader)."""
+
+    def __init__(self, blob: bytes, starts: array, delimiter: str):
+        self._blob, self._starts, self._delimiter = blob, starts, delimiter
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    def _row(self, index: int) -> list[str]:
+        end = self._starts[index + 1] if index + 1 < len(self._starts) else len(self._blob)
+        text = self._blob[self._starts[index]:end].decode("utf-8")
+        return next(csv.reader(io.StringIO(text, newline=""), delimiter=self._delimiter, strict=False))
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._row(i) for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._row(index)
+
+    def __iter__(self) -> Iterator[list[str]]:
+        return (self._row(i) for i in range(len(self)))
+
+
 @dataclass
 class Sheet:
     """A file read as text: its header cells, its data rows (cells as written) and the line each row starts on."""
 
     headers: list[str]
-    rows: list[list[str]]
-    lines: list[int]
+    rows: Sequence[list[str]]
+    lines: Sequence[int]
     encoding: str
     delimiter: str
     cache: dict = field(default_factory=dict, repr=False, compare=False)  # per-source work shared by chunks
@@ -81,9 +115,28 @@ def _check_text(text: str) -> None:
         _refuse(f"This looks like JSON, not a CSV file. {SAVE_AS}")
 
 
-def _records(text: str, delimiter: str, limit: int | None = None):
-    """Yield (first line, cells) for each record, skipping blank lines; csv.Error propagates."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+
+
+def _lines(text: str, starts: array | None, ascii_only: bool) -> Iterator[str]:
+    """Yield the text's lines with their endings (split as io.StringIO(newline="") splits them), noting in
+    `starts` the UTF-8 byte offset each line begins at."""
+    offset = 0
+    for match in _LINE.finditer(text):
+        line = match.group()
+        if not line:
+            return
+        if starts is not None:
+            starts.append(offset)
+            offset += len(line) if ascii_only else len(line.encode("utf-8"))
+        yield line
+
+
+def _records(text: str, delimiter: str, limit: int | None = None, starts: array | None = None,
+             ascii_only: bool = True) -> Iterator[tuple[int, list[str]]]:
+    """Yield (first line, cells) for each record, skipping blank lines; csv.Error propagates. With `starts`, the
+    byte offset of each line is noted there as it is read (index: line number - 1)."""
+    reader = csv.reader(_lines(text, starts, ascii_only), delimiter=delimiter, strict=False)
     end = 0
     for cells in reader:
         start, end = end + 1, reader.line_num
@@ -134,13 +187,20 @@ def read_sheet(data: bytes) -> Sheet:
         text, skipped, delimiter = text[declared.end():], 1, declared.group(1)
     else:
         delimiter = _sniff(text)
+    line_starts = array("Q")
+    starts, lines, headers = array("Q"), array("L"), None
     try:
-        records = list(_records(text, delimiter))
+        for line, cells in _records(text, delimiter, starts=line_starts, ascii_only=text.isascii()):
+            if headers is None:
+                headers = cells
+                continue
+            starts.append(line_starts[line - 1])
+            lines.append(line + skipped)
     except csv.Error as error:
         _refuse(f"The file cannot be read as CSV ({error}).")
-    if not records:
+    del line_starts
+    if headers is None:
         _refuse("The file is empty.")
-    (_, headers), data_records = records[0], records[1:]
     headers = [cell.replace("\ufeff", "").strip() for cell in headers]
     named = [cell for cell in headers if cell]
     if len(named) < 2:
@@ -148,7 +208,9 @@ def read_sheet(data: bytes) -> Sheet:
     if all(_VALUE.fullmatch(cell) for cell in named):
         _refuse("The first line holds values, not column names: add a line naming the columns "
                 "(for example Date, Amount, Email, Id).")
-    if not data_records:
+    if not starts:
         _refuse("The file names its columns but has no rows to import.")
-    return Sheet(headers=headers, rows=[cells for _, cells in data_records],
-                 lines=[line + skipped for line, _ in data_records], encoding=encoding, delimiter=delimiter)
+    blob = text.encode("utf-8")
+    del text
+    return Sheet(headers=headers, rows=Rows(blob, starts, delimiter), lines=lines, encoding=encoding,
+                 delimiter=delimiter)
