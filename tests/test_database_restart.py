@@ -26,7 +26,7 @@ from campaigns.extensions import db
 from campaigns.giving import designs
 from campaigns.giving.vouchers import issue_batch
 from campaigns.models import Purchase, Redemption, Voucher
-from tests.conftest import app_config, missing
+from tests.conftest import app_config, free_port, missing
 from tests.designs import design
 
 CODES, PURCHASES, THREADS = 60, 60, 6
@@ -41,23 +41,30 @@ class OwnPostgres:
             missing("PostgreSQL binaries (pg_ctl)", "REQUIRE_POSTGRES")
         self.bin = os.path.dirname(bins[-1])
         self.dir = tempfile.mkdtemp(prefix="reciprocate-fault-")
-        self.port = 54000 + os.getpid() % 900
         if os.getuid() == 0:
             shutil.chown(self.dir, "postgres")
         self._run(f"'{self.bin}/initdb' -D '{self.dir}/data' -U postgres --auth=trust >/dev/null")
-        self.start()
+        for attempt in range(5):  # a free port can be taken between the look and the bind (other tests run too)
+            self.port = free_port()
+            if self.start(give_up=attempt == 4):
+                break
 
     def _run(self, command: str) -> None:
         argv = ["su", "postgres", "-s", "/bin/bash", "-c", command] if os.getuid() == 0 else ["bash", "-c", command]
         subprocess.run(argv, check=True, timeout=60)
 
-    def start(self) -> None:
+    def start(self, give_up: bool = True) -> bool:
+        """Start the server on its port; tell whether it did (False: the port was taken, and not `give_up`)."""
         try:
             self._run(f"'{self.bin}/pg_ctl' -D '{self.dir}/data' -l '{self.dir}/log' -w -o \"-p {self.port} "
                       f"-k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off\" start >/dev/null")
         except subprocess.CalledProcessError:
             with open(f"{self.dir}/log") as log:
-                pytest.fail("PostgreSQL did not start: " + log.read()[-1500:])
+                said = log.read()
+            if not give_up and "Address already in use" in said:
+                return False
+            pytest.fail("PostgreSQL did not start: " + said[-1500:])
+        return True
 
     def stop(self) -> None:
         self._run(f"'{self.bin}/pg_ctl' -D '{self.dir}/data' -m fast -w stop >/dev/null")
