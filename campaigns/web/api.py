@@ -36,9 +36,12 @@ def _database_answers() -> bool:
     return True
 
 
-def _states() -> dict:
-    return {"database": "ok" if _database_answers() else "unreachable",
-            "queue": "ok" if queue.reachable() else "unreachable"}
+def _answer(needed: tuple[str, ...]):
+    """Say whether the database and the queue answer: 200 when each of `needed` does, else 503."""
+    states = {"database": "ok" if _database_answers() else "unreachable",
+              "queue": "ok" if queue.reachable() else "unreachable"}
+    fine = all(states[name] == "ok" for name in needed)
+    return jsonify(status="ok" if fine else "error", **states), 200 if fine else 503
 
 
 @operation("/health", "GET", "public", "Is the app up and its database reachable? (Liveness: 503 only when the "
@@ -47,9 +50,7 @@ def _states() -> dict:
             "503": {"description": "The database is unreachable", "schema": HEALTH_SCHEMA}})
 def health():
     """Report whether the app and its database answer, and whether the job queue does."""
-    states = _states()
-    healthy = states["database"] == "ok"
-    return jsonify(status="ok" if healthy else "error", **states), 200 if healthy else 503
+    return _answer(("database",))
 
 
 @operation("/ready", "GET", "public", "Can this node take traffic? (Readiness: 503 while the database or the job "
@@ -58,9 +59,7 @@ def health():
             "503": {"description": "The database or the job queue is unreachable", "schema": HEALTH_SCHEMA}})
 def ready():
     """Report whether this node can serve every request: its database and its job queue both answer."""
-    states = _states()
-    ready_ = all(state == "ok" for state in states.values())
-    return jsonify(status="ok" if ready_ else "error", **states), 200 if ready_ else 503
+    return _answer(("database", "queue"))
 
 
 @operation("/openapi.json", "GET", "public", "This API's OpenAPI 3 description.",

@@ -6,7 +6,6 @@ import random
 import pytest
 from playwright.sync_api import expect
 
-from app import create_app
 from campaigns.contacts.contact import make_contact
 from campaigns.extensions import db
 from campaigns.giving import audiences
@@ -14,33 +13,14 @@ from campaigns.jobs.queue import task_named
 from campaigns.mail import deliveries
 from campaigns.models import Campaign, CampaignSend
 from tests.browser.conftest import DESKTOP, PHONE, screenshot, sign_in
-from tests.conftest import app_config
-from tests.test_claim_page import SMTPServer
+from tests.test_campaign_sends import app, smtp  # noqa: F401  (fixtures: a queue no consumer reads, real SMTP)
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 
-@pytest.fixture
-def smtp():
-    server = SMTPServer()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def app(database_url, smtp, tmp_path):
-    """The app mailing the loopback server, its queue a file that no consumer reads (the test runs the task)."""
-    app = create_app(app_config(database_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_TIMEOUT=5,
-                                QUEUE_URL=f"sqlite:///{tmp_path / 'queue.db'}", BASE_URL="https://cafe.example"))
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
-def test_the_send_page_sends_and_its_progress_bar_follows_the_queue(app, open_page, make_user, make_campaign, smtp,
-                                                                    viewport):
+def test_the_send_page_sends_and_its_progress_bar_follows_the_queue(
+        app, open_page, make_user, make_campaign, smtp, viewport):  # noqa: F811  (app, smtp: fixtures imported)
     campaign_id = make_campaign(status="active", name="Spring latte", offer="One free latte")
     with app.app_context():
         people = [make_contact(f"guest{i}@example.com", None, f"Guest {i}") for i in range(30)]
