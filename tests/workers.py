@@ -12,7 +12,7 @@ def run_in_threads(database_url: str, start_at: float, threads: int, job: str, a
     app = create_app(app_config(database_url))
     jobs = {"claim": _claim, "personal": _personal, "batch": _batch, "redeem": _redeem, "answer": _answer,
             "claim_invites": _claim_invites, "sale": _sale, "merge": _merge, "audience": _audience,
-            "void": _void, "demote": _demote}
+            "void": _void, "demote": _demote, "rescan": _rescan}
     jobs["mixed"] = lambda name, *args: (name, jobs[name](*args))  # several kinds of work at once
 
     def one(args):
@@ -23,7 +23,7 @@ def run_in_threads(database_url: str, start_at: float, threads: int, job: str, a
                 return ("ok", result)
             except Exception as error:  # report the domain code, or the exception's name
                 # Commit what the service left for a failure (the audit entry of a refused redemption).
-                if hasattr(error, "code") and job == "redeem":
+                if hasattr(error, "code") and job in ("redeem", "rescan"):
                     db.session.commit()
                 else:
                     db.session.rollback()
@@ -69,6 +69,14 @@ def _redeem(code: str, user_id: int, location: str):
     from campaigns.desk.redemption import Attempt, redeem
 
     return redeem(code, Attempt(user_id=user_id, location=location, ip_address="127.0.0.1")).id
+
+
+def _rescan(code: str, user_id: int, location: str, scan_id: str):
+    """Send one offline scan (one scan_id) again and again: the redemption's id, and whether it was a repeat."""
+    from campaigns.desk.redemption import Attempt, redeem
+
+    made = redeem(code, Attempt(user_id=user_id, location=location, ip_address="127.0.0.1", scan_id=scan_id))
+    return made.id, made.repeated
 
 
 def _answer(code: str, score: int, version: int | None):

@@ -37,6 +37,7 @@ class Attempt:
     ip_address: str | None = None
     customer: Contact | None = None
     details: dict = field(default_factory=dict)
+    scan_id: str | None = None  # the device's id for this scan: sent again, it finds what the first sending did
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class Redeemed:
     offer: str
     customer_id: int | None
     location_name: str | None
+    repeated: bool = False  # the same scan (scan_id) sent again: nothing new was written
 
 
 def redeem(text: str, attempt: Attempt, now: datetime | None = None) -> Redeemed:
@@ -68,11 +70,14 @@ def redeem(text: str, attempt: Attempt, now: datetime | None = None) -> Redeemed
     try:
         code = _code(text)
         redeemed_at = _redemption_time(attempt.scanned_at, now)
-        made = _write(code, redeemed_at, attempt, now)
+        made = _sent_before(attempt, code, now) or _write(code, redeemed_at, attempt, now)
+        if made is None:
+            # A simultaneous sending of the same scan may have won the voucher: then this one is its repeat.
+            made = _sent_before(attempt, code, now)
         if made is None:
             location = _location(attempt.location)
             _explain(code, redeemed_at)
-        if attempt.customer is not None:
+        if attempt.customer is not None and not made.repeated:
             made = _attach(made, attempt.customer)
     except RedemptionError as error:
         if savepoint is not None:
@@ -89,7 +94,7 @@ def _params(code: str, redeemed_at: datetime, attempt: Attempt, now: datetime) -
     return {"b_code": code, "b_redeemed_at": redeemed_at, "b_now": now, "b_location": attempt.location,
             "b_local_day": redeemed_at.astimezone(business_zone()).date(), "b_user_id": attempt.user_id,
             "b_token_id": attempt.token_id, "b_ip_address": attempt.ip_address, "b_device_time": _device_time(attempt),
-            "b_details": json.dumps(attempt.details)}
+            "b_details": json.dumps(attempt.details), "b_scan_id": attempt.scan_id}
 
 
 def _write(code: str, redeemed_at: datetime, attempt: Attempt, now: datetime) -> Redeemed | None:
@@ -110,7 +115,7 @@ def _write(code: str, redeemed_at: datetime, attempt: Attempt, now: datetime) ->
     redemption_id = db.session.execute(insert(_REDEMPTION).values(
         voucher_id=won.id, campaign_id=won.campaign_id, customer_id=won.customer_id, redeemed_at=redeemed_at,
         recorded_at=now, location_id=place.id if place else None, user_id=attempt.user_id,
-        token_id=attempt.token_id).returning(_REDEMPTION.c.id)).scalar_one()
+        token_id=attempt.token_id, scan_id=attempt.scan_id).returning(_REDEMPTION.c.id)).scalar_one()
     audit.record("redeem", "redeemed", **_audit_fields(attempt, place.id if place else None, code),
                  details={**attempt.details, "redemption_id": redemption_id}, now=now)
     return Redeemed(redemption_id, won.id, code, redeemed_at, now, won.campaign_id, campaign.name, campaign.offer,
@@ -132,6 +137,30 @@ _REDEMPTION = Redemption.__table__
 _FIND = (select(_VOUCHER.c.id, _VOUCHER.c.redeemed_at, _VOUCHER.c.void_at, _CAMPAIGN.c.status,
                 _CAMPAIGN.c.starts_on, _CAMPAIGN.c.ends_on)
          .join(_CAMPAIGN, _CAMPAIGN.c.id == _VOUCHER.c.campaign_id))
+
+
+def _sent_before(attempt: Attempt, code: str, now: datetime) -> Redeemed | None:
+    """The redemption this scan (its scan_id) already made, audited as a repeat; None for a scan never seen.
+
+    A scan_id that redeemed another voucher is refused: a device reusing ids would otherwise lose scans.
+    """
+    if not attempt.scan_id:
+        return None
+    row = db.session.execute(
+        select(Redemption, _VOUCHER.c.code, _CAMPAIGN.c.name, _CAMPAIGN.c.offer, Location.name)
+        .join(_VOUCHER, _VOUCHER.c.id == Redemption.voucher_id)
+        .join(_CAMPAIGN, _CAMPAIGN.c.id == Redemption.campaign_id).outerjoin(Location, Location.id == Redemption.location_id).where(Redemption.scan_id == attempt.scan_id)
+    ).first()
+    if row is None:
+        return None
+    made, voucher_code, name, offer, place = row
+    if voucher_code != code:
+        raise RedemptionError("scan_id_taken", "This scan_id was sent before with another voucher's code.",
+                              {"fields": {"scan_id": "already used for another code"}})
+    audit.record("redeem", "repeated", **_audit_fields(attempt, made.location_id, code),
+                 details={**attempt.details, "redemption_id": made.id, "scan_id": attempt.scan_id}, now=now)
+    return Redeemed(made.id, made.voucher_id, code, made.redeemed_at, made.recorded_at, made.campaign_id, name, offer,
+                    made.customer_id, place, repeated=True)
 
 
 def _code(text: str) -> str:

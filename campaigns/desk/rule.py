@@ -1,8 +1,8 @@
 """The redemption rule, written once as a SQLAlchemy Core expression, and the statements that apply it.
 
 Every statement here is built once with named parameters (b_code, b_redeemed_at, b_local_day, b_location, b_now,
-b_user_id, b_token_id, b_ip_address, b_device_time, b_details; `b_` keeps them apart from column names), so a
-scan reuses its compiled form.
+b_user_id, b_token_id, b_ip_address, b_device_time, b_details, b_scan_id; `b_` keeps them apart from column
+names), so a scan reuses its compiled form.
 """
 from datetime import date
 
@@ -79,9 +79,10 @@ def _one_statement(with_location: bool):
     now = bindparam("b_now", type_=UTCDateTime)
     made = insert(_REDEMPTION).from_select(
         ["voucher_id", "campaign_id", "customer_id", "redeemed_at", "recorded_at", "location_id", "user_id",
-         "token_id"],
+         "token_id", "scan_id"],
         select(won.c.id, won.c.campaign_id, won.c.customer_id, bindparam("b_redeemed_at", type_=UTCDateTime), now,
-               place_id, bindparam("b_user_id", type_=Integer), bindparam("b_token_id", type_=Integer)),
+               place_id, bindparam("b_user_id", type_=Integer), bindparam("b_token_id", type_=Integer),
+               bindparam("b_scan_id", type_=String)),
     ).returning(_REDEMPTION.c.id, _REDEMPTION.c.voucher_id).cte("made")
     details = cast(cast(bindparam("b_details", type_=String), JSONB).op("||", return_type=JSONB)(
         func.jsonb_build_object("redemption_id", made.c.id)), JSON)

@@ -1,7 +1,7 @@
 """What happens at the counter: a voucher's redemption (one live per voucher), and its undoing."""
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Text, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaigns.extensions import db
@@ -22,6 +22,8 @@ class Redemption(db.Model):
         CheckConstraint("undone_at IS NULL OR undo_reason IS NOT NULL", name="undo_reason"),
         # Attribution looks up a customer's redemptions before each purchase.
         Index("ix_redemption_customer_time", "customer_id", "redeemed_at"),
+        # A device's scan, sent again after a dropped answer, finds the redemption it made: never a second one.
+        Index("uq_redemption_scan_id", "scan_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -36,6 +38,7 @@ class Redemption(db.Model):
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     undo_reason: Mapped[str | None] = mapped_column(Text)
+    scan_id: Mapped[str | None] = mapped_column(String(64))  # the scanning device's id for this scan, when sent
 
     voucher = relationship("Voucher")
     location = relationship("Location")

@@ -36,6 +36,7 @@ def register_blueprints(app: Flask) -> None:
         customers,
         dashboard,
         desk,
+        desk_offline,
         email_settings,
         feedback,
         imports,
@@ -49,5 +50,5 @@ def register_blueprints(app: Flask) -> None:
 
     app.url_map.converters["int"] = IdConverter
     for module in (auth, dashboard, feedback, marketing, audience, sends, purchases, imports, customers, desk,
-                   settings, email_settings, public, unsubscribe, api):
+                   desk_offline, settings, email_settings, public, unsubscribe, api):
         app.register_blueprint(module.bp)

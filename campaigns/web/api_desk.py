@@ -1,9 +1,11 @@
 """API: redeeming vouchers and looking them up (API.md: redemptions, vouchers)."""
+import re
+
 from flask import current_app, jsonify, request
 
 from campaigns.accounts.business import business_zone
 from campaigns.core import inputs
-from campaigns.core.errors import DomainError, FieldErrors
+from campaigns.core.errors import DomainError, FieldErrors, ValidationError
 from campaigns.desk import redemption
 from campaigns.extensions import limiter
 from campaigns.giving.vouchers import find_voucher, voucher_state
@@ -16,13 +18,15 @@ from campaigns.web.serialisers import redemption_json, voucher_state_json
 from campaigns.web.transaction import keep_refusal
 
 CODE_MAX = 300  # a code, or the whole scanned voucher URL
+SCAN_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 ERROR = {"schema": {"$ref": "#/components/schemas/Error"}}
 REDEMPTION_SCHEMA = {"type": "object", "properties": {
     "code": {"type": "string"}, "redeemed_at": {"type": "string", "format": "date-time"},
     "campaign": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
                                                   "offer": {"type": "string"}}},
     "customer": {"type": "object", "nullable": True}, "redemption_id": {"type": "integer"},
-    "give": {"type": "string"}, "formatted": {"type": "string"}, "location": {"type": "string", "nullable": True}}}
+    "give": {"type": "string"}, "formatted": {"type": "string"}, "location": {"type": "string", "nullable": True},
+    "repeated": {"type": "boolean"}}}
 
 
 GUESSING = frozenset({"unknown_code", "invalid_code"})  # the only refusals that say someone is guessing codes
@@ -46,22 +50,34 @@ def _failure_limit() -> str:
 
 
 def redemption_attempt(body: dict) -> redemption.Attempt:
-    """Check a redemption's fields ({code, customer?, location?, scanned_at?, device_time?}) and say who tries."""
+    """Check a redemption's fields ({code, customer?, location?, scanned_at?, device_time?, scan_id?}) and say
+    who tries."""
     wrong = FieldErrors({k: "Not a field here." for k in body if k not in ("code", "customer", "location",
-                                                                          "scanned_at", "device_time")})
+                                                                          "scanned_at", "device_time", "scan_id")})
     wrong.check(inputs.text, body.get("code"), "code", CODE_MAX, minimum=1)
     if body.get("location") is not None:
         wrong.check(inputs.text, body["location"], "location", 120)
+    scan_id = wrong.check(_scan_id, body.get("scan_id"))
     scanned_at = wrong.check(parse_time, body.get("scanned_at"), "scanned_at")
     device_time = wrong.check(parse_time, body.get("device_time"), "device_time")
     customer = wrong.check(parse_contact, body["customer"]) if body.get("customer") is not None else None
     wrong.raise_any()
     identity = current_identity()
+    details = {"device_time": device_time.isoformat()} if device_time else {}
     return redemption.Attempt(
         user_id=identity.user_id, token_id=identity.token_id, location=body.get("location"),
         scanned_at=scanned_at, ip_address=request.remote_addr, customer=customer,
-        details={"device_time": device_time.isoformat()} if device_time else {},
+        details={**details, "scan_id": scan_id} if scan_id else details, scan_id=scan_id,
     )
+
+
+def _scan_id(value) -> str | None:
+    """A device's id for one scan: 8 to 64 letters, digits, dashes or underscores (a UUID fits)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not SCAN_ID.fullmatch(value):
+        raise ValidationError({"scan_id": "8 to 64 letters, digits, - or _ (a UUID fits)"})
+    return value
 
 
 def _audit_refused(outcome: str, details: dict) -> None:
@@ -102,9 +118,13 @@ def note_refusal(error: DomainError) -> None:
 
 
 @operation("/redemptions", "POST", "staff",
-           "Redeem a voucher ({code, customer?, location?, scanned_at?}); exactly one attempt per voucher wins.",
+           "Redeem a voucher ({code, customer?, location?, scanned_at?, scan_id?}); exactly one attempt per voucher "
+           "wins. An offline device sends its own scan_id for each scan: the same scan sent again answers 200 with "
+           "the redemption it made (`repeated: true`) instead of a second one or a refusal.",
            {"201": {"description": "Redeemed: hand it over", "schema": REDEMPTION_SCHEMA},
-            "404": {"description": "unknown_code", **ERROR}, "409": {"description": "already_redeemed or void", **ERROR},
+            "200": {"description": "The same scan (scan_id) sent again: the redemption it made", "schema":
+                    REDEMPTION_SCHEMA},
+            "404": {"description": "unknown_code", **ERROR}, "409": {"description": "already_redeemed, void, or scan_id_taken", **ERROR},
             "410": {"description": "expired", **ERROR},
             "422": {"description": "invalid_code, campaign_not_active, unknown_location or bad input", **ERROR},
             "429": {"description": "rate_limited: too many guessed codes (unknown or mistyped) from this device or "
@@ -113,7 +133,9 @@ def note_refusal(error: DomainError) -> None:
            request_schema=schemas.closed({
                "code": schemas.text(CODE_MAX, 1, description="The code as printed or typed, or the scanned URL"),
                "location": schemas.text(120, nullable=True), "scanned_at": schemas.moment(nullable=True),
-               "device_time": schemas.moment(nullable=True), "customer": schemas.CONTACT | {"nullable": True}},
+               "device_time": schemas.moment(nullable=True), "customer": schemas.CONTACT | {"nullable": True},
+               "scan_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$", "nullable": True,
+                           "description": "The device's id for this scan (letters, digits, - or _)"}},
                ["code"]))
 @limit_guessing
 def create_redemption():
@@ -125,7 +147,7 @@ def create_redemption():
     except DomainError as error:
         note_refusal(error)
         return json_error(error)
-    return jsonify(redemption_json(made)), 201
+    return jsonify(redemption_json(made)), 200 if made.repeated else 201
 
 
 @operation("/vouchers/<code>", "GET", "staff", "A voucher's state, campaign, customer and redemption.",

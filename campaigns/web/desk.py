@@ -84,7 +84,9 @@ def index():
             "wasmUrl": url_for("static", filename="vendor/zxing_reader.wasm"),
             "scannerScript": url_for("static", filename="vendor/barcode-detector.js"),
             "currency": settings.currency, "largePurchaseCents": settings.large_purchase_cents,
-            "csrf": generate_csrf()}
+            "csrf": generate_csrf(), "user": current_user.id, "scope": url_for("desk.index"),
+            "offlineListUrl": url_for("desk_offline.offline_list"),
+            "serviceWorkerUrl": url_for("desk_offline.service_worker")}
     return render_template("desk/index.html", data=data, **redemptions_today(zone, current_user.id))
 
 
@@ -103,9 +105,10 @@ def lookup():
 @bp.route("/today")
 @requires("staff")
 def today():
-    """Today's redemption counts, for the desk to refresh after each scan."""
+    """Today's redemption counts, for the desk to refresh after each scan, and a fresh CSRF token for a page
+    that was opened offline."""
     zone = business.business_zone()
-    return jsonify(redemptions_today(zone, current_user.id))
+    return jsonify({**redemptions_today(zone, current_user.id), "csrf": generate_csrf()})
 
 
 @bp.route("/v/<code_text>")

@@ -23,7 +23,7 @@ def redemption_json(made: redemption.Redeemed) -> dict:
             "redemption_id": made.id, "campaign": {"id": made.campaign_id, "name": made.campaign_name,
                                                    "offer": made.offer},
             "give": f"Give: {made.offer or made.campaign_name}", "customer": customer_json(customer),
-            "location": made.location_name}
+            "location": made.location_name, "repeated": made.repeated}
 
 
 def voucher_json(code: str) -> dict:

@@ -7,7 +7,8 @@
   const $ = (id) => document.getElementById(id);
   const form = $("scan-form"), input = $("scan-input"), result = $("result");
   const LOCATION_KEY = "reciprocate.desk.location";
-  const RESULT_CLASSES = ["has-result-ok", "has-result-bad", "has-result-neutral"];
+  const RESULT_CLASSES = ["has-result-ok", "has-result-bad", "has-result-neutral", "has-result-offline",
+                          "has-result-unsure"];
   let current = null;       // the last successful redemption, for attach / purchase / undo
   let busy = false;
   let autoTimer = null;
@@ -162,6 +163,7 @@
     $("result-verdict").textContent = verdict;
     $("result-detail").textContent = detail || "";
     $("result-ok-actions").hidden = kind !== "ok";
+    $("result-unsure-actions").hidden = kind !== "unsure";
     $("result-link").hidden = !code;
     $("result-link").href = data.voucherUrl.replace("CODE", encodeURIComponent(code || "-"));
     $("attach-note").textContent = "";
@@ -199,6 +201,9 @@
     input.select();
   }
 
+  window.deskWords = (error, status) => refusalWords(error, status);  // the offline queue's refusals say the same
+  window.deskRefresh = () => refreshToday();
+
   async function refreshToday() {
     try {
       const counts = await (await fetch(data.todayUrl, {credentials: "same-origin"})).json();
@@ -223,22 +228,30 @@
       return;
     }
     busy = true;
+    // Each scan has its own id and time: sent again (after a lost answer, or from the offline queue) it is the
+    // same scan, never a second redemption.
+    const scan = {id: newId(), code: read.code, scanned_at: new Date().toISOString(), location: place || null};
     try {
-      const body = {code: String(text).trim(), device_time: new Date().toISOString()};
+      if (!offline.online()) { await answerOffline(scan, fromCamera); return; }
+      const body = {code: String(text).trim(), device_time: scan.scanned_at, scan_id: scan.id};
       if (place) body.location = place;
       const {ok, status, payload} = await call(data.redeemUrl, body);
+      if (status === 0) { offline.reached(false); await answerOffline(scan, fromCamera); return; }
+      offline.reached(true);
       if (ok) {
         current = payload;
         input.value = "";
         show("ok", payload.give, payload.campaign.name, payload.code);
         showCustomer(payload.customer, false);
         refreshToday();
+        offline.markSeen(payload.code);
+        offline.sync();  // anything scanned while the connection was gone goes now
         if (!fromCamera) focusInput();
       } else {
         current = null;
         const error = payload.error || {};
-        const [verdict, detail] = status === 0 ? ["No answer", "Check the connection, then scan again."]
-                                               : refusalWords(error, status);
+        const [verdict, detail] = refusalWords(error, status);
+        if (error.code === "already_redeemed") offline.markSeen(read.code);
         show("bad", verdict, detail, error.code === "unknown_code" ? "" : read.code);
         keepTyped(fromCamera);
         if (error.code === "unknown_location") {
@@ -252,6 +265,31 @@
       busy = false;
     }
   }
+
+  // ---- No network: the device answers from what it knows, and queues the scan (desk_offline.js). ----
+  const offline = window.deskOffline;
+  let unsure = null;  // a scan not on the device's list, waiting for "give it anyway"
+  const newId = () => (crypto.randomUUID ? crypto.randomUUID() : Date.now() + "-" + Math.random().toString(36).slice(2));
+
+  async function answerOffline(scan, fromCamera) {
+    current = null;
+    const said = await offline.judge(scan.code);
+    if (said.queue) await offline.queue(scan);
+    unsure = said.kind === "unsure" ? scan : null;
+    if (said.queue) input.value = "";
+    show(said.kind, said.verdict, said.detail, "");
+    if (said.queue) { if (!fromCamera) focusInput(); } else keepTyped(fromCamera);
+  }
+
+  $("give-anyway").addEventListener("click", async () => {
+    if (!unsure) return;
+    const scan = unsure;
+    unsure = null;
+    await offline.queue(scan);
+    input.value = "";
+    show("offline", "Offline: given", "Will be confirmed when back online.", "");
+    focusInput();
+  });
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -354,6 +392,7 @@
     if (!reason) return;
     const {ok, payload} = await call(data.undoUrl, {redemption_id: current.redemption_id, code: current.code, reason});
     if (ok) {
+      offline.forget(current.code);
       show("neutral", "Redemption undone", "The voucher can be used again.", current.code);
       current = null;
       refreshToday();
