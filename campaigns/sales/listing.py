@@ -7,11 +7,11 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
 from campaigns.contacts.contact import normalise_phone
-from campaigns.core import inputs
+from campaigns.core import feeds, inputs
 from campaigns.core.errors import NotFound, ValidationError
 from campaigns.extensions import db
 from campaigns.giving import codes
-from campaigns.models import Campaign, Customer, Location, Purchase, Voucher
+from campaigns.models import Campaign, Customer, Location, Purchase, Voucher, utcnow
 from campaigns.reports import attribution
 from campaigns.sales.pos import stored_ids
 
@@ -93,17 +93,32 @@ class PurchaseDetails:
     voided: bool
 
 
-def purchase_details(purchase_id: int) -> PurchaseDetails:
-    """Return a stored purchase with what it names (one statement), or raise unknown_purchase."""
+def _details():
+    """The statement behind PurchaseDetails: a purchase with its customer, code, location and refunded sale."""
     original = aliased(Purchase)
-    found = db.session.execute(
-        select(Purchase, Customer, Voucher.code, Location.name, original.external_id)
-        .outerjoin(Customer, Customer.id == Purchase.customer_id).outerjoin(Voucher, Voucher.id == Purchase.voucher_id)
-        .outerjoin(Location, Location.id == Purchase.location_id)
-        .outerjoin(original, original.id == Purchase.refund_of_id).where(Purchase.id == purchase_id)).first()
-    if found is None:
-        raise NotFound("unknown_purchase", "There is no such purchase.")
+    return (select(Purchase, Customer, Voucher.code, Location.name, original.external_id)
+            .outerjoin(Customer, Customer.id == Purchase.customer_id).outerjoin(Voucher, Voucher.id == Purchase.voucher_id)
+            .outerjoin(Location, Location.id == Purchase.location_id)
+            .outerjoin(original, original.id == Purchase.refund_of_id))
+
+
+def _as_details(found, campaigns: dict) -> PurchaseDetails:
     purchase, customer, code, location, refunded = found
     return PurchaseDetails(purchase.id, purchase.external_id, purchase.amount_cents, purchase.occurred_at, customer,
-                           code, refunded, location, attribution.campaign_of([purchase.id]).get(purchase.id),
-                           purchase.voided_at is not None)
+                           code, refunded, location, campaigns.get(purchase.id), purchase.voided_at is not None)
+
+
+def purchase_details(purchase_id: int) -> PurchaseDetails:
+    """Return a stored purchase with what it names (one statement), or raise unknown_purchase."""
+    found = db.session.execute(_details().where(Purchase.id == purchase_id)).first()
+    if found is None:
+        raise NotFound("unknown_purchase", "There is no such purchase.")
+    return _as_details(found, attribution.campaign_of([purchase_id]))
+
+
+def purchases_after(after: int, limit: int, now: datetime | None = None) -> list[PurchaseDetails]:
+    """The purchases after id `after`, in id order, at most `limit`, that no open transaction can precede (feeds)."""
+    rows = db.session.execute(_details().where(Purchase.id > after).order_by(Purchase.id).limit(limit)).all()
+    rows = rows[:len(feeds.settled([row[0] for row in rows], after, now or utcnow()))]
+    campaigns = attribution.campaign_of([row[0].id for row in rows]) if rows else {}
+    return [_as_details(row, campaigns) for row in rows]

@@ -2,11 +2,12 @@
 from campaigns.accounts.business import get_settings
 from campaigns.core import money
 from campaigns.desk import redemption
+from campaigns.desk.redemption_feed import RedemptionRow
 from campaigns.extensions import db
 from campaigns.giving import codes
 from campaigns.links import claim_url, qr_svg_url, voucher_url
 from campaigns.models import Customer, Voucher
-from campaigns.sales.listing import purchase_details
+from campaigns.sales.listing import PurchaseDetails, purchase_details
 
 
 def customer_json(customer: Customer | None) -> dict | None:
@@ -42,9 +43,22 @@ def voucher_state_json(voucher: Voucher, state: str, first_redemption: dict | No
             "customer": customer_json(voucher.customer), "redemption": first_redemption}
 
 
+def synced_redemption_json(row: RedemptionRow) -> dict:
+    """Return a redemption as the sync API hands it out (undone ones too, with when and why)."""
+    return {"id": row.id, "code": row.code, "formatted": codes.format_code(row.code),
+            "redeemed_at": row.redeemed_at.isoformat(), "recorded_at": row.recorded_at.isoformat(),
+            "campaign": {"id": row.campaign_id, "name": row.campaign_name}, "customer": customer_json(row.customer),
+            "location": row.location, "undone_at": row.undone_at.isoformat() if row.undone_at else None,
+            "undo_reason": row.undo_reason}
+
+
 def purchase_json(purchase_id: int) -> dict:
     """Return a stored purchase as the API shows it."""
-    sale = purchase_details(purchase_id)
+    return sale_json(purchase_details(purchase_id))
+
+
+def sale_json(sale: PurchaseDetails) -> dict:
+    """Return a purchase read with what it names as the API shows it."""
     return {"id": sale.id, "external_id": sale.external_id,
             "amount": money.to_json(sale.amount_cents, get_settings().currency),
             "occurred_at": sale.occurred_at.isoformat(), "customer": customer_json(sale.customer),

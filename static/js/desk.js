@@ -158,6 +158,7 @@
   }
 
   function show(kind, verdict, detail, code) {
+    shownScan = null;
     result.hidden = false;
     result.className = "result result-" + kind;
     $("result-verdict").textContent = verdict;
@@ -271,6 +272,8 @@
   let unsure = null;  // a scan not on the device's list, waiting for "give it anyway"
   const newId = () => (crypto.randomUUID ? crypto.randomUUID() : Date.now() + "-" + Math.random().toString(36).slice(2));
 
+  let shownScan = null;  // the queued scan whose offline answer is on screen
+
   async function answerOffline(scan, fromCamera) {
     current = null;
     const said = await offline.judge(scan.code);
@@ -278,6 +281,7 @@
     unsure = said.kind === "unsure" ? scan : null;
     if (said.queue) input.value = "";
     show(said.kind, said.verdict, said.detail, "");
+    if (said.queue) shownScan = scan.id;
     if (said.queue) { if (!fromCamera) focusInput(); } else keepTyped(fromCamera);
   }
 
@@ -288,7 +292,21 @@
     await offline.queue(scan);
     input.value = "";
     show("offline", "Offline: given", "Will be confirmed when back online.", "");
+    shownScan = scan.id;
     focusInput();
+  });
+
+  // The offline answer on screen becomes the server's once its scan is sent.
+  window.addEventListener("desk:sent", (event) => {
+    const sent = event.detail;
+    if (result.hidden || sent.id !== shownScan) return;
+    shownScan = null;
+    if (sent.outcome === "sent") {
+      show("ok", "Confirmed", "Redeemed as scanned offline.", "");
+      $("result-ok-actions").hidden = true;  // attach, record and undo need the voucher's page now
+    } else {
+      show("bad", "Refused when sent", sent.words, "");
+    }
   });
 
   form.addEventListener("submit", (event) => {

@@ -191,6 +191,7 @@
     if (response.status === 401 || response.status === 403 || response.redirected) { loggedOut = true; return "stop"; }
     if (response.ok) {
       await run(["queue"], "readwrite", (tx, done) => done(tx.objectStore("queue").delete(scan.seq)));
+      told(scan, "sent", null);
       return "sent";
     }
     let error = {};
@@ -202,7 +203,13 @@
       tx.objectStore("refused").put(refusal);
       return done(tx.objectStore("queue").delete(scan.seq));
     });
+    told(scan, "refused", refusal.words);
     return "refused";
+  }
+
+  // Tell the page what became of a sent scan (it may still show that scan's offline answer).
+  function told(scan, outcome, words) {
+    window.dispatchEvent(new CustomEvent("desk:sent", {detail: {id: scan.id, outcome, words}}));
   }
 
   async function drain() {
@@ -214,6 +221,7 @@
       if (outcome === "stop") { clearTimeout(retryTimer); retryTimer = setTimeout(sync, RETRY_MS); return; }
     }
     if (window.deskRefresh) window.deskRefresh();
+    downloadList();  // the list loses what was just redeemed
   }
 
   async function sync() {

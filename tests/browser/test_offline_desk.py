@@ -134,11 +134,13 @@ def test_one_voucher_scanned_offline_on_two_devices_is_one_redemption_and_one_re
         expect(page.locator("#result-verdict")).to_have_text("Offline: looks valid, give it")
     _offline(shop, one, offline=False)
     expect(one.locator("#desk-waiting")).to_be_hidden(timeout=15_000)
+    expect(one.locator("#result-verdict")).to_have_text("Confirmed")  # the answer on screen is the server's now
     two.context.set_offline(False)
     refusals = two.locator("#offline-refusals")
     expect(refusals).to_be_visible()
     expect(two.locator("#offline-refusals-count")).to_have_text("1 offline scan was refused when sent")
     expect(two.locator("#offline-refusals-list li")).to_contain_text("Already redeemed today")
+    expect(two.locator("#result-verdict")).to_have_text("Refused when sent")
     two.get_by_role("button", name="Next scan (Esc)").click()
     screenshot(two, "desk-offline-refusals-phone")
     assert len(_redemptions(shop["app"])) == 1
@@ -203,4 +205,6 @@ def test_the_kept_list_tells_a_voucher_it_does_not_hold(shop, open_page):
     expect(page.locator("#desk-waiting")).to_have_text("2 scans waiting")
     _offline(shop, page, offline=False)
     expect(page.locator("#desk-waiting")).to_be_hidden(timeout=15_000)
+    expect(page.locator("#result-verdict")).to_have_text("Confirmed")
+    expect(page.locator("#offline-list-state")).to_contain_text("4 valid vouchers kept")  # fetched again: 7 made, 3 redeemed
     assert sorted(code for code, _, _ in _redemptions(shop["app"])) == sorted([*shop["codes"][4:6], stranger])
