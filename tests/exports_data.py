@@ -40,7 +40,8 @@ def fill(locale: str = "de_DE", user_id: int | None = None) -> Business:
     business.update_settings(business_name="Café Jürgen", currency="EUR", time_zone="Europe/Berlin",
                              default_gross_margin_bp=6000, default_phone_region="DE", locale=locale)
     made = designs.create_campaign(design({"name": CAMPAIGN, "offer": "Ein Stück Kuchen", "unit_cost": "1.25",
-                                           "fixed_cost": "1234.50", "gross_margin_pct": "62.5"}))
+                                           "fixed_cost": "1234.50", "gross_margin_pct": "62.5",
+                                           "starts_on": "2026-11-01"}))
     designs.set_status(made, "active")
     other = designs.create_campaign(design({"name": "Other", "unit_cost": "0"}))
     codes = issue_batch(made, 3, "flyer")

@@ -187,7 +187,7 @@ def test_the_owner_downloads_each_table_from_the_page(client, owner_shop):
             assert unknown.status_code == 404
 
 
-def test_money_in_a_currency_without_decimals_has_none(ctx):
+def test_money_in_a_currency_without_decimals_has_none():
     from campaigns.reports.spreadsheet_cells import MONEY, Column, csv_cells, layout_for
 
     layout = layout_for("ja_JP", "Asia/Tokyo", "JPY")
