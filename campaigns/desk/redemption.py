@@ -16,6 +16,7 @@ from campaigns.extensions import db
 from campaigns.giving import codes
 from campaigns.giving.designs import campaign_state
 from campaigns.giving.vouchers import attach_customer
+from campaigns.jobs import webhooks
 from campaigns.models import ApiToken, Campaign, Location, Redemption, User, Voucher, utcnow
 
 OFFLINE_LIMIT = timedelta(days=7)
@@ -55,6 +56,7 @@ class Redeemed:
     customer_id: int | None
     location_name: str | None
     repeated: bool = False  # the same scan (scan_id) sent again: nothing new was written
+    hooked: bool = False  # some webhook wants voucher.redeemed
 
 
 def redeem(text: str, attempt: Attempt, now: datetime | None = None) -> Redeemed:
@@ -86,6 +88,11 @@ def redeem(text: str, attempt: Attempt, now: datetime | None = None) -> Redeemed
         raise
     if savepoint is not None:
         savepoint.commit()
+    if made.hooked and not made.repeated:
+        webhooks.emit("voucher.redeemed", {
+            "redemption_id": made.id, "code": made.code, "redeemed_at": made.redeemed_at.isoformat(),
+            "campaign": {"id": made.campaign_id, "name": made.campaign_name}, "customer_id": made.customer_id,
+            "location": made.location_name}, now)
     return made
 
 
@@ -110,7 +117,7 @@ def _write(code: str, redeemed_at: datetime, attempt: Attempt, now: datetime) ->
     won = db.session.execute(rule.CLAIM, params).first()
     if won is None:
         return None
-    campaign = db.session.execute(select(_CAMPAIGN.c.name, _CAMPAIGN.c.offer)
+    campaign = db.session.execute(select(_CAMPAIGN.c.name, _CAMPAIGN.c.offer, rule.HOOKED)
                                   .where(_CAMPAIGN.c.id == won.campaign_id)).one()
     redemption_id = db.session.execute(insert(_REDEMPTION).values(
         voucher_id=won.id, campaign_id=won.campaign_id, customer_id=won.customer_id, redeemed_at=redeemed_at,
@@ -119,7 +126,7 @@ def _write(code: str, redeemed_at: datetime, attempt: Attempt, now: datetime) ->
     audit.record("redeem", "redeemed", **_audit_fields(attempt, place.id if place else None, code),
                  details={**attempt.details, "redemption_id": redemption_id}, now=now)
     return Redeemed(redemption_id, won.id, code, redeemed_at, now, won.campaign_id, campaign.name, campaign.offer,
-                    won.customer_id, place.name if place else None)
+                    won.customer_id, place.name if place else None, hooked=campaign.hooked)
 
 
 def _write_in_one_statement(params: dict, attempt: Attempt) -> Redeemed | None:
@@ -128,7 +135,7 @@ def _write_in_one_statement(params: dict, attempt: Attempt) -> Redeemed | None:
     if row is None:
         return None
     return Redeemed(row.id, row.voucher_id, params["b_code"], params["b_redeemed_at"], params["b_now"],
-                    row.campaign_id, row.name, row.offer, row.customer_id, row.place)
+                    row.campaign_id, row.name, row.offer, row.customer_id, row.place, hooked=row.hooked)
 
 
 _VOUCHER = Voucher.__table__

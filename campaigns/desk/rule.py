@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 from campaigns.accounts.business import location_named
+from campaigns.jobs import webhooks
 from campaigns.models import AuditEntry, Campaign, Location, Redemption, UTCDateTime, Voucher
 
 _VOUCHER = Voucher.__table__
@@ -61,6 +62,8 @@ def _place():
                                                           _LOCATION.c.active)
 
 
+# Whether a webhook wants voucher.redeemed, read by a statement the redemption runs anyway (no look-up of its own).
+HOOKED = webhooks.anyone_listening("voucher.redeemed").label("hooked")
 # Elsewhere than PostgreSQL the steps go one by one: find the open location, then the rule's UPDATE.
 CLAIM = _claim().returning(_VOUCHER.c.id, _VOUCHER.c.campaign_id, _VOUCHER.c.customer_id)
 PLACE = _place()
@@ -95,7 +98,7 @@ def _one_statement(with_location: bool):
         .select_from(made),
     ).cte("logged")
     return (select(made.c.id, won.c.id.label("voucher_id"), won.c.campaign_id, won.c.customer_id, won.c.name,
-                   won.c.offer, place_name.label("place"))
+                   won.c.offer, place_name.label("place"), HOOKED)
             .select_from(made.join(won, won.c.id == made.c.voucher_id)).add_cte(logged))
 
 

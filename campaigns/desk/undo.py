@@ -6,6 +6,7 @@ from sqlalchemy import update
 from campaigns.core import audit
 from campaigns.core.errors import DomainError
 from campaigns.extensions import db
+from campaigns.jobs import webhooks
 from campaigns.models import ROLES, Redemption, User, Voucher, utcnow
 
 UNDO_WINDOW = timedelta(minutes=15)
@@ -47,4 +48,7 @@ def undo(redemption_id: int, user: User, reason: str, now: datetime | None = Non
     db.session.refresh(redemption)
     audit.record("undo_redemption", "undone", user_id=user.id, location_id=redemption.location_id,
                  subject=("redemption", redemption.id), details={"reason": reason[:500]}, now=now)
+    webhooks.emit("redemption.undone", {
+        "redemption_id": redemption.id, "code": redemption.voucher.code, "campaign_id": redemption.campaign_id,
+        "undone_at": now.isoformat(), "reason": reason[:500]}, now)
     return redemption

@@ -14,6 +14,7 @@ from campaigns.core import inputs
 from campaigns.core.errors import DomainError, FieldErrors
 from campaigns.extensions import db
 from campaigns.giving.vouchers import find_voucher
+from campaigns.jobs import webhooks
 from campaigns.models import Feedback, Voucher, utcnow
 
 CHANGE_FOR = timedelta(days=1)  # an answer can be changed this long after it was first given, then it is final
@@ -100,7 +101,7 @@ def give(code_text: str, answer: Answer, version: int | None = None, now: dateti
     if stored is not None:
         db.session.refresh(stored)
     if changed == 1:
-        return stored
+        return _announced(stored, voucher)
     if stored is None:
         raise FeedbackError("not_answered", "There is no answer to change yet.")
     if not changeable(stored, now):
@@ -120,6 +121,15 @@ def _first(voucher: Voucher, answer: Answer, now: datetime) -> Feedback:
         if stored is None:  # not the unique voucher after all: let the caller see the real failure
             raise
         raise _already(stored) from None
+    return _announced(feedback, voucher)
+
+
+def _announced(feedback: Feedback, voucher: Voucher) -> Feedback:
+    """Tell the webhooks that asked (feedback.answered), first answers and changes alike."""
+    webhooks.emit("feedback.answered", {
+        "campaign_id": feedback.campaign_id, "voucher_code": voucher.code, "customer_id": voucher.customer_id,
+        "score": feedback.score, "answer": feedback.answer, "answer_2": feedback.answer_2,
+        "version": feedback.version, "answered_at": feedback.updated_at.isoformat()})
     return feedback
 
 

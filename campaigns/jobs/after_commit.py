@@ -15,8 +15,11 @@ _KEY = "reciprocate.after_commit"
 
 
 def enqueue_after_commit(task_name: str, *args) -> None:
-    """Enqueue the task `task_name` with `args` when the current transaction commits (never if it rolls back)."""
-    db.session.info.setdefault(_KEY, []).append((task_name, args))
+    """Enqueue the task `task_name` with `args` when the current transaction commits (never if it rolls back);
+    asked twice in one transaction, it is enqueued once."""
+    jobs = db.session.info.setdefault(_KEY, [])
+    if (task_name, args) not in jobs:
+        jobs.append((task_name, args))
 
 
 def waiting() -> bool:

@@ -6,10 +6,12 @@
   connection (deliveries.py says why a crash mid-send sends no member twice).
 - `sweep_deliveries` (each minute, and once as a consumer starts): queue again what is due or was lost; give up
   what a dead sender left.
-- `queue_feedback_invites` (each minute): the feedback e-mails that are due become deliveries."""
+- `queue_feedback_invites` (each minute): the feedback e-mails that are due become deliveries.
+- `sweep_webhooks` (each minute, after an event is written, and when a retry falls due): send the webhook
+  deliveries that are due (mail/webhook_posts.py), a receiver that does not answer left for the next run."""
 import logging
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Flask, current_app
 from sqlalchemy import select
@@ -17,7 +19,8 @@ from sqlalchemy import select
 from campaigns.accounts.business import get_settings
 from campaigns.extensions import db
 from campaigns.jobs.queue import define
-from campaigns.mail import deliveries, mail_server
+from campaigns.jobs import webhooks
+from campaigns.mail import deliveries, mail_server, webhook_posts
 from campaigns.mail.feedback_invites import queue_feedback_invites
 from campaigns.mail.sending import InDoubt, Outbox, Refused, SendFailure, Superseded, Unreachable, send
 from campaigns.models import Delivery
@@ -124,9 +127,41 @@ def feedback_invites() -> int:
     return queued
 
 
+def post_webhooks(budget: int = 200, now: datetime | None = None) -> str:
+    """Send up to `budget` due webhook deliveries, oldest first (as of `now`, default the present); return what
+    became of them (for the log)."""
+    webhook_posts.take_back_stuck(now)
+    db.session.commit()
+    done, silent = Counter(), set()
+    for _ in range(budget):
+        taken = webhook_posts.claim_next(now, skip=frozenset(silent))
+        db.session.commit()  # the claim holds before the receiver is called: another sender skips it
+        if taken is None:
+            break
+        status, answer = webhook_posts.post(taken, now)
+        delay = webhook_posts.record(taken, status, answer, now)
+        db.session.commit()
+        done["delivered" if delay is None and status and 200 <= status < 300 else "not delivered"] += 1
+        if status is None:
+            silent.add(taken.webhook_id)  # its other deliveries wait for the next run, not TIMEOUT each
+        if delay is not None:
+            _schedule_sweep(delay)
+    else:
+        _schedule_sweep(0)  # more may be due than one run sends
+    return ", ".join(f"{count} {outcome}" for outcome, count in sorted(done.items())) or "nothing due"
+
+
+def _schedule_sweep(seconds: int) -> None:
+    try:
+        current_app.extensions["queue_tasks"][webhooks.SWEEP_TASK].schedule(delay=seconds)
+    except Exception:  # the periodic run finds it once it is due
+        log.exception("could not schedule the webhook sweep")
+
+
 def init_app(app: Flask) -> None:
     """Define the e-mail tasks on the app's queue."""
     define(app, deliveries.SEND_TASK, send_delivery)
     define(app, deliveries.SEND_RUN_TASK, run_campaign_send)
     define(app, "sweep_deliveries", sweep_deliveries, every_minute=True)
     define(app, "queue_feedback_invites", feedback_invites, every_minute=True)
+    define(app, webhooks.SWEEP_TASK, post_webhooks, every_minute=True)

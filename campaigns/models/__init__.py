@@ -8,6 +8,7 @@ from campaigns.models.imports import IMPORT_STATUSES, CustomerLink, ImportMappin
 from campaigns.models.purchase import Purchase
 from campaigns.models.redemption import Redemption
 from campaigns.models.types import UTCDateTime, utcnow
+from campaigns.models.webhook import HOOK_STATUSES, WEBHOOK_EVENTS, Webhook, WebhookDelivery
 
 __all__ = [
     "ROLES", "ApiToken", "BusinessSettings", "Location", "User", "AuditEntry",
@@ -15,4 +16,5 @@ __all__ = [
     "DELIVERY_KINDS", "DELIVERY_STATUSES", "CampaignSend", "Delivery", "MailServer",
     "AudienceAssignment", "Customer", "Feedback", "FeedbackInvite", "IMPORT_STATUSES", "CustomerLink", "ImportMapping",
     "PurchaseImport", "Purchase", "Redemption", "UTCDateTime", "utcnow",
+    "HOOK_STATUSES", "WEBHOOK_EVENTS", "Webhook", "WebhookDelivery",
 ]

@@ -15,8 +15,10 @@ from campaigns.contacts.matching import resolve_customers
 from campaigns.core.bulk_sql import chunked, insert_ignoring_conflicts
 from campaigns.core.errors import DomainError, ValidationError
 from campaigns.core.locks import hold_write_lock
+from campaigns.core import money
 from campaigns.core.money import exponent
 from campaigns.extensions import db
+from campaigns.jobs import webhooks
 from campaigns.models import CustomerLink, Location, Purchase, Redemption, Voucher, utcnow
 from campaigns.sales.checking import Contacts, Sale, cents_max, check
 from campaigns.sales.refunds import prepare_refunds
@@ -183,6 +185,21 @@ def _write(sales: list[Sale], stored: dict) -> None:
             sale.values["_new"] = True
     late = [s.external_id for s in sales if s.external_id not in mine]
     stored.update(_existing(late))
+    _announce([sale for sale in sales if sale.external_id in mine], mine)
+
+
+def _announce(new: list[Sale], ids: dict) -> None:
+    """Write purchase.recorded for each new sale, for the webhooks that asked (none asked: nothing is built)."""
+    hooks = webhooks.listening("purchase.recorded") if new else []
+    if not hooks:
+        return
+    currency = get_settings().currency
+    webhooks.emit_to(hooks, "purchase.recorded", [{
+        "id": ids[sale.external_id][0], "external_id": sale.external_id,
+        "amount": money.to_json(sale.values["amount_cents"], currency), "currency": currency,
+        "occurred_at": sale.values["occurred_at"].isoformat(), "customer_id": sale.values["customer_id"],
+        "voucher_id": sale.values["voucher_id"], "refund_of_id": sale.values["refund_of_id"],
+        "source": sale.values["source"]} for sale in new])
 
 
 def record_sale(row: PurchaseRow, *, source: str, now: datetime | None = None) -> tuple[Purchase, bool]:

@@ -20,7 +20,8 @@ STATUS = {
     "campaign_not_draft": 409, "campaign_in_use": 409, "campaign_not_ended": 409,
     # redemption outcomes
     "invalid_code": 422, "unknown_code": 404, "already_redeemed": 409, "void": 409, "expired": 410,
-    "unknown_location": 422, "scan_id_taken": 409, "unknown_redemption": 404, "already_undone": 409, "undo_not_allowed": 403,
+    "unknown_location": 422, "scan_id_taken": 409, "unknown_redemption": 404, "already_undone": 409,
+    "undo_not_allowed": 403, "unknown_webhook": 404,
     # purchases
     "conflict": 409, "unknown_purchase": 404, "already_void": 409, "purchase_void": 409, "large_purchase": 422,
     # imports of point-of-sale files
