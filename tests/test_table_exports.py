@@ -169,7 +169,7 @@ def test_the_owner_downloads_each_table_from_the_page(client, owner_shop):
     with client.get("/exports/") as page:
         text = page.get_data(as_text=True)
     assert page.status_code == 200 and "/exports/vouchers.xlsx" in text and "/exports/audit.csv?machine=1" in text
-    assert "<td>3</td>" in text and "The audit log" in text
+    assert '<td class="export-rows" data-label="Rows">3</td>' in text and "The audit log" in text
     with client.get("/settings/") as settings:
         assert 'href="/exports/"' in settings.get_data(as_text=True)
     with client.get("/exports/customers.csv") as download:
@@ -193,3 +193,16 @@ def test_money_in_a_currency_without_decimals_has_none():
     layout = layout_for("ja_JP", "Asia/Tokyo", "JPY")
     assert (layout.separator, layout.decimal) == (",", ".")
     assert csv_cells((Column("amount", MONEY),), (1500,), layout) == ["1500"]
+
+
+def test_a_large_table_comes_a_few_hundred_rows_at_a_time(ctx):
+    from campaigns.giving import designs
+    from campaigns.giving.vouchers import issue_batch
+    from campaigns.reports.spreadsheet_files import ROWS_PER_CHUNK
+    from tests.designs import design
+
+    issue_batch(designs.create_campaign(design({"name": "Many", "unit_cost": "1"})), 2 * ROWS_PER_CHUNK + 1)
+    chunks = table_exports.download("vouchers", "csv").chunks
+    first = next(chunks)
+    assert first.startswith("\ufeffid,".encode()) and first.count(b"\r\n") == 1 + ROWS_PER_CHUNK
+    assert sum(chunk.count(b"\r\n") for chunk in chunks) == ROWS_PER_CHUNK + 1
