@@ -222,3 +222,33 @@ def test_the_settings_page_adds_a_webhook_shows_its_secret_once_and_its_deliveri
     assert staff.get("/settings/webhooks/").status_code == 403
     assert client.post(f"/settings/webhooks/{hook.id}/stop", data={"csrf_token": token}).status_code == 302
     assert "No webhooks yet" in client.get("/settings/webhooks/").get_data(as_text=True)
+
+
+def test_every_event_type_is_written_by_its_change(shop, make_user):
+    from campaigns.desk import undo
+    from campaigns.feedback.answers import Answer, give
+    from campaigns.giving import designs
+    from campaigns.models import User
+
+    app, client = shop["app"], shop["client"]
+    hook = _register(shop, f"http://127.0.0.1:{_closed_port()}/hook", list(webhooks.WEBHOOK_EVENTS))
+    redeemed = client.post("/api/v1/redemptions", json={"code": shop["codes"][0]}, headers=shop["staff"]).get_json()
+    client.post("/api/v1/purchases", json={"purchases": [
+        {"external_id": "a", "amount": "3.00", "occurred_at": "2026-12-01T10:00:00+00:00"},
+        {"external_id": "b", "amount": "4.00", "occurred_at": "2026-12-01T10:00:00+00:00"}]}, headers=shop["staff"])
+    owner = make_user("owner")
+    with app.app_context():
+        give(shop["codes"][0], Answer(score=9, answer="The crema"))
+        undo.undo(redeemed["redemption_id"], db.session.scalar(select(User).where(User.email == owner.email)),
+                  "Wrong card")
+        designs.set_status(db.session.scalar(select(Campaign)), "paused")
+        db.session.commit()
+    with app.app_context():
+        events = [json.loads(d.body) for d in db.session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id))]
+    assert [event["type"] for event in events] == ["voucher.redeemed", "purchase.recorded", "purchase.recorded",
+                                                  "feedback.answered", "redemption.undone", "campaign.status_changed"]
+    assert len({event["id"] for event in events}) == 6
+    assert [events[1]["data"]["amount"], events[2]["data"]["amount"]] == ["3.00", "4.00"]
+    assert events[3]["data"]["score"] == 9 and events[4]["data"]["reason"] == "Wrong card"
+    assert (events[5]["data"]["from"], events[5]["data"]["to"]) == ("active", "paused")
+    assert hook["events"] == list(webhooks.WEBHOOK_EVENTS)
