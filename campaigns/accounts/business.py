@@ -7,7 +7,7 @@ import phonenumbers
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from campaigns.core import cache, inputs, money
+from campaigns.core import audit, cache, inputs, money
 from campaigns.core.errors import AccountError, FieldErrors, ValidationError
 from campaigns.core.inputs import MONEY_DIGITS
 from campaigns.extensions import db
@@ -35,9 +35,10 @@ def get_settings() -> BusinessSettings:
 
 def update_settings(*, business_name: str, currency: str, time_zone: str, default_gross_margin_bp: int,
                     default_phone_region: str, locale: str | None = None,
-                    large_purchase: Decimal | None | object = UNCHANGED) -> BusinessSettings:
+                    large_purchase: Decimal | None | object = UNCHANGED, by_user_id: int | None = None) -> BusinessSettings:
     """Check and store new settings; nothing changes when any field is wrong. The locale and the threshold
-    above which the desk asks again (`large_purchase`, in the new currency; None: never ask) change when given."""
+    above which the desk asks again (`large_purchase`, in the new currency; None: never ask) change when given.
+    What changed is audited as done by `by_user_id`."""
     errors = {}
     business_name = (business_name or "").strip()
     currency = (currency or "").strip().upper()
@@ -68,6 +69,7 @@ def update_settings(*, business_name: str, currency: str, time_zone: str, defaul
     if errors:
         raise ValidationError(errors)
     settings = get_settings()
+    before = _readings(settings)
     settings.business_name = business_name
     settings.currency = currency
     settings.time_zone = time_zone
@@ -79,7 +81,23 @@ def update_settings(*, business_name: str, currency: str, time_zone: str, defaul
         settings.large_purchase_cents = threshold
     db.session.flush()
     cache.forget("zone")
+    _audit_changes("business_settings", before, _readings(settings), by_user_id)
     return settings
+
+
+_AUDITED = ("business_name", "currency", "time_zone", "default_gross_margin_bp", "default_phone_region", "locale",
+            "large_purchase_cents", "address", "opening_hours")
+
+
+def _readings(settings: BusinessSettings) -> dict:
+    return {field: getattr(settings, field, None) for field in _AUDITED}
+
+
+def _audit_changes(action: str, before: dict, after: dict, by_user_id: int | None) -> None:
+    """Write down which settings changed, old and new, when any did."""
+    changed = audit.changes(before, after)
+    if changed:
+        audit.record(action, "changed", user_id=by_user_id, subject=("settings", 1), details={"changes": changed})
 
 
 ZONE_CACHE_SECONDS = 10.0
@@ -172,15 +190,18 @@ LOGO_MAX_BYTES = 500 * 1024
 LOGO_TYPES = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WebP"}
 
 
-def update_customer_page(address: str | None, opening_hours: str | None) -> BusinessSettings:
+def update_customer_page(address: str | None, opening_hours: str | None,
+                         by_user_id: int | None = None) -> BusinessSettings:
     """Store the address and opening hours customers' pages show (empty: not shown); nothing changes on an error."""
     wrong = FieldErrors()
     address = wrong.check(inputs.text, address or "", "address", CUSTOMER_TEXT_MAX, multiline=True)
     hours = wrong.check(inputs.text, opening_hours or "", "opening_hours", CUSTOMER_TEXT_MAX, multiline=True)
     wrong.raise_any()
     settings = get_settings()
+    before = _readings(settings)
     settings.address, settings.opening_hours = address or None, hours or None
     db.session.flush()
+    _audit_changes("customer_page", before, _readings(settings), by_user_id)
     return settings
 
 
@@ -195,7 +216,7 @@ def logo_type_of(data: bytes) -> str | None:
     return None
 
 
-def set_logo(data: bytes, content_type: str | None) -> BusinessSettings:
+def set_logo(data: bytes, content_type: str | None, by_user_id: int | None = None) -> BusinessSettings:
     """Store a PNG, JPEG or WebP logo of at most LOGO_MAX_BYTES whose bytes are what its type says."""
     declared = (content_type or "").split(";")[0].strip().lower()
     found = logo_type_of(data or b"")
@@ -215,12 +236,16 @@ def set_logo(data: bytes, content_type: str | None) -> BusinessSettings:
     settings = get_settings()
     settings.logo, settings.logo_type = bytes(data), found
     db.session.flush()
+    audit.record("customer_page", "logo_set", user_id=by_user_id, subject=("settings", 1),
+                 details={"type": found, "bytes": len(data)})
     return settings
 
 
-def remove_logo() -> BusinessSettings:
+def remove_logo(by_user_id: int | None = None) -> BusinessSettings:
     """Take the logo off customers' pages."""
     settings = get_settings()
+    if settings.logo:
+        audit.record("customer_page", "logo_removed", user_id=by_user_id, subject=("settings", 1))
     settings.logo, settings.logo_type = None, None
     db.session.flush()
     return settings

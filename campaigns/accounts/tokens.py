@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
-from campaigns.core import cache
+from campaigns.core import audit, cache
 from campaigns.core.errors import NotFound, ValidationError
 from campaigns.extensions import db
 from campaigns.models import ROLES, ApiToken, utcnow
@@ -33,6 +33,8 @@ def create_token(name: str, role: str, created_by_id: int | None = None) -> tupl
                      created_by_id=created_by_id)
     db.session.add(token)
     db.session.flush()
+    audit.record("token_create", "created", user_id=created_by_id, subject=("token", token.id),
+                 details={"name": name, "role": role, "prefix": token.prefix})
     return token, secret
 
 
@@ -41,6 +43,7 @@ _TOKENS = ApiToken.__table__
 
 TOKEN_CACHE_SECONDS = 5.0
 USE_GRANULARITY = timedelta(minutes=1)  # a token's last use is written down at most this often
+AUDITED_USE = timedelta(hours=1)  # a token's use goes to the audit log when it was not used for this long
 
 
 def find_token(secret: str):
@@ -66,21 +69,34 @@ def use_is_news(token, now: datetime | None = None) -> bool:
     return token.last_used_at is None or (now or utcnow()) - token.last_used_at > USE_GRANULARITY
 
 
-def mark_used(token, now: datetime | None = None) -> None:
-    """Write down that a token was used now (at most once a minute); its own write, whatever the request did."""
+def mark_used(token, now: datetime | None = None, request_line: str = "", ip_address: str | None = None) -> None:
+    """Write down that a token was used now (at most once a minute); its own write, whatever the request did.
+    The first use after an hour without one also goes to the audit log, with the request that used it."""
     now = now or utcnow()
-    stale = or_(_TOKENS.c.last_used_at.is_(None), _TOKENS.c.last_used_at < now - USE_GRANULARITY)
-    db.session.execute(update(_TOKENS).where(_TOKENS.c.id == token.id, stale).values(last_used_at=now))
+    if _touch(token, now, AUDITED_USE):  # one request wins the hour's entry: the update says which
+        audit.record("token_use", "used", token_id=token.id, subject=("token", token.id), ip_address=ip_address,
+                     details={"request": request_line[:200]}, now=now)
+    else:
+        _touch(token, now, USE_GRANULARITY)
     cache.forget(("token", token.token_hash))
 
 
-def revoke_token(token_id: int, now: datetime | None = None) -> ApiToken:
-    """Revoke a token so it no longer authenticates."""
+def _touch(token, now: datetime, older_than: timedelta) -> bool:
+    """Set the token's last use to now when it is unknown or older than `older_than`; tell whether it was."""
+    stale = or_(_TOKENS.c.last_used_at.is_(None), _TOKENS.c.last_used_at < now - older_than)
+    return db.session.execute(update(_TOKENS).where(_TOKENS.c.id == token.id, stale)
+                              .values(last_used_at=now)).rowcount == 1
+
+
+def revoke_token(token_id: int, now: datetime | None = None, by_user_id: int | None = None) -> ApiToken:
+    """Revoke a token so it no longer authenticates (audited as done by `by_user_id`)."""
     token = db.session.get(ApiToken, token_id)
     if token is None:
         raise NotFound("unknown_token", "There is no such token.")
     if token.revoked_at is None:
         token.revoked_at = now or utcnow()
+        audit.record("token_revoke", "revoked", user_id=by_user_id, subject=("token", token.id),
+                     details={"name": token.name}, now=token.revoked_at)
     db.session.flush()
     cache.forget(("token", token.token_hash))
     return token

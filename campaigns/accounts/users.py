@@ -7,6 +7,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
 from campaigns.accounts.business import get_settings
+from campaigns.core import audit
 from campaigns.core.addresses import normalise_email
 from campaigns.core.errors import AccountError, ValidationError
 from campaigns.core.locks import lock_rows
@@ -51,8 +52,9 @@ def user_count() -> int:
     return db.session.scalar(select(func.count()).select_from(User))
 
 
-def create_user(email: str, name: str, role: str, password: str) -> User:
-    """Create a user with a hashed password; raise if the e-mail is taken or input is wrong."""
+def create_user(email: str, name: str, role: str, password: str, by_user_id: int | None = None) -> User:
+    """Create a user with a hashed password (audited as added by `by_user_id`); raise if the e-mail is taken or
+    input is wrong."""
     email = normalise_email(email)
     _check_role(role)
     name = (name or "").strip() or email.split("@")[0]
@@ -64,6 +66,8 @@ def create_user(email: str, name: str, role: str, password: str) -> User:
                 password_hash=generate_password_hash(password, method=PASSWORD_METHOD))
     db.session.add(user)
     db.session.flush()
+    audit.record("user_create", "created", user_id=by_user_id, subject=("user", user.id),
+                 details={"name": user.name, "email": email, "role": role})
     return user
 
 
@@ -105,8 +109,9 @@ def _active_owners_besides(user: User) -> int:
     )
 
 
-def update_user(user: User, *, role: str, active: bool, name: str | None = None) -> User:
-    """Change a user's role, name or active flag, keeping at least one active owner."""
+def update_user(user: User, *, role: str, active: bool, name: str | None = None,
+                by_user_id: int | None = None) -> User:
+    """Change a user's role, name or active flag, keeping at least one active owner; audit each change."""
     _check_role(role)
     _lock_owners(user)
     losing_owner = user.role == "owner" and (role != "owner" or not active)
@@ -114,26 +119,41 @@ def update_user(user: User, *, role: str, active: bool, name: str | None = None)
         raise AccountError("last_owner", "Keep at least one active owner: make another user owner first.")
     if (role, active) != (user.role, user.active):
         user.session_version += 1  # whoever was signed in as this user must sign in again under the new rule
-    user.role = role
-    user.active = active
-    if name is not None and name.strip():
-        user.name = name.strip()[:120]
+    name = name.strip()[:120] if name is not None and name.strip() else user.name
+    _audit_update(user, role, active, name, by_user_id)
+    user.role, user.active, user.name = role, active, name
     db.session.flush()
     return user
 
 
-def set_password(user: User, password: str) -> None:
-    """Replace a user's password and end every session signed in with the old one."""
+def _audit_update(user: User, role: str, active: bool, name: str, by_user_id: int | None) -> None:
+    """Write down each change update_user is about to make: role, active flag, name."""
+    subject = ("user", user.id)
+    if role != user.role:
+        audit.record("user_role", "changed", user_id=by_user_id, subject=subject,
+                     details={"changes": {"role": [user.role, role]}})
+    if active != user.active:
+        audit.record("user_active", "reactivated" if active else "deactivated", user_id=by_user_id, subject=subject)
+    if name != user.name:
+        audit.record("user_rename", "renamed", user_id=by_user_id, subject=subject,
+                     details={"changes": {"name": [user.name, name]}})
+
+
+def set_password(user: User, password: str, by_user_id: int | None = None) -> None:
+    """Replace a user's password and end every session signed in with the old one; audited as a reset when
+    someone else (`by_user_id`) set it."""
     _check_password(password, user.email, user.name)
     user.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
     end_sessions(user)
+    audit.record("user_password", "changed" if by_user_id == user.id else "reset", user_id=by_user_id,
+                 subject=("user", user.id))
 
 
 def change_own_password(user: User, current_password: str, password: str) -> None:
     """Replace a user's password when they know the current one; end every session signed in with the old one."""
     if not check_password_hash(user.password_hash, current_password or ""):
         raise ValidationError({"current_password": "That is not your current password."})
-    set_password(user, password)
+    set_password(user, password, by_user_id=user.id)
 
 
 def end_sessions(user: User) -> None:

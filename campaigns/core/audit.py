@@ -18,3 +18,19 @@ def record(action: str, outcome: str, *, user_id: int | None = None, token_id: i
         subject_type=subject[0] if subject else None, subject_id=str(subject[1]) if subject else None,
         details=details or {},
     ).returning(AuditEntry.__table__.c.id)).scalar_one()
+
+
+def changes(before: dict, after: dict, secret: frozenset[str] = frozenset()) -> dict:
+    """Return what changed between two readings of the same fields as {field: [old, new]}, for an entry's details;
+    a secret field (a password) that changed reads "changed", never its value."""
+    found = {}
+    for field, new in after.items():
+        old = before.get(field)
+        if old != new:
+            found[field] = "changed" if field in secret else [_plain(old), _plain(new)]
+    return found
+
+
+def _plain(value):
+    """A value as JSON keeps it: text, a number, a flag or None; anything else (a date, a Decimal) as its text."""
+    return value if value is None or isinstance(value, (str, int, float, bool)) else str(value)

@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, true
 
 from campaigns.accounts.business import business_zone, get_settings
-from campaigns.core import inputs, money
+from campaigns.core import audit, inputs, money
 from campaigns.core.errors import DomainError, FieldErrors, NotFound, ValidationError
 from campaigns.extensions import db
 from campaigns.giving import codes
+from campaigns.jobs import webhooks
 from campaigns.models import CAMPAIGN_STATUSES, Campaign, utcnow
 
 # The ranges of API.md's campaign fields, for every entry point to check its input against.
@@ -132,23 +133,32 @@ def new_claim_slug() -> str:
     return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(SLUG_GROUPS))
 
 
-def create_campaign(design: CampaignDesign, created_by_id: int | None = None) -> Campaign:
+def create_campaign(design: CampaignDesign, created_by_id: int | None = None, token_id: int | None = None) -> Campaign:
     """Create a draft campaign from its design."""
     campaign = Campaign(status="draft", vouchers_issued=0, created_by_id=created_by_id)
     _apply(campaign, design, _columns(design, campaign))
     db.session.add(campaign)
     db.session.flush()
+    audit.record("campaign_create", "created", user_id=created_by_id, token_id=token_id,
+                 subject=("campaign", campaign.id), details={"name": campaign.name})
     return campaign
 
 
-def update_campaign(campaign: Campaign, design: CampaignDesign, status: str | None = None) -> Campaign:
-    """Give a campaign a new design and, when asked, a new status; nothing changes if any of it is refused."""
+def update_campaign(campaign: Campaign, design: CampaignDesign, status: str | None = None,
+                    user_id: int | None = None, token_id: int | None = None) -> Campaign:
+    """Give a campaign a new design and, when asked, a new status; nothing changes if any of it is refused.
+    What changed is audited as done by the user or API token."""
     columns = _columns(design, campaign)
     if status is not None and status != campaign.status:
         _check_transition(campaign, status)
+    before = {key: getattr(campaign, key) for key in [*columns, "claim_slug"]}
     _apply(campaign, design, columns)
+    changed = audit.changes(before, {key: getattr(campaign, key) for key in before})
+    if changed:
+        audit.record("campaign_edit", "edited", user_id=user_id, token_id=token_id,
+                     subject=("campaign", campaign.id), details={"changes": changed})
     if status is not None:
-        _move(campaign, status)
+        _move(campaign, status, user_id=user_id, token_id=token_id)
     db.session.flush()
     return campaign
 
@@ -159,17 +169,26 @@ def _check_transition(campaign: Campaign, status: str) -> None:
                             {"from": campaign.status, "to": status})
 
 
-def _move(campaign: Campaign, status: str, now: datetime | None = None) -> None:
-    """Give a campaign its new status; the first time it becomes active is its go-live moment."""
+def _move(campaign: Campaign, status: str, now: datetime | None = None, user_id: int | None = None,
+          token_id: int | None = None) -> None:
+    """Give a campaign its new status, audited; the first time it becomes active is its go-live moment."""
+    if status != campaign.status:
+        resumed = campaign.status == "paused" and status == "active"
+        audit.record("campaign_status", "resumed" if resumed else status, user_id=user_id, token_id=token_id,
+                     subject=("campaign", campaign.id), details={"from": campaign.status, "to": status}, now=now)
+        webhooks.emit("campaign.status_changed", {
+            "campaign": {"id": campaign.id, "name": campaign.name}, "from": campaign.status, "to": status,
+            "changed_at": (now or utcnow()).isoformat()}, now)
     campaign.status = status
     if status == "active" and campaign.went_live_at is None:
         campaign.went_live_at = now or utcnow()
 
 
-def set_status(campaign: Campaign, status: str, now: datetime | None = None) -> Campaign:
+def set_status(campaign: Campaign, status: str, now: datetime | None = None, user_id: int | None = None,
+               token_id: int | None = None) -> Campaign:
     """Move a campaign to a new status (at `now`, default the present), or raise invalid_status_change."""
     _check_transition(campaign, status)
-    _move(campaign, status, now)
+    _move(campaign, status, now, user_id, token_id)
     db.session.flush()
     return campaign
 

@@ -4,7 +4,7 @@ Each field left empty falls back to the MAIL_* configuration (README, "Configura
 to be used, and never shown back: an empty password field keeps the stored one."""
 from email.utils import formataddr, parseaddr
 
-from campaigns.core import inputs
+from campaigns.core import audit, inputs
 from campaigns.core.addresses import normalise_email
 from campaigns.core.errors import FieldErrors
 from campaigns.extensions import db
@@ -33,8 +33,9 @@ def server(defaults: dict, business_name: str) -> Server:
 
 
 def update_server(host: str, port, use_tls: bool, username: str, password: str, sender_name: str,
-                  sender_address: str, forget_password: bool = False) -> MailServer:
-    """Check and store the mail server settings (empty: use the configuration's); raise ValidationError."""
+                  sender_address: str, forget_password: bool = False, by_user_id: int | None = None) -> MailServer:
+    """Check and store the mail server settings (empty: use the configuration's); raise ValidationError. What
+    changed is audited as done by `by_user_id`, the password only as "changed", never its value."""
     errors = FieldErrors()
     host = errors.check(inputs.text, host or "", "host", 253)
     if host and (" " in host or "/" in host):
@@ -47,6 +48,7 @@ def update_server(host: str, port, use_tls: bool, username: str, password: str, 
                       if (sender_address or "").strip() else "")
     errors.raise_any()
     row = stored()
+    before = _readings(row)
     row.host, row.port, row.use_tls = host or None, port, bool(use_tls)
     row.username, row.sender_name, row.sender_address = username or None, sender_name or None, sender_address or None
     if forget_password:
@@ -56,7 +58,16 @@ def update_server(host: str, port, use_tls: bool, username: str, password: str, 
     row.updated_at = utcnow()
     db.session.add(row)
     db.session.flush()
+    changed = audit.changes(before, _readings(row), secret=frozenset({"password"}))
+    if changed:
+        audit.record("email_settings", "changed", user_id=by_user_id, subject=("mail_server", 1),
+                     details={"changes": changed})
     return row
+
+
+def _readings(row: MailServer) -> dict:
+    return {"host": row.host, "port": row.port, "use_tls": row.use_tls, "username": row.username,
+            "password": row.password, "sender_name": row.sender_name, "sender_address": row.sender_address}
 
 
 def queue_test(to: str, business_name: str) -> Delivery:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from sqlalchemy import select, update
 
 from campaigns.accounts.business import get_settings
+from campaigns.core import audit
 from campaigns.core.bulk_sql import chunked
 from campaigns.core.errors import DomainError
 from campaigns.extensions import db
@@ -50,6 +51,9 @@ def run_chunk(record: PurchaseImport, size: int | None = None, *, now=None) -> d
     converted = imports.convert(sheet_of(record), source, columns, options, start=start, limit=size or CHUNK_ROWS)
     end = record.total_rows if converted.next_start is None else converted.next_start
     _claim(record, start, end)
+    if start == 0:  # the chunk that claimed the first rows starts the import: once, whoever runs it
+        audit.record("purchase_import", "started", user_id=record.created_by_id, subject=("import", record.id),
+                     details={"file": record.filename, "source": record.source, "rows": record.total_rows}, now=now)
     counts, found = _store(record, converted.rows)
     record.deferred += counts["deferred"]
     if converted.next_start is None and record.deferred:
@@ -58,6 +62,9 @@ def run_chunk(record: PurchaseImport, size: int | None = None, *, now=None) -> d
     if converted.next_start is None:
         record.status, record.finished_at = "done", now or utcnow()
         let_go(record)
+        audit.record("purchase_import", "finished", user_id=record.created_by_id, subject=("import", record.id),
+                     details={"file": record.filename, "added": record.created, "already_there": record.duplicates,
+                              "refused": record.failed}, now=record.finished_at)
     db.session.flush()
     del settings
     return progress(record) | {"problems": found}

@@ -78,12 +78,17 @@ def _actor_id() -> int | None:
     return identity.user_id if identity else None
 
 
+def _token_id() -> int | None:
+    identity = current_identity()
+    return identity.token_id if identity else None
+
+
 @operation("/campaigns", "POST", "marketer", "Create a campaign (it starts as a draft).",
            {"201": {"description": "Created", "schema": CAMPAIGN_SCHEMA}, "422": {"description": "Bad fields", **ERROR}},
            request_schema=new_campaign_schema)
 def create_campaign():
     """Create a draft campaign."""
-    campaign = campaigns.create_campaign(new_campaign_design(json_body()), _actor_id())
+    campaign = campaigns.create_campaign(new_campaign_design(json_body()), _actor_id(), _token_id())
     return jsonify(campaign_json(campaign)), 201
 
 
@@ -128,7 +133,8 @@ def patch_campaign(campaign_id: int):
     """Change some fields of a campaign."""
     campaign = campaigns.get_campaign(campaign_id)
     changes, status = campaign_changes(json_body())
-    campaign = campaigns.update_campaign(campaign, campaigns.design_of(campaign).changed(**changes), status)
+    campaign = campaigns.update_campaign(campaign, campaigns.design_of(campaign).changed(**changes), status,
+                                         user_id=_actor_id(), token_id=_token_id())
     return jsonify(campaign_json(campaign))
 
 

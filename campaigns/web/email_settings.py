@@ -1,6 +1,7 @@
 """Owner pages for e-mail: Settings → E-mail (the mail server, the sender, a test send through the job queue)
 and Deliveries (every e-mail the app queued, sent, failed to send or gave up on)."""
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from wtforms import BooleanField, EmailField, IntegerField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -38,7 +39,7 @@ def email():
     if form.validate_on_submit():
         _, error = attempt(lambda: mail_server.update_server(
             form.host.data, form.port.data, form.use_tls.data, form.username.data, form.password.data,
-            form.sender_name.data, form.sender_address.data, form.forget_password.data))
+            form.sender_name.data, form.sender_address.data, form.forget_password.data, by_user_id=current_user.id))
         if error is None:
             flash("E-mail settings saved. Send a test e-mail to check them.", "success")
             return redirect(url_for("email_settings.email"))

@@ -68,7 +68,7 @@ def edit(campaign_id: int):
     campaign = db.get_or_404(Campaign, campaign_id)
     form = CampaignForm(obj=designs.design_of(campaign))
     if form.validate_on_submit():
-        if _save(form, lambda: designs.update_campaign(campaign, form.design())) is not None:
+        if _save(form, lambda: designs.update_campaign(campaign, form.design(), user_id=current_user.id)) is not None:
             flash("Campaign saved.", "success")
             return redirect(url_for("marketing.detail", campaign_id=campaign.id))
     return render_template("marketing/form.html", form=form, campaign=campaign, currency=get_settings().currency)
@@ -102,7 +102,7 @@ def change_status(campaign_id: int):
     target = STATUS_ACTIONS.get(request.form.get("action", ""))
     if target is None:
         abort(400)
-    _, error = attempt(lambda: designs.set_status(campaign, target))
+    _, error = attempt(lambda: designs.set_status(campaign, target, user_id=current_user.id))
     if error is not None:
         flash(error.message, "error")
     else:

@@ -53,7 +53,7 @@ def index():
             business_name=form.business_name.data, currency=form.currency.data, time_zone=form.time_zone.data,
             default_gross_margin_bp=int(form.default_gross_margin_pct.data * 100),
             default_phone_region=form.default_phone_region.data, locale=form.locale.data,
-            large_purchase=form.large_purchase.data), "Settings saved.", form)
+            large_purchase=form.large_purchase.data, by_user_id=current_user.id), "Settings saved.", form)
         if saved:
             return redirect(url_for("settings.index"))
     return render_template("settings/index.html", form=form)
@@ -66,7 +66,8 @@ def users():
     form = UserCreateForm()
     if form.validate_on_submit():
         added = _apply(lambda: accounts.create_user(form.email.data, form.name.data, form.role.data,
-                                                    form.password.data), f"{form.name.data} can now log in.", form)
+                                                    form.password.data, by_user_id=current_user.id),
+                       f"{form.name.data} can now log in.", form)
         if added:
             return redirect(url_for("settings.users"))
     people = db.session.scalars(db.select(User).order_by(User.active.desc(), User.name)).all()
@@ -81,9 +82,10 @@ def user(user_id: int):
     form = UserEditForm(obj=person)
     if form.validate_on_submit():
         def save():
-            accounts.update_user(person, role=form.role.data, active=form.active.data, name=form.name.data)
+            accounts.update_user(person, role=form.role.data, active=form.active.data, name=form.name.data,
+                                 by_user_id=current_user.id)
             if form.password.data:
-                accounts.set_password(person, form.password.data)
+                accounts.set_password(person, form.password.data, by_user_id=current_user.id)
 
         if _apply(save, f"{person.name} saved.", form):
             if person.id == current_user.id and person.active:
@@ -137,7 +139,7 @@ def api_tokens():
 @requires("owner")
 def revoke_token(token_id: int):
     """Revoke a token."""
-    _apply(lambda: tokens.revoke_token(token_id), "Token revoked: it no longer works.")
+    _apply(lambda: tokens.revoke_token(token_id, by_user_id=current_user.id), "Token revoked: it no longer works.")
     return redirect(url_for("settings.api_tokens"))
 
 
@@ -149,7 +151,7 @@ def customer_page():
     form = CustomerPageForm(obj=settings)
     if form.validate_on_submit():
         if form.remove_logo.data:
-            done = _apply(business.remove_logo, "Logo removed from customers' pages.")
+            done = _apply(lambda: business.remove_logo(current_user.id), "Logo removed from customers' pages.")
         else:
             done = _apply(lambda: _save_customer_page(form), "Customer pages saved.", form)
         if done:
@@ -160,7 +162,7 @@ def customer_page():
 
 def _save_customer_page(form: CustomerPageForm) -> None:
     """Store the typed text and, when a file was chosen, the new logo (read no further than the size limit)."""
-    business.update_customer_page(form.address.data, form.opening_hours.data)
+    business.update_customer_page(form.address.data, form.opening_hours.data, by_user_id=current_user.id)
     upload = form.logo.data  # the stored bytes (from the settings) when no file came with the form
     if isinstance(upload, FileStorage) and upload.filename:
-        business.set_logo(upload.stream.read(business.LOGO_MAX_BYTES + 1), upload.mimetype)
+        business.set_logo(upload.stream.read(business.LOGO_MAX_BYTES + 1), upload.mimetype, by_user_id=current_user.id)

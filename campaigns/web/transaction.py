@@ -87,7 +87,7 @@ def _finish(response):
     token = request.environ.pop(_TOKEN_USED, None)
     if token is not None:
         try:
-            tokens.mark_used(token)
+            tokens.mark_used(token, request_line=f"{request.method} {request.path}", ip_address=request.remote_addr)
             db.session.commit()
         except SQLAlchemyError:  # the request's own work is done: a token's "last used" can wait for the next
             db.session.rollback()
