@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import exists, insert, select, update
 
-from campaigns.core import inputs
+from campaigns.core import audit, inputs
 from campaigns.core.errors import FieldErrors, NotFound, ValidationError
 from campaigns.extensions import db
 from campaigns.jobs.after_commit import enqueue_after_commit
@@ -32,6 +32,8 @@ def create_webhook(url, events, user_id: int | None = None, token_id: int | None
                    token_id=token_id)
     db.session.add(hook)
     db.session.flush()
+    audit.record("webhook", "created", user_id=user_id, token_id=token_id, subject=("webhook", hook.id),
+                 details={"url": url, "events": events})
     return hook, secret
 
 
@@ -72,10 +74,13 @@ def webhook(webhook_id: int) -> Webhook:
     return hook
 
 
-def delete_webhook(webhook_id: int, now: datetime | None = None) -> None:
+def delete_webhook(webhook_id: int, now: datetime | None = None, user_id: int | None = None,
+                   token_id: int | None = None) -> None:
     """Stop a webhook: nothing more is sent to it, what waits is cancelled; its delivery log stays."""
     hook = webhook(webhook_id)
     hook.deleted_at = now or utcnow()
+    audit.record("webhook", "stopped", user_id=user_id, token_id=token_id, subject=("webhook", hook.id),
+                 details={"url": hook.url}, now=now)
     db.session.execute(update(_DELIVERY).where(_DELIVERY.c.webhook_id == hook.id,
                                                _DELIVERY.c.status.in_(("queued", "retrying")))
                        .values(status="cancelled"))

@@ -73,7 +73,8 @@ def list_webhooks():
            {"204": {"description": "Stopped"}, "404": {"description": "unknown_webhook", **ERROR}})
 def delete_webhook(webhook_id: int):
     """Stop a webhook."""
-    webhooks.delete_webhook(webhook_id)
+    identity = current_identity()
+    webhooks.delete_webhook(webhook_id, user_id=identity.user_id, token_id=identity.token_id)
     return "", 204
 
 

@@ -57,6 +57,6 @@ def ping(webhook_id: int):
 @requires("owner")
 def stop(webhook_id: int):
     """Stop a webhook; what waits to be sent to it is cancelled."""
-    _, error = attempt(lambda: webhooks.delete_webhook(webhook_id))
+    _, error = attempt(lambda: webhooks.delete_webhook(webhook_id, user_id=current_user.id))
     flash(error.message if error else "Webhook stopped: nothing more is sent to it.", "error" if error else "success")
     return redirect(url_for("webhook_settings.index"))
