@@ -58,6 +58,7 @@ class AuditLine:
     what: str
     refused: bool
     subject: str
+    code: str  # the voucher code the subject ends with, if any, to be kept on one line
     campaign: str
     location: str
     details: str
@@ -139,10 +140,12 @@ def _line(row, zone: ZoneInfo) -> AuditLine:
         who, kind = ("Customer" if entry.action == "campaign_mail" else "System (no one signed in)"), "system"
     campaign = row.campaign_name or (details.get("name", "") if entry.subject_type == "campaign" else "")
     refused = entry.action == "redeem" and entry.outcome not in ("redeemed", "repeated")
+    subject = _subject(row, entry, campaign)
+    code = subject.rpartition(" ")[2] if entry.subject_type in ("voucher", "redemption") else ""
     return AuditLine(
         id=entry.id, when=entry.occurred_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), who=who, who_kind=kind,
-        what=outcome_words(entry.action, entry.outcome), refused=refused, subject=_subject(row, entry, campaign),
-        campaign=campaign, location=row.place or "", details=short_details(details), ip_address=entry.ip_address or "")
+        what=outcome_words(entry.action, entry.outcome), refused=refused, subject=subject,
+        code=code if subject.endswith(code) else "", campaign=campaign, location=row.place or "", details=short_details(details), ip_address=entry.ip_address or "")
 
 
 def _subject(row, entry: AuditEntry, campaign: str) -> str:

@@ -75,6 +75,8 @@ _WORDS = {
 # The details' keys in people's words; keys not listed read with their underscores as spaces.
 _KEYS = {"amount_cents": "amount", "redemption_id": "redemption", "send_id": "send", "refund_id": "refund",
          "external_id": "purchase id", "scan_id": "scan", "queued": "e-mails queued", "device_time": "device time"}
+# Keys a redemption's refusal carries twice: its message already says when, where and by whom.
+_SAID_IN_MESSAGE = ("summary", "redeemed_at", "by", "location")
 DETAILS_MAX = 200
 _VALUE_MAX = 60
 
@@ -91,11 +93,13 @@ def outcome_words(action: str, outcome: str) -> str:
 
 def short_details(details: dict | None, limit: int = DETAILS_MAX) -> str:
     """Write an entry's details as one short line: "currency: USD → EUR; reason: mistyped"."""
-    parts = []
-    for key, value in (details or {}).items():
-        if value in (None, "", [], {}):
+    parts, details = [], details or {}
+    for key, value in details.items():
+        if value in (None, "", [], {}) or ("message" in details and key in _SAID_IN_MESSAGE):
             continue
-        if key == "changes" and isinstance(value, dict):
+        if key == "message":  # a refusal's own sentence reads best as it was said
+            parts.append(" ".join(str(value).split()).rstrip("."))
+        elif key == "changes" and isinstance(value, dict):
             parts += [f"{_key(field)}: {_change(change)}" for field, change in value.items()]
         else:
             parts.append(f"{_key(key)}: {_value(value)}")
