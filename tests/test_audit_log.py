@@ -77,6 +77,11 @@ def test_settings_changes_are_audited_old_and_new_and_never_the_password(ctx):
     assert "host: (none) → smtp.example.com" in mail[0].details
     stored = db.session.scalars(select(AuditEntry.details).where(AuditEntry.action == "email_settings")).all()
     assert "hunter2" not in str(stored)
+    place = business.create_location("Main St", "1 Main", by_user_id=owner.id)
+    business.update_location(place, name="Harbour", address="1 Main", active=False, by_user_id=owner.id)
+    assert [(line.what, line.subject) for line in _found(action="location")] == [
+        ("Location changed", "Location Harbour"), ("Location added", "Location Harbour")]
+    assert _found(action="location")[0].details == "name: Main St → Harbour; active: yes → no"
 
 
 def test_a_campaign_life_and_its_desk_are_found_by_campaign(ctx):

@@ -172,15 +172,25 @@ def _save_location(location: Location, name: str, address: str) -> Location:
     return location
 
 
-def create_location(name: str, address: str = "") -> Location:
+def create_location(name: str, address: str = "", by_user_id: int | None = None) -> Location:
     """Add a location with a name unique in any case."""
-    return _save_location(Location(active=True), name, address)
+    location = _save_location(Location(active=True), name, address)
+    audit.record("location", "created", user_id=by_user_id, subject=("location", location.id),
+                 details={"name": location.name, "address": location.address})
+    return location
 
 
-def update_location(location: Location, *, name: str, address: str, active: bool) -> Location:
-    """Rename, re-address, deactivate or reactivate a location."""
+def update_location(location: Location, *, name: str, address: str, active: bool,
+                    by_user_id: int | None = None) -> Location:
+    """Rename, re-address, deactivate or reactivate a location (audited as done by `by_user_id`)."""
+    before = {"name": location.name, "address": location.address, "active": location.active}
     location.active = active
-    return _save_location(location, name, address)
+    _save_location(location, name, address)
+    changed = audit.changes(before, {"name": location.name, "address": location.address, "active": location.active})
+    if changed:
+        audit.record("location", "changed", user_id=by_user_id, subject=("location", location.id),
+                     details={"changes": changed})
+    return location
 
 
 # What customers' pages show about the business (issue 16): address, opening hours and a logo.

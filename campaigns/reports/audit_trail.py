@@ -66,11 +66,23 @@ class AuditLine:
 
 
 @dataclass(frozen=True)
+class FilterChoices:
+    """What the filters offer: people, API tokens, actions and campaigns, as (value, label) pairs."""
+
+    users: list[tuple[int, str]]
+    tokens: list[tuple[int, str]]
+    actions: list[tuple[str, str]]
+    campaigns: list[tuple[int, str]]
+
+
+@dataclass(frozen=True)
 class AuditPage:
-    """A page of entries, newest first, and the id to start the next (older) page from, or None at the end."""
+    """A page of entries, newest first, the id to start the next (older) page from (None at the end), and what
+    the filters offer."""
 
     lines: list[AuditLine]
     older: int | None
+    choices: FilterChoices
 
 
 def _subject_id(kind: str):
@@ -83,13 +95,14 @@ def audit_page(filters: AuditFilters, per_page: int = PER_PAGE, zone: ZoneInfo |
     zone = zone or business_zone()
     entry, voucher, redeemed, redeemed_voucher = AuditEntry, aliased(Voucher), aliased(Redemption), aliased(Voucher)
     campaign, subject_user, subject_token = aliased(Campaign), aliased(User), aliased(ApiToken)
+    subject_place = aliased(Location)
     campaign_id = func.coalesce(_subject_id("campaign"), voucher.campaign_id, redeemed.campaign_id)
     query = (
         select(entry, User.name.label("user_name"), ApiToken.name.label("token_name"), Location.name.label("place"),
                campaign.name.label("campaign_name"), redeemed_voucher.code.label("redeemed_code"),
                Purchase.external_id, Customer.name.label("customer_name"), Customer.email.label("customer_email"),
                subject_user.name.label("subject_user"), subject_token.name.label("subject_token"),
-               PurchaseImport.filename)
+               PurchaseImport.filename, subject_place.name.label("subject_place"))
         .outerjoin(User, User.id == entry.user_id)
         .outerjoin(ApiToken, ApiToken.id == entry.token_id)
         .outerjoin(Location, Location.id == entry.location_id)
@@ -102,6 +115,7 @@ def audit_page(filters: AuditFilters, per_page: int = PER_PAGE, zone: ZoneInfo |
         .outerjoin(subject_user, subject_user.id == _subject_id("user"))
         .outerjoin(subject_token, subject_token.id == _subject_id("token"))
         .outerjoin(PurchaseImport, PurchaseImport.id == _subject_id("import"))
+        .outerjoin(subject_place, subject_place.id == _subject_id("location"))
     )
     query = _filtered(query, filters, zone, campaign_id)
     if filters.before is not None:
@@ -109,7 +123,7 @@ def audit_page(filters: AuditFilters, per_page: int = PER_PAGE, zone: ZoneInfo |
         query = query.where(or_(entry.occurred_at < seen, and_(entry.occurred_at == seen, entry.id < filters.before)))
     rows = db.session.execute(query.order_by(entry.occurred_at.desc(), entry.id.desc()).limit(per_page + 1)).all()
     lines = [_line(row, zone) for row in rows[:per_page]]
-    return AuditPage(lines, lines[-1].id if len(rows) > per_page else None)
+    return AuditPage(lines, lines[-1].id if len(rows) > per_page else None, filter_choices())
 
 
 def _filtered(query, filters: AuditFilters, zone: ZoneInfo, campaign_id):
@@ -158,20 +172,11 @@ def _subject(row, entry: AuditEntry, campaign: str) -> str:
              "customer": row.customer_name or row.customer_email, "user": row.subject_user,
              "token": row.subject_token and f"API token “{row.subject_token}”",
              "import": row.filename and f"Import of {row.filename}", "settings": "Business settings",
+             "location": row.subject_place and f"Location {row.subject_place}",
              "mail_server": "E-mail settings"}
     if named.get(kind):
         return named[kind]
     return f"{kind.replace('_', ' ').capitalize()} {key}".strip() if kind else ""
-
-
-@dataclass(frozen=True)
-class FilterChoices:
-    """What the filters offer: people, API tokens, actions and campaigns, as (value, label) pairs."""
-
-    users: list[tuple[int, str]]
-    tokens: list[tuple[int, str]]
-    actions: list[tuple[str, str]]
-    campaigns: list[tuple[int, str]]
 
 
 def filter_choices() -> FilterChoices:

@@ -27,6 +27,7 @@ ACTIONS = {
     "token_revoke": "API tokens revoked",
     "token_use": "API tokens used",
     "business_settings": "Business settings changed",
+    "location": "Locations added or changed",
     "customer_page": "Customer page changed",
     "email_settings": "E-mail settings changed",
 }
@@ -66,6 +67,8 @@ _WORDS = {
     ("token_revoke", "revoked"): "API token revoked",
     ("token_use", "used"): "API token used (first use this hour)",
     ("business_settings", "changed"): "Business settings changed",
+    ("location", "created"): "Location added",
+    ("location", "changed"): "Location changed",
     ("customer_page", "changed"): "Customer page changed",
     ("customer_page", "logo_set"): "Logo set for customers' pages",
     ("customer_page", "logo_removed"): "Logo removed from customers' pages",

@@ -47,5 +47,5 @@ def index():
     page = audit_trail.audit_page(filters)
     chosen = filters.query_args()
     return render_template("audit/index.html", page=page, filters=filters, chosen=chosen,
-                           choices=audit_trail.filter_choices(), downloads=_downloads(chosen),
+                           choices=page.choices, downloads=_downloads(chosen),
                            first_page=filters.before is not None)

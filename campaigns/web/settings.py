@@ -100,7 +100,7 @@ def locations():
     """List locations and add one."""
     form = LocationForm()
     if form.validate_on_submit():
-        if _apply(lambda: business.create_location(form.name.data, form.address.data),
+        if _apply(lambda: business.create_location(form.name.data, form.address.data, current_user.id),
                   f"Location {form.name.data} added.", form):
             return redirect(url_for("settings.locations"))
     return render_template("settings/locations.html", form=form, locations=business.list_locations())
@@ -114,7 +114,8 @@ def location(location_id: int):
     form = LocationForm(obj=place)
     if form.validate_on_submit():
         if _apply(lambda: business.update_location(place, name=form.name.data, address=form.address.data,
-                                                   active=form.active.data), "Location saved.", form):
+                                                   active=form.active.data, by_user_id=current_user.id),
+                  "Location saved.", form):
             return redirect(url_for("settings.locations"))
     return render_template("settings/location.html", form=form, place=place)
 
