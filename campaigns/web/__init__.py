@@ -31,13 +31,17 @@ def register_blueprints(app: Flask) -> None:
         api_purchases,
         api_reports,
         api_sends,
+        api_sync,
+        api_webhooks,
         audience,
+        audit_log,
         auth,
         customers,
         dashboard,
         desk,
         desk_offline,
         email_settings,
+        exports,
         feedback,
         imports,
         marketing,
@@ -46,9 +50,11 @@ def register_blueprints(app: Flask) -> None:
         sends,
         settings,
         unsubscribe,
+        webhook_settings,
     )
 
     app.url_map.converters["int"] = IdConverter
     for module in (auth, dashboard, feedback, marketing, audience, sends, purchases, imports, customers, desk,
-                   desk_offline, settings, email_settings, public, unsubscribe, api):
+                   desk_offline, settings, email_settings, webhook_settings, audit_log, exports, public, unsubscribe,
+                   api):
         app.register_blueprint(module.bp)

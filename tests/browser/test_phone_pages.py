@@ -16,6 +16,7 @@ from campaigns.desk.redemption import Attempt, redeem
 from campaigns.extensions import db
 from campaigns.giving import designs as campaigns
 from campaigns.giving import qr, vouchers
+from campaigns.jobs import webhooks
 from campaigns.models import User
 from campaigns.sales import import_files, import_mapping, import_runs
 from campaigns.web.access import allows
@@ -54,8 +55,8 @@ FIND_WIDEST = """() => {
 }"""
 
 
-FILE_SUFFIXES = {"csv", "pdf", "png", "svg", "json"}
-NOT_PAGES = {"/logo", "/desk/today"}
+FILE_SUFFIXES = {"csv", "pdf", "png", "svg", "json", "xlsx", "js", "webmanifest"}
+NOT_PAGES = {"/logo", "/desk/today", "/desk/offline-list"}
 
 
 class PageWatch:
@@ -135,6 +136,8 @@ def fill_business(app, people: dict) -> dict:
                 campaigns.set_status(campaign, step)
             return campaign
 
+        hook, _ = webhooks.create_webhook("http://127.0.0.1:9/hooks/catch/1234567/abcdefghijklmnopqrstuvwxyz-reciprocate",
+                                          ["voucher.redeemed", "purchase.recorded"], owner_id)
         open_ = made("active")
         codes = vouchers.issue_batch(open_, 40, LONG_LABEL)
         vouchers.issue_batch(open_, 12_345 // 100, "market stall")
@@ -176,6 +179,8 @@ def fill_business(app, people: dict) -> dict:
             "other_id": [namesake.id, customer.id],
             "import_id": [waiting.id, finished.id],
             "token": [unsubscribe_token(customer.id, app.config["SECRET_KEY"])],  # the unsubscribe page
+            "table": ["customers", "audit"], "fmt": ["csv", "xlsx"],  # the exports: files, not pages
+            "webhook_id": [hook.id],
         }
     return samples
 
