@@ -196,3 +196,21 @@ def test_the_page_is_the_owners_and_filters_by_its_query_string(client, app, mak
         assert "Download Excel" in page
     else:
         assert "Download CSV" not in page
+
+
+def test_the_page_goes_to_older_entries_and_back(client, app, make_user):
+    owner = make_user("owner")
+    log_in(client, owner)
+    with app.app_context():
+        for number in range(55):
+            audit.record("redeem", "unknown_code", subject=("voucher", f"NOPE{number:02d}"))
+        db.session.commit()
+    with client.get("/audit?action=redeem") as response:
+        page = response.get_data(as_text=True)
+    assert page.count('id="entry-') == 50 and "NOPE54" in page and "NOPE04" not in page
+    older = page.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+    assert "action=redeem" in older and "before=" in older
+    with client.get(older) as response:
+        page = response.get_data(as_text=True)
+    assert page.count('id="entry-') == 5 and "NOPE04" in page and "NOPE05" not in page
+    assert "Newest entries" in page and 'rel="next"' not in page

@@ -48,4 +48,4 @@ def index():
     chosen = filters.query_args()
     return render_template("audit/index.html", page=page, filters=filters, chosen=chosen,
                            choices=page.choices, downloads=_downloads(chosen),
-                           first_page=filters.before is not None)
+                           past_first_page=filters.before is not None)
