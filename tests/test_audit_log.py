@@ -1,6 +1,8 @@
 """The audit log (campaigns/reports/audit_trail.py, campaigns/web/audit_log.py): every kind of action lands in it, in
 the same transaction as the change, and the owner's page finds it by who, what, campaign and local dates."""
+import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -16,6 +18,7 @@ from campaigns.giving.vouchers import issue_batch
 from campaigns.mail import mail_server
 from campaigns.models import AuditEntry, Customer, Purchase, User
 from campaigns.reports.audit_trail import AuditFilters, audit_page
+from campaigns.reports.audit_words import ACTIONS, WORDS
 from campaigns.sales import corrections, import_files, import_mapping, import_runs
 from tests.conftest import PASSWORD, csrf_from, log_in
 from tests.designs import design
@@ -214,3 +217,12 @@ def test_the_page_goes_to_older_entries_and_back(client, app, make_user):
         page = response.get_data(as_text=True)
     assert page.count('id="entry-') == 5 and "NOPE04" in page and "NOPE05" not in page
     assert "Newest entries" in page and 'rel="next"' not in page
+
+
+def test_every_action_the_app_writes_has_words_and_a_filter():
+    # Each audit.record call in campaigns/ names an action the "What" filter offers, with its outcomes in words.
+    written = set()
+    for path in Path("campaigns").rglob("*.py"):
+        written |= set(re.findall(r'audit\.record\(\s*"([a-z_]+)",\s*"([a-z_]+)"', path.read_text()))
+    assert written and {action for action, _ in written} <= set(ACTIONS)
+    assert written - {entry for entry in written if entry[0] == "redeem"} <= set(WORDS)

@@ -26,6 +26,7 @@ ACTIONS = {
     "token_create": "API tokens created",
     "token_revoke": "API tokens revoked",
     "token_use": "API tokens used",
+    "webhook": "Webhooks added or stopped",
     "business_settings": "Business settings changed",
     "location": "Locations added or changed",
     "customer_page": "Customer page changed",
@@ -33,7 +34,7 @@ ACTIONS = {
 }
 
 # What happened, for each (action, outcome) that is not simply "<action>: <outcome>".
-_WORDS = {
+WORDS = {
     ("redeem", "redeemed"): "Redeemed",
     ("redeem", "repeated"): "Redemption sent again (already recorded)",
     ("undo_redemption", "undone"): "Redemption undone",
@@ -66,6 +67,8 @@ _WORDS = {
     ("token_create", "created"): "API token created",
     ("token_revoke", "revoked"): "API token revoked",
     ("token_use", "used"): "API token used (first use this hour)",
+    ("webhook", "created"): "Webhook added",
+    ("webhook", "stopped"): "Webhook stopped",
     ("business_settings", "changed"): "Business settings changed",
     ("location", "created"): "Location added",
     ("location", "changed"): "Location changed",
@@ -86,8 +89,8 @@ _VALUE_MAX = 60
 
 def outcome_words(action: str, outcome: str) -> str:
     """Say what an entry's action and outcome mean, e.g. "Redemption refused: already redeemed"."""
-    if (action, outcome) in _WORDS:
-        return _WORDS[action, outcome]
+    if (action, outcome) in WORDS:
+        return WORDS[action, outcome]
     spoken = outcome.replace("_", " ")
     if action == "redeem":
         return f"Redemption refused: {spoken}"
