@@ -91,7 +91,14 @@ def _wait(app, send_id: int, until, seconds: float = 90) -> dict[str, int]:
         time.sleep(0.02)
 
 
-def test_a_consumer_killed_mid_send_and_started_again_sends_each_member_exactly_one(sending):
+def _consumer_trouble(folder) -> str:
+    """What the consumers logged beyond their routine (for a failure's message)."""
+    lines = [line for log in sorted(folder.glob("consumer*.log")) for line in log.read_text().splitlines()
+             if any(word in line for word in ("Error", "error", "Traceback", "doubt", "could not", "Exception"))]
+    return "\n".join(lines[-40:])
+
+
+def test_a_consumer_killed_mid_send_and_started_again_sends_each_member_exactly_one(sending, tmp_path):
     app, inbox, campaign_id, start_consumer = sending
     with app.app_context():
         send = campaign_sends.start_send(db.session.get(Campaign, campaign_id), "Café")
@@ -107,7 +114,8 @@ def test_a_consumer_killed_mid_send_and_started_again_sends_each_member_exactly_
     start_consumer()  # it takes back what the dead one held but never handed over, and sends the rest
     done = _wait(app, send_id, lambda counts: counts.get("sent", 0) + counts["in_doubt"] == queued)
     # At most one in doubt per worker thread of the killed consumer (each runs one message at a time).
-    assert done["in_doubt"] <= 2 and done.get("given_up", 0) == 0 and done.get("failed", 0) == 0, done
+    assert done["in_doubt"] <= 2 and done.get("given_up", 0) == 0 and done.get("failed", 0) == 0, \
+        (done, _consumer_trouble(tmp_path))
 
     with app.app_context():
         treatment = dict(db.session.execute(

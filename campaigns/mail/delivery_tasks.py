@@ -10,22 +10,25 @@
 - `sweep_webhooks` (each minute, after an event is written, and when a retry falls due): send the webhook
   deliveries that are due (mail/webhook_posts.py), a receiver that does not answer left for the next run."""
 import logging
+import time
 from collections import Counter
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from campaigns.accounts.business import get_settings
 from campaigns.extensions import db
-from campaigns.jobs.queue import define
 from campaigns.jobs import webhooks
+from campaigns.jobs.queue import define
 from campaigns.mail import deliveries, mail_server, webhook_posts
 from campaigns.mail.feedback_invites import queue_feedback_invites
 from campaigns.mail.sending import InDoubt, Outbox, Refused, SendFailure, Superseded, Unreachable, send
 from campaigns.models import Delivery
 
 log = logging.getLogger(__name__)
+RECORD_PAUSES = (0, 0.2, 0.5, 1, 2, 4)  # seconds before each try to record a sent message
 
 
 def send_delivery(delivery_id: int) -> str:
@@ -87,9 +90,23 @@ def send_one(delivery_id: int, outbox: Outbox) -> str:
         if delay is not None:
             _retry_in(delivery_id, delay)
         return f"{'unreachable' if isinstance(error, Unreachable) else 'failed'}: {error}"
-    deliveries.record_sent(taken)
-    db.session.commit()
-    return "sent"
+    return _record_sent(taken)
+
+
+def _record_sent(taken) -> str:
+    """Write down that a message went out, trying again while the database is busy (a write lock held, a
+    connection lost): left unwritten, the row would stay in doubt though it was sent."""
+    delivery_id = taken.delivery.id
+    for pause in RECORD_PAUSES:
+        time.sleep(pause)
+        try:
+            deliveries.record_sent(taken)
+            db.session.commit()
+            return "sent"
+        except OperationalError:
+            db.session.rollback()
+            log.warning("delivery %s was sent but could not be recorded yet", delivery_id, exc_info=True)
+    return "in doubt: sent, but the database did not take it"
 
 
 def _retry_in(delivery_id: int, seconds: int) -> None:
