@@ -85,19 +85,41 @@ class AuditPage:
     choices: FilterChoices
 
 
-def _subject_id(kind: str):
+def subject_id(kind: str):
     """The entry's subject id as a number when its subject is a `kind` (ids of other kinds are never read as one)."""
     return case((AuditEntry.subject_type == kind, cast(AuditEntry.subject_id, Integer)), else_=None)
+
+
+@dataclass(frozen=True)
+class Subjects:
+    """The voucher and the redemption an audit entry may be about (aliases), and the id of the campaign it is about:
+    its own subject, or its voucher's or its redemption's campaign."""
+
+    voucher: type
+    redeemed: type
+    campaign_id: object
+
+
+def subjects() -> Subjects:
+    """Fresh aliases for an audit query's subjects (join them with `join_subjects`)."""
+    voucher, redeemed = aliased(Voucher), aliased(Redemption)
+    return Subjects(voucher, redeemed, func.coalesce(subject_id("campaign"), voucher.campaign_id, redeemed.campaign_id))
+
+
+def join_subjects(query, about: Subjects):
+    """Join an audit query to the voucher and the redemption its entries may be about."""
+    return (query.outerjoin(about.voucher, and_(AuditEntry.subject_type == "voucher",
+                                                about.voucher.code == AuditEntry.subject_id))
+            .outerjoin(about.redeemed, about.redeemed.id == subject_id("redemption")))
 
 
 def audit_page(filters: AuditFilters, per_page: int = PER_PAGE, zone: ZoneInfo | None = None) -> AuditPage:
     """Return one page of the audit log under these filters, newest first."""
     zone = zone or business_zone()
-    entry, voucher, redeemed, redeemed_voucher = AuditEntry, aliased(Voucher), aliased(Redemption), aliased(Voucher)
+    entry, about, redeemed_voucher = AuditEntry, subjects(), aliased(Voucher)
     campaign, subject_user, subject_token = aliased(Campaign), aliased(User), aliased(ApiToken)
     subject_place = aliased(Location)
-    campaign_id = func.coalesce(_subject_id("campaign"), voucher.campaign_id, redeemed.campaign_id)
-    query = (
+    query = join_subjects(
         select(entry, User.name.label("user_name"), ApiToken.name.label("token_name"), Location.name.label("place"),
                campaign.name.label("campaign_name"), redeemed_voucher.code.label("redeemed_code"),
                Purchase.external_id, Customer.name.label("customer_name"), Customer.email.label("customer_email"),
@@ -105,19 +127,18 @@ def audit_page(filters: AuditFilters, per_page: int = PER_PAGE, zone: ZoneInfo |
                PurchaseImport.filename, subject_place.name.label("subject_place"))
         .outerjoin(User, User.id == entry.user_id)
         .outerjoin(ApiToken, ApiToken.id == entry.token_id)
-        .outerjoin(Location, Location.id == entry.location_id)
-        .outerjoin(voucher, and_(entry.subject_type == "voucher", voucher.code == entry.subject_id))
-        .outerjoin(redeemed, redeemed.id == _subject_id("redemption"))
-        .outerjoin(redeemed_voucher, redeemed_voucher.id == redeemed.voucher_id)
-        .outerjoin(campaign, campaign.id == campaign_id)
-        .outerjoin(Purchase, Purchase.id == _subject_id("purchase"))
-        .outerjoin(Customer, Customer.id == _subject_id("customer"))
-        .outerjoin(subject_user, subject_user.id == _subject_id("user"))
-        .outerjoin(subject_token, subject_token.id == _subject_id("token"))
-        .outerjoin(PurchaseImport, PurchaseImport.id == _subject_id("import"))
-        .outerjoin(subject_place, subject_place.id == _subject_id("location"))
+        .outerjoin(Location, Location.id == entry.location_id), about)
+    query = (
+        query.outerjoin(redeemed_voucher, redeemed_voucher.id == about.redeemed.voucher_id)
+        .outerjoin(campaign, campaign.id == about.campaign_id)
+        .outerjoin(Purchase, Purchase.id == subject_id("purchase"))
+        .outerjoin(Customer, Customer.id == subject_id("customer"))
+        .outerjoin(subject_user, subject_user.id == subject_id("user"))
+        .outerjoin(subject_token, subject_token.id == subject_id("token"))
+        .outerjoin(PurchaseImport, PurchaseImport.id == subject_id("import"))
+        .outerjoin(subject_place, subject_place.id == subject_id("location"))
     )
-    query = _filtered(query, filters, zone, campaign_id)
+    query = filtered(query, filters, zone, about.campaign_id)
     if filters.before is not None:
         seen = select(entry.occurred_at).where(entry.id == filters.before).scalar_subquery()
         query = query.where(or_(entry.occurred_at < seen, and_(entry.occurred_at == seen, entry.id < filters.before)))
@@ -126,7 +147,8 @@ def audit_page(filters: AuditFilters, per_page: int = PER_PAGE, zone: ZoneInfo |
     return AuditPage(lines, lines[-1].id if len(rows) > per_page else None, filter_choices())
 
 
-def _filtered(query, filters: AuditFilters, zone: ZoneInfo, campaign_id):
+def filtered(query, filters: AuditFilters, zone: ZoneInfo, campaign_id):
+    """Keep the entries of an audit query that the filters ask for (`campaign_id`: its Subjects' campaign_id)."""
     entry = AuditEntry
     if filters.user_id is not None:
         query = query.where(entry.user_id == filters.user_id)
@@ -159,7 +181,8 @@ def _line(row, zone: ZoneInfo) -> AuditLine:
     return AuditLine(
         id=entry.id, when=entry.occurred_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), who=who, who_kind=kind,
         what=outcome_words(entry.action, entry.outcome), refused=refused, subject=subject,
-        code=code if subject.endswith(code) else "", campaign=campaign, location=row.place or "", details=short_details(details), ip_address=entry.ip_address or "")
+        code=code if subject.endswith(code) else "", campaign=campaign, location=row.place or "",
+        details=short_details(details), ip_address=entry.ip_address or "")
 
 
 def _subject(row, entry: AuditEntry, campaign: str) -> str:

@@ -1,13 +1,10 @@
 """The exported tables about people and what was said to them: customers with their totals, feedback answers, the
 e-mail delivery log and the audit log (filtered by who, what, campaign and local dates), one query each."""
-from dataclasses import dataclass
-from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, and_, case, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from campaigns.giving.designs import day_start
 from campaigns.models import (
     ApiToken,
     AuditEntry,
@@ -21,6 +18,7 @@ from campaigns.models import (
     User,
     Voucher,
 )
+from campaigns.reports.audit_trail import AuditFilters, filtered, join_subjects, subjects
 from campaigns.reports.spreadsheet_cells import CODE, DETAILS, FLAG, MOMENT, MONEY, WHOLE, Column, Table
 
 
@@ -97,45 +95,19 @@ DELIVERIES = Table(
     Delivery, deliveries_query)
 
 
-@dataclass(frozen=True)
-class AuditFilter:
-    """Which audit entries to export: each None filters nothing; days are the business's local dates, inclusive."""
-
-    user_id: int | None = None
-    token_id: int | None = None
-    action: str | None = None
-    campaign_id: int | None = None
-    day_from: date | None = None
-    day_to: date | None = None
-
-
-def _subject_id(kind: str):
-    """The entry's subject id as a number when its subject is a `kind` (no other kind's id is read as one)."""
-    return case((AuditEntry.subject_type == kind, cast(AuditEntry.subject_id, Integer)), else_=None)
-
-
-def audit_query(filters: AuditFilter | None, zone: ZoneInfo):
-    """Select the audit entries under the filters, oldest first, with the names of who, where and which campaign
-    (a campaign's own entries, and those of its vouchers and redemptions)."""
-    filters = filters or AuditFilter()
-    voucher, redeemed = aliased(Voucher), aliased(Redemption)
-    campaign_id = func.coalesce(_subject_id("campaign"), voucher.campaign_id, redeemed.campaign_id)
-    query = (select(AuditEntry.id, AuditEntry.occurred_at, AuditEntry.action, AuditEntry.outcome, AuditEntry.user_id,
-                    User.name, AuditEntry.token_id, ApiToken.name, Location.name, AuditEntry.ip_address,
-                    AuditEntry.device_time, AuditEntry.subject_type, AuditEntry.subject_id, campaign_id, Campaign.name,
-                    AuditEntry.details)
-             .outerjoin(User, User.id == AuditEntry.user_id).outerjoin(ApiToken, ApiToken.id == AuditEntry.token_id)
-             .outerjoin(Location, Location.id == AuditEntry.location_id)
-             .outerjoin(voucher, and_(AuditEntry.subject_type == "voucher", voucher.code == AuditEntry.subject_id))
-             .outerjoin(redeemed, redeemed.id == _subject_id("redemption"))
-             .outerjoin(Campaign, Campaign.id == campaign_id))
-    wanted = [(AuditEntry.user_id, filters.user_id), (AuditEntry.token_id, filters.token_id),
-              (AuditEntry.action, filters.action), (campaign_id, filters.campaign_id)]
-    query = query.where(*(column == value for column, value in wanted if value is not None))
-    if filters.day_from is not None:
-        query = query.where(AuditEntry.occurred_at >= day_start(filters.day_from, zone))
-    if filters.day_to is not None:
-        query = query.where(AuditEntry.occurred_at < day_start(filters.day_to + timedelta(days=1), zone))
+def audit_query(filters: AuditFilters | None, zone: ZoneInfo):
+    """Select the audit entries under the filters (the audit page's), oldest first, with the names of who, where and
+    which campaign (a campaign's own entries, and those of its vouchers and redemptions)."""
+    about = subjects()
+    query = join_subjects(
+        select(AuditEntry.id, AuditEntry.occurred_at, AuditEntry.action, AuditEntry.outcome, AuditEntry.user_id,
+               User.name, AuditEntry.token_id, ApiToken.name, Location.name, AuditEntry.ip_address,
+               AuditEntry.device_time, AuditEntry.subject_type, AuditEntry.subject_id, about.campaign_id, Campaign.name,
+               AuditEntry.details)
+        .outerjoin(User, User.id == AuditEntry.user_id).outerjoin(ApiToken, ApiToken.id == AuditEntry.token_id)
+        .outerjoin(Location, Location.id == AuditEntry.location_id), about)
+    query = filtered(query.outerjoin(Campaign, Campaign.id == about.campaign_id), filters or AuditFilters(), zone,
+                     about.campaign_id)
     return query.order_by(AuditEntry.occurred_at, AuditEntry.id)
 
 

@@ -16,8 +16,9 @@ from campaigns.core import inputs
 from campaigns.core.errors import FieldErrors
 from campaigns.extensions import db
 from campaigns.models import utcnow
+from campaigns.reports.audit_trail import AuditFilters
 from campaigns.reports.export_ledger import CAMPAIGNS, PURCHASES, REDEMPTIONS, VOUCHERS
-from campaigns.reports.export_people import AUDIT, CUSTOMERS, DELIVERIES, FEEDBACK, AuditFilter
+from campaigns.reports.export_people import AUDIT, CUSTOMERS, DELIVERIES, FEEDBACK
 from campaigns.reports.spreadsheet_cells import layout_for
 from campaigns.reports.spreadsheet_files import csv_chunks, xlsx_chunks
 
@@ -53,7 +54,7 @@ def overview() -> list[TableSummary]:
             for table, rows in zip(TABLES.values(), db.session.execute(counts).one(), strict=True)]
 
 
-def read_audit_filter(args: Mapping[str, str]) -> AuditFilter:
+def read_audit_filter(args: Mapping[str, str]) -> AuditFilters:
     """Read the audit export's filters from query-string values (user, token, action, campaign, from, to: local
     dates YYYY-MM-DD, inclusive); an empty one filters nothing; raise ValidationError naming each wrong one."""
     errors = FieldErrors()
@@ -65,11 +66,11 @@ def read_audit_filter(args: Mapping[str, str]) -> AuditFilter:
     if first and last and last < first:
         errors.add("to", "The last day comes on or after the first.")
     errors.raise_any()
-    return AuditFilter(user_id=ids["user"], token_id=ids["token"], action=action, campaign_id=ids["campaign"],
+    return AuditFilters(user_id=ids["user"], token_id=ids["token"], action=action, campaign_id=ids["campaign"],
                        day_from=first, day_to=last)
 
 
-def table_rows(name: str, filters: AuditFilter | None = None, zone: ZoneInfo | None = None) -> Iterator[tuple]:
+def table_rows(name: str, filters: AuditFilters | None = None, zone: ZoneInfo | None = None) -> Iterator[tuple]:
     """Yield a table's rows as its columns' values, streamed from its one query (filters: the audit log's)."""
     table = TABLES[name]
     zone = zone or ZoneInfo(get_settings().time_zone)
@@ -78,7 +79,7 @@ def table_rows(name: str, filters: AuditFilter | None = None, zone: ZoneInfo | N
         yield table.shape(row) if table.shape else tuple(row)
 
 
-def download(name: str, fmt: str, *, machine: bool = False, filters: AuditFilter | None = None,
+def download(name: str, fmt: str, *, machine: bool = False, filters: AuditFilters | None = None,
              now: datetime | None = None) -> Download:
     """Return a table as a CSV or XLSX file in the business's locale (or, with `machine`, comma and point)."""
     table = TABLES[name]
