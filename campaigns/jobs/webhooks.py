@@ -94,13 +94,7 @@ def deliveries(webhook_id: int, limit: int = 50) -> list[WebhookDelivery]:
 
 def emit(event_type: str, data: dict, now: datetime | None = None) -> int:
     """Write one event for every webhook that asked for its type; return how many deliveries that made."""
-    return emit_many(event_type, [data], now)
-
-
-def emit_many(event_type: str, items: list[dict], now: datetime | None = None) -> int:
-    """Write an event per item of `items` for every webhook that asked for `event_type` (one look-up of the
-    webhooks, then one insert); the queue sends them once the transaction commits."""
-    return _deliver(listening(event_type), event_type, items, now or utcnow()) if items else 0
+    return _deliver(listening(event_type), event_type, [data], now or utcnow())
 
 
 def listening(event_type: str) -> list[int]:
@@ -122,12 +116,10 @@ def emit_to(hooks: list[int], event_type: str, items: list[dict], now: datetime 
     return _deliver(hooks, event_type, items, now or utcnow())
 
 
-def ping(webhook_id: int, now: datetime | None = None) -> int:
-    """Send a `ping` event to one webhook (Settings' test button); return its delivery's id."""
-    hook = webhook(webhook_id)
-    _deliver([hook.id], "ping", [{"message": "A test from Reciprocate: this webhook is set up."}], now or utcnow())
-    return db.session.scalar(select(WebhookDelivery.id).where(WebhookDelivery.webhook_id == hook.id)
-                             .order_by(WebhookDelivery.id.desc()).limit(1))
+def ping(webhook_id: int, now: datetime | None = None) -> None:
+    """Send a `ping` event to one webhook (Settings' test button)."""
+    _deliver([webhook(webhook_id).id], "ping", [{"message": "A test from Reciprocate: this webhook is set up."}],
+             now or utcnow())
 
 
 def _deliver(hooks: list[int], event_type: str, items: list[dict], now: datetime) -> int:

@@ -9,7 +9,7 @@ import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select, true, update
 
 from campaigns.extensions import db
 from campaigns.models import Webhook, WebhookDelivery, utcnow
@@ -48,7 +48,7 @@ def claim_next(now: datetime | None = None, skip: frozenset = frozenset()) -> Cl
         found = db.session.execute(
             select(WebhookDelivery.id).where(WebhookDelivery.status.in_(("queued", "retrying")),
                                              WebhookDelivery.next_attempt_at <= now,
-                                             WebhookDelivery.webhook_id.not_in(skip) if skip else True)
+                                             WebhookDelivery.webhook_id.not_in(skip) if skip else true())
             .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id).limit(1)).scalar()
         if found is None:
             return None

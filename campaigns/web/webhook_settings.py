@@ -3,7 +3,6 @@ send a test ping, stop a webhook. The same service as the API's /webhooks."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from campaigns.core.errors import DomainError
 from campaigns.jobs import webhooks
 from campaigns.models import WEBHOOK_EVENTS
 from campaigns.web.access import requires
@@ -29,7 +28,7 @@ def index():
             typed = {"url": "", "events": []}
             flash("Webhook added. Copy its secret now: it is not shown again.", "success")
         else:
-            errors = error.details.get("fields", {}) if isinstance(error, DomainError) else {}
+            errors = error.details.get("fields", {})
             flash(error.message, "error")
     return render_template("settings/webhooks.html", hooks=webhooks.live_webhooks(), secret=secret, errors=errors,
                            typed=typed, events=[(event, EVENT_WORDS[event]) for event in WEBHOOK_EVENTS])

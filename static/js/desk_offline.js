@@ -265,7 +265,6 @@
     if (others) note += (note ? " · " : "") + others + " waiting for another user to log in";
     $("desk-waiting").textContent = note;
     $("desk-waiting").hidden = !note;
-    $("desk-waiting").dataset.count = String(mine);
 
     const keep = $("offline-list-toggle");
     keep.setAttribute("aria-pressed", String(wanted()));
@@ -310,8 +309,8 @@
     const kept = await run(["meta"], "readonly", (tx, done) => done(tx.objectStore("meta").get("list")));
     indexList(kept || null);
     const cutoff = new Date(Date.now() - SEEN_DAYS * 86400000).toISOString();
-    await run(["seen"], "readwrite", (tx, done) => done(tx.objectStore("seen").getAll())).then((rows) =>
-      run(["seen"], "readwrite", (tx) => rows.filter((r) => r.at < cutoff).forEach((r) => tx.objectStore("seen").delete(r.hash))));
+    const old = (await all("seen")).filter((row) => row.at < cutoff);
+    await run(["seen"], "readwrite", (tx) => old.forEach((row) => tx.objectStore("seen").delete(row.hash)));
     await paint();
     await probe();
     if (online()) { sync(); downloadList(); }
