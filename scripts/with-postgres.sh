@@ -12,6 +12,12 @@ as_pg() {
 }
 
 stop_pg() {
+  local status=$?
+  if [ "$status" != 0 ] && [ -n "$PG_DIR" ] && [ -f "$PG_DIR/log" ]; then
+    # A failed run shows what the server itself saw go wrong (deadlocks, refused connections), which the
+    # client's error names only by its class.
+    grep -E "deadlock|FATAL|too many|DETAIL:  Process" "$PG_DIR/log" | tail -n 20 | sed 's/^/postgresql log: /' || true
+  fi
   if [ -n "$PG_DIR" ] && [ -f "$PG_DIR/data/postmaster.pid" ]; then
     as_pg "'$PG_BIN/pg_ctl' -D '$PG_DIR/data' -m immediate stop" >/dev/null 2>&1 || true
   fi

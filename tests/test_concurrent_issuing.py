@@ -80,3 +80,39 @@ def test_concurrent_batches_never_pass_the_limit(pg_database_url):
     made = [value for status, value in results if status == "ok"]
     assert made == [300, 300, 300] and len(results) == 6
     assert _scalar(pg_database_url, "SELECT count(*) FROM voucher WHERE campaign_id = :c", c=campaign_id) == 900
+
+
+def test_the_first_use_of_the_settings_does_not_hold_other_writers(pg_database_url):
+    """The default settings are made in a transaction of their own: a request that made them and goes on writing
+    does not leave every other first user waiting on its uncommitted row (two such waits across the campaign row
+    were a deadlock in the audience race)."""
+    from threading import Event, Thread
+
+    from campaigns.accounts.business import get_settings
+    from campaigns.models import BusinessSettings
+
+    app = create_app(app_config(pg_database_url))
+    made, finish = Event(), Event()
+
+    def first_user():
+        with app.app_context():
+            get_settings()
+            made.set()
+            finish.wait(10)  # its transaction stays open, as a long request's would
+            db.session.rollback()
+
+    thread = Thread(target=first_user)
+    thread.start()
+    try:
+        assert made.wait(10)
+        with app.app_context():
+            db.session.execute(text("SET LOCAL lock_timeout = '1s'"))
+            assert get_settings().business_name == "My business"  # before: lock timeout, waiting on the first
+            db.session.rollback()
+            assert db.session.query(BusinessSettings).count() == 1  # kept though the first user rolled back
+            db.session.remove()
+    finally:
+        finish.set()
+        thread.join()
+        with app.app_context():
+            db.engine.dispose()

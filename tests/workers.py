@@ -5,6 +5,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 def run_in_threads(database_url: str, start_at: float, threads: int, job: str, args_list: list) -> list:
     """Start an app in this process, wait for the common start time, run `job` once per args in threads."""
+    from sqlalchemy.exc import OperationalError
+
     from app import create_app
     from campaigns.extensions import db
     from tests.conftest import app_config
@@ -27,6 +29,8 @@ def run_in_threads(database_url: str, start_at: float, threads: int, job: str, a
                     db.session.commit()
                 else:
                     db.session.rollback()
+                if isinstance(error, OperationalError):  # a database fault: say which, not just its class's code
+                    return ("error", f"OperationalError: {str(error.orig)[:300]}")
                 return ("error", getattr(error, "code", type(error).__name__))
 
     time.sleep(max(0.0, start_at - time.time()))

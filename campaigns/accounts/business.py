@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 import phonenumbers
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
 from campaigns.core import audit, cache, inputs, money
@@ -20,17 +21,29 @@ def get_settings() -> BusinessSettings:
     """Return the installation's settings, creating the defaults on first use."""
     settings = db.session.get(BusinessSettings, 1)
     if settings is None:
-        savepoint = db.session.begin_nested()
-        try:
-            db.session.add(BusinessSettings(id=1, business_name="My business", currency="USD", time_zone="UTC",
-                                            default_gross_margin_bp=10000, default_phone_region="US"))
-            db.session.flush()
-        except IntegrityError:  # another process made them a moment ago: theirs are the same defaults
-            savepoint.rollback()
-        else:
-            savepoint.commit()
+        _make_defaults()
         settings = db.session.get(BusinessSettings, 1)
     return settings
+
+
+def _make_defaults() -> None:
+    """Store the default settings row. On PostgreSQL in a transaction of its own, committed at once: made inside the
+    caller's transaction, the uncommitted row would make every other first user wait for that whole transaction, and
+    two such waits across the campaign row deadlock. SQLite runs one writer at a time, so a savepoint serves there."""
+    defaults = {"id": 1, "business_name": "My business", "currency": "USD", "time_zone": "UTC",
+                "default_gross_margin_bp": 10000, "default_phone_region": "US"}
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            conn.execute(pg_insert(BusinessSettings.__table__).values(defaults).on_conflict_do_nothing())
+        return
+    savepoint = db.session.begin_nested()
+    try:
+        db.session.add(BusinessSettings(**defaults))
+        db.session.flush()
+    except IntegrityError:  # another process made them a moment ago: theirs are the same defaults
+        savepoint.rollback()
+    else:
+        savepoint.commit()
 
 
 def update_settings(*, business_name: str, currency: str, time_zone: str, default_gross_margin_bp: int,
