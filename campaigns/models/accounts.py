@@ -97,6 +97,9 @@ class BusinessSettings(db.Model):
     default_phone_region: Mapped[str] = mapped_column(String(2), default="US")
     # How people type and read money here (decimal and grouping marks): a Babel locale such as de_DE.
     locale: Mapped[str] = mapped_column(String(16), default="en_US", server_default="en_US")
+    # The language customers read (pages, poster, cards, e-mails): a code of core.words.LANGUAGES; None: the
+    # language of `locale` (de_DE: German), English where that one is not offered.
+    customer_language: Mapped[str | None] = mapped_column(String(8))
     # The desk asks once more before recording a purchase above this (None: never asks).
     large_purchase_cents: Mapped[int | None] = mapped_column(Integer, default=50_000)
     # What customers' pages show about the business besides its name.
