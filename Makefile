@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup setup-dev vendor db clean nodes load
+.PHONY: run test setup setup-dev vendor db clean nodes load catalogues translations
 
 # The web server and the job queue's consumer (e-mail), both from the Procfile; Ctrl+C stops both.
 run: setup db
@@ -28,7 +28,20 @@ nodes: setup
 load: setup-dev
 	scripts/with-postgres.sh $(BIN)/python bench/load_nodes.py --seconds $(or $(LOAD_SECONDS),20)
 
-setup: $(VENV)/.runtime vendor
+setup: $(VENV)/.runtime vendor catalogues
+
+# The customers' languages: the .po files are the source, compiled here (never committed). `make translations`
+# extracts the customers' messages again and merges them into every .po (then translate what is new or fuzzy).
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard campaigns/translations/*/LC_MESSAGES/messages.po))
+catalogues: $(CATALOGUES)
+
+campaigns/translations/%/LC_MESSAGES/messages.mo: campaigns/translations/%/LC_MESSAGES/messages.po | $(VENV)/.runtime
+	@$(BIN)/pybabel compile --statistics -i $< -o $@ -l $*
+
+translations: $(VENV)/.runtime
+	$(BIN)/pybabel extract -F babel.cfg -k translate:2 -k translate_plural:2,3 -k lazy_gettext -k _l --no-location \
+		--sort-output --project Reciprocate -o campaigns/translations/messages.pot .
+	$(BIN)/pybabel update -i campaigns/translations/messages.pot -d campaigns/translations --no-fuzzy-matching
 
 setup-dev: setup $(VENV)/.dev
 

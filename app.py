@@ -27,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     from campaigns.web import error_responses as errors
     from campaigns.web.api import bp as api_bp
     from campaigns.web.auth import redirect_to_setup
+    from campaigns.web.languages import init_app as init_languages
     from campaigns.web.layout import init_app as init_layout
     from campaigns.web.security import init_app as init_security
 
@@ -48,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
     delivery_tasks.init_app(app)  # the e-mail tasks `flask run-queue` runs
     register_blueprints(app)
     init_layout(app)
+    init_languages(app)  # customers' pages in their language; staff pages in English
     errors.init_app(app)
     transaction.init_app(app)  # the request's one commit, or its rollback
     cli.init_app(app)

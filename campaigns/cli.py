@@ -10,6 +10,7 @@ from campaigns import demo
 from campaigns.accounts import tokens
 from campaigns.accounts import users as accounts
 from campaigns.accounts.business import get_settings
+from campaigns.core import words
 from campaigns.core.errors import DomainError
 from campaigns.extensions import db
 from campaigns.jobs.queue import queue_of, task_named
@@ -114,7 +115,8 @@ def _chosen_source(given: str | None, detected: str) -> str:
 @with_appcontext
 def send_feedback_invites_command():
     """Queue the feedback e-mails that are due (the queue's periodic task does this each minute by itself)."""
-    queued = queue_feedback_invites(get_settings().business_name)
+    settings = get_settings()
+    queued = queue_feedback_invites(settings.business_name, language=words.customer_language(settings))
     db.session.commit()  # the deliveries are enqueued now; `flask run-queue` sends them
     click.echo(f"Queued {queued} feedback e-mail(s).")
 

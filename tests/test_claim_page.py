@@ -106,7 +106,7 @@ def test_a_new_claim_shows_the_voucher_at_once_and_emails_it(app, smtp, claim_ur
     with app.app_context():
         business = get_settings().business_name
     assert f"http://testserver/v/{code}" in letter and "One free latte" in letter and business in letter
-    assert codes.format_code(code) in letter and "30 June 2099" in letter
+    assert codes.format_code(code) in letter and "June 30, 2099" in letter
 
 
 def test_a_second_claim_never_shows_the_held_voucher_and_sends_it_to_its_address(app, smtp, claim_url):

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from campaigns.core import audit, cache, inputs, money
 from campaigns.core.errors import AccountError, FieldErrors, ValidationError
 from campaigns.core.inputs import MONEY_DIGITS
+from campaigns.core.words import LANGUAGES
 from campaigns.extensions import db
 from campaigns.models import BusinessSettings, Location
 
@@ -99,7 +100,7 @@ def update_settings(*, business_name: str, currency: str, time_zone: str, defaul
 
 
 _AUDITED = ("business_name", "currency", "time_zone", "default_gross_margin_bp", "default_phone_region", "locale",
-            "large_purchase_cents", "address", "opening_hours")
+            "large_purchase_cents", "address", "opening_hours", "customer_language")
 
 
 def _readings(settings: BusinessSettings) -> dict:
@@ -213,16 +214,21 @@ LOGO_MAX_BYTES = 500 * 1024
 LOGO_TYPES = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WebP"}
 
 
-def update_customer_page(address: str | None, opening_hours: str | None,
-                         by_user_id: int | None = None) -> BusinessSettings:
-    """Store the address and opening hours customers' pages show (empty: not shown); nothing changes on an error."""
+def update_customer_page(address: str | None, opening_hours: str | None, by_user_id: int | None = None,
+                         customer_language: str | None | object = UNCHANGED) -> BusinessSettings:
+    """Store the address and opening hours customers' pages show (empty: not shown) and, when given, the language
+    customers read (None: the business locale's); nothing changes on an error."""
     wrong = FieldErrors()
+    if customer_language is not UNCHANGED and customer_language is not None and customer_language not in LANGUAGES:
+        wrong.add("customer_language", f"Choose one of the offered languages ({', '.join(LANGUAGES)}).")
     address = wrong.check(inputs.text, address or "", "address", CUSTOMER_TEXT_MAX, multiline=True)
     hours = wrong.check(inputs.text, opening_hours or "", "opening_hours", CUSTOMER_TEXT_MAX, multiline=True)
     wrong.raise_any()
     settings = get_settings()
     before = _readings(settings)
     settings.address, settings.opening_hours = address or None, hours or None
+    if customer_language is not UNCHANGED:
+        settings.customer_language = customer_language
     db.session.flush()
     _audit_changes("customer_page", before, _readings(settings), by_user_id)
     return settings

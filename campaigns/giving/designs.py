@@ -10,6 +10,7 @@ from sqlalchemy import func, select, true
 from campaigns.accounts.business import business_zone, get_settings
 from campaigns.core import audit, inputs, money
 from campaigns.core.errors import DomainError, FieldErrors, NotFound, ValidationError
+from campaigns.core.words import N_
 from campaigns.extensions import db
 from campaigns.giving import codes
 from campaigns.jobs import webhooks
@@ -20,8 +21,10 @@ NAME_MAX = 120
 TEXT_MAX = 500
 WHOLE_RANGES = {"voucher_limit": (1, 10_000_000), "per_customer_limit": (1, 1_000), "attribution_window_days": (1, 730),
                 "unreturned_gift_limit": (1, 1_000), "feedback_mail_delay_hours": (0, 720)}
-DEFAULT_QUESTION = "What did you value most about it?"
-DEFAULT_QUESTION_2 = "What would bring you back?"
+DEFAULT_QUESTION = N_("What did you value most about it?")
+DEFAULT_QUESTION_2 = N_("What would bring you back?")
+# Kept as the app wrote them, the default questions reach customers in their language; typed ones stay as typed.
+DEFAULT_QUESTIONS = frozenset({DEFAULT_QUESTION, DEFAULT_QUESTION_2})
 # Which status may follow which; `ended` is final.
 TRANSITIONS = {"draft": {"active", "ended"}, "active": {"paused", "ended"}, "paused": {"active", "ended"},
                "ended": set()}

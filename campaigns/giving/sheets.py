@@ -7,6 +7,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas
 
+from campaigns.core import words
 from campaigns.core.exports import csv_text
 from campaigns.giving import codes, qr
 from campaigns.models import Campaign, Voucher
@@ -48,7 +49,8 @@ def _wrap(text: str, font: str, size: float, width: float, lines: int) -> list[s
     return out
 
 
-def _card(pdf, campaign: Campaign, code: str, url: str, x: float, y: float, expiry: str, business: str) -> None:
+def _card(pdf, campaign: Campaign, code: str, url: str, x: float, y: float, expiry: str, business: str,
+          language: str) -> None:
     pdf.setDash(3, 3)
     pdf.setStrokeColorRGB(0.7, 0.7, 0.7)
     pdf.rect(x, y, CARD_W, CARD_H, stroke=1, fill=0)
@@ -63,28 +65,36 @@ def _card(pdf, campaign: Campaign, code: str, url: str, x: float, y: float, expi
     pdf.drawString(text_x, y + CARD_H - pad - 6, business.upper()[:40])
     pdf.setFillColorRGB(*INK)
     line_y = y + CARD_H - pad - 20
-    for line in _wrap(campaign.offer or campaign.name, "Helvetica-Bold", 12, width, 4):
+    for line in _wrap(offer_text(campaign, language), "Helvetica-Bold", 12, width, 4):  # never the internal name
         pdf.setFont("Helvetica-Bold", 12)
         pdf.drawString(text_x, line_y, line)
         line_y -= 14
-    pdf.setFont("Helvetica", 7.5)
-    pdf.setFillColorRGB(*MUTED)
-    for line in _wrap(campaign.name, "Helvetica", 7.5, width, 2):
-        pdf.drawString(text_x, line_y - 2, line)
-        line_y -= 9
-    pdf.setFillColorRGB(*INK)
     pdf.setFont("Courier-Bold", 15)
     pdf.drawString(x + pad, y + pad + 10, codes.format_code(code))
     pdf.setFillColorRGB(*MUTED)
-    footer, room = f"{expiry} · Show or scan at the counter", CARD_W - 2 * pad
+    footer = f"{expiry} · " + words.translate(language, "Show or scan at the counter")
+    room = CARD_W - 2 * pad
     size = max(6.0, min(7.5, 7.5 * room / stringWidth(footer, "Helvetica", 7.5)))  # shrink a long footer to fit
     pdf.setFont("Helvetica", size)
     pdf.drawString(x + pad, y + pad, _wrap(footer, "Helvetica", size, room, 1)[0])
 
 
+def offer_text(campaign: Campaign, language: str = words.SOURCE) -> str:
+    """What a customer is offered, as print shows it: the campaign's offer, never its internal name."""
+    return " ".join((campaign.offer or "").split()) or words.translate(language, "A free gift")
+
+
+def expiry_text(campaign: Campaign, language: str = words.SOURCE, locale: str | None = None) -> str:
+    """Until when a campaign's vouchers are good, in `language` (dates the business locale's way)."""
+    if campaign.ends_on is None:
+        return words.translate(language, "No expiry date")
+    return words.translate(language, "Valid until %(day)s", day=words.day_text(words.date_locale(language, locale),
+                                                                                campaign.ends_on))
+
+
 def voucher_sheet(campaign: Campaign, vouchers: list[Voucher], url_for_code, page: str = "a4",
-                  expiry: str = "No expiry date", business: str = "") -> bytes:
-    """Return a PDF of cut-out voucher cards, eight a page, each with QR, code, offer and expiry."""
+                  expiry: str = "No expiry date", business: str = "", language: str = words.SOURCE) -> bytes:
+    """Return a PDF of cut-out voucher cards, eight a page, each with QR, code, offer and expiry, in `language`."""
     width, height = PAGE_SIZES[page]
     out = io.BytesIO()
     pdf = canvas.Canvas(out, pagesize=(width, height), pageCompression=1)
@@ -98,15 +108,16 @@ def voucher_sheet(campaign: Campaign, vouchers: list[Voucher], url_for_code, pag
             pdf.showPage()
         column, row = slot % COLUMNS, slot // COLUMNS
         _card(pdf, campaign, voucher.code, url_for_code(voucher.code), left + column * CARD_W,
-              bottom + (ROWS - 1 - row) * CARD_H, expiry, business)
+              bottom + (ROWS - 1 - row) * CARD_H, expiry, business, language)
     if not vouchers:
-        pdf.drawString(left, height / 2, "This batch has no vouchers.")
+        pdf.drawString(left, height / 2, words.translate(language, "This batch has no vouchers."))
     pdf.save()
     return out.getvalue()
 
 
-def claim_poster(campaign: Campaign, claim_url: str, page: str = "a4", expiry: str = "", business: str = "") -> bytes:
-    """Return a one-page PDF poster with the claim page's QR code."""
+def claim_poster(campaign: Campaign, claim_url: str, page: str = "a4", expiry: str = "", business: str = "",
+                 language: str = words.SOURCE) -> bytes:
+    """Return a one-page PDF poster with the claim page's QR code, in `language`."""
     width, height = PAGE_SIZES[page]
     out = io.BytesIO()
     pdf = canvas.Canvas(out, pagesize=(width, height))
@@ -117,17 +128,18 @@ def claim_poster(campaign: Campaign, claim_url: str, page: str = "a4", expiry: s
     pdf.setFont("Helvetica-Bold", 16)
     pdf.drawCentredString(width / 2, height - 22 * mm, (business or "").upper())
     pdf.setFont("Helvetica-Bold", 30)
-    lines = _wrap(campaign.offer or campaign.name, "Helvetica-Bold", 30, width - 30 * mm, 2)
+    lines = _wrap(offer_text(campaign, language), "Helvetica-Bold", 30, width - 30 * mm, 2)
     for i, line in enumerate(lines):
         pdf.drawCentredString(width / 2, height - 38 * mm - i * 34, line)
     pdf.setFillColorRGB(*INK)
     pdf.setFont("Helvetica-Bold", 22)
-    pdf.drawCentredString(width / 2, height - 80 * mm, "Scan to get yours, free")
+    pdf.drawCentredString(width / 2, height - 80 * mm, words.translate(language, "Scan to get yours, free"))
     size = 110 * mm
     draw_qr(pdf, claim_url, (width - size) / 2, height - 85 * mm - size - 8 * mm, size)
     pdf.setFont("Helvetica", 12)
     pdf.setFillColorRGB(*MUTED)
-    pdf.drawCentredString(width / 2, 40 * mm, "Leave your e-mail or phone number and your voucher appears at once.")
+    pdf.drawCentredString(width / 2, 40 * mm, words.translate(
+        language, "Leave your e-mail or phone number and your voucher appears at once."))
     pdf.drawCentredString(width / 2, 32 * mm, claim_url)
     if expiry:
         pdf.drawCentredString(width / 2, 24 * mm, expiry)

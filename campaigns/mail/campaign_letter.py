@@ -5,11 +5,14 @@ from email.mime.image import MIMEImage
 from email.utils import formataddr, parseaddr
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_mailman import EmailMultiAlternatives
 from flask_mailman.message import SafeMIMEMultipart
 
 from campaigns.accounts.business import get_settings
 from campaigns.contacts.subscriptions import may_send_campaign_mail
+from campaigns.core import words
+from campaigns.core.words import N_
 from campaigns.extensions import db
 from campaigns.giving import codes, qr
 from campaigns.links import unsubscribe_url, voucher_url
@@ -46,6 +49,13 @@ class RelatedMessage(EmailMultiAlternatives):
         return related
 
 
+CAMPAIGN_LETTER = N_("Hello,\n\n%(business)s has a gift for you: %(offer)s.\n\n"
+                      "Open your voucher and show it at the counter:\n%(voucher_url)s\n\n"
+                      "Code: %(code)s\n%(valid)s\n\n%(business)s\n\n"
+                      "--\nYou get this e-mail as a customer of %(business)s. To get no more offers by e-mail, "
+                      "unsubscribe in one click:\n%(unsubscribe_url)s\n")
+
+
 def write_campaign_delivery(delivery, sender: str) -> RelatedMessage:
     """Build the message of a queued campaign delivery (its voucher_id and customer_id) at the moment it is sent,
     from `sender` ("Name <address>" or an address); raise CampaignMailRefused when its customer unsubscribed
@@ -60,41 +70,54 @@ def write_campaign_delivery(delivery, sender: str) -> RelatedMessage:
 
 def member_message(voucher: Voucher, customer: Customer, business: str, sender: str) -> RelatedMessage | None:
     """Build the campaign e-mail bringing `customer` their `voucher`, or return None when they may not be sent one
-    (unsubscribed, or no e-mail address): the one check no send can skip."""
+    (unsubscribed, or no e-mail address): the one check no send can skip. It is written in the business's customer
+    language."""
     if not may_send_campaign_mail(customer):
         return None
-    campaign = voucher.campaign
+    campaign, settings = voucher.campaign, get_settings()
     return campaign_message(code=voucher.code, offer=campaign.offer, ends_on=campaign.ends_on, to=customer.email,
-                            business=business, unsubscribe=unsubscribe_url(customer.id), sender=sender)
+                            business=business, unsubscribe=unsubscribe_url(customer.id), sender=sender,
+                            language=words.customer_language(settings), locale=settings.locale)
 
 
 def campaign_message(*, code: str, offer: str | None, ends_on: date | None, to: str, business: str,
-                     unsubscribe: str, sender: str) -> RelatedMessage:
-    """Build the campaign e-mail for one voucher code from plain values (in an app context): text and HTML parts,
-    the QR inline, the List-Unsubscribe headers pointing at `unsubscribe`, and the business's name on the From
-    line when `sender` carries no name of its own."""
+                     unsubscribe: str, sender: str, language: str = words.SOURCE,
+                     locale: str | None = None) -> RelatedMessage:
+    """Build the campaign e-mail for one voucher code from plain values (in an app context), in `language` (dates
+    the business `locale`'s way where it is of that language): text and HTML parts, the QR inline, the
+    List-Unsubscribe headers pointing at `unsubscribe`, and the business's name on the From line when `sender`
+    carries no name of its own."""
     business = " ".join(business.split())
-    offer = " ".join((offer or "").split()) or "a free gift"  # never the internal campaign name
+    offer = _offer(offer, language)  # never the internal campaign name
     link = voucher_url(code)
     cid = f"voucher-qr-{code.lower()}@reciprocate"
-    words = {"business": business, "offer": offer, "voucher_url": link, "code": codes.format_code(code),
-             "valid": f"Valid until {ends_on:%-d %B %Y}." if ends_on else "It has no expiry date.",
-             "unsubscribe_url": unsubscribe}
-    subject = subject_of(business, offer)
+    day = words.date_text(words.date_locale(language, locale), ends_on) if ends_on else None
+    valid = words.translate(language, "Valid until %(day)s.", day=day) if day \
+        else words.translate(language, "It has no expiry date.")
+    values = {"business": business, "offer": offer, "voucher_url": link, "code": codes.format_code(code),
+              "valid": valid, "unsubscribe_url": unsubscribe}
+    subject = subject_of(business, offer, language)
     headers = {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
-    message = RelatedMessage(subject, _text(**words), from_email=_from(sender, business), to=[to], headers=headers,
+    message = RelatedMessage(subject, _text(language, **values), from_email=_from(sender, business), to=[to],
+                             headers=headers,
                              inline=((cid, qr.png(link, box_size=QR_BOX, fixed_mask=True), f"voucher-{code}.png"),))
-    html = current_app.jinja_env.get_template("mail/campaign_voucher.html").render(**words, qr_cid=cid,
-                                                                                   qr_size=QR_SHOWN)
+    with force_locale(language):
+        html = current_app.jinja_env.get_template("mail/campaign_voucher.html").render(
+            **values, qr_cid=cid, qr_size=QR_SHOWN, language=language)
     message.attach_alternative(html, "text/html")
     return message
 
 
-def subject_of(business: str, offer: str | None) -> str:
-    """The subject line of a campaign e-mail: one line (both folded), so no header injection, at most 200 long."""
+def _offer(offer: str | None, language: str) -> str:
+    return " ".join((offer or "").split()) or words.translate(language, "a free gift")
+
+
+def subject_of(business: str, offer: str | None, language: str = words.SOURCE) -> str:
+    """The subject line of a campaign e-mail in `language`: one line (both folded), so no header injection, at most
+    200 long."""
     business = " ".join(business.split())
-    offer = " ".join((offer or "").split()) or "a free gift"
-    return f"A gift from {business}: {offer}"[:200]
+    return words.translate(language, "A gift from %(business)s: %(offer)s", business=business,
+                           offer=_offer(offer, language))[:200]
 
 
 def _from(sender: str, business: str) -> str:
@@ -102,9 +125,5 @@ def _from(sender: str, business: str) -> str:
     return sender if name else formataddr((business, address or sender))
 
 
-def _text(*, business: str, offer: str, voucher_url: str, code: str, valid: str, unsubscribe_url: str) -> str:
-    return (f"Hello,\n\n{business} has a gift for you: {offer}.\n\n"
-            f"Open your voucher and show it at the counter:\n{voucher_url}\n\n"
-            f"Code: {code}\n{valid}\n\n{business}\n\n"
-            f"--\nYou get this e-mail as a customer of {business}. To get no more offers by e-mail, "
-            f"unsubscribe in one click:\n{unsubscribe_url}\n")
+def _text(language: str, **values) -> str:
+    return words.translate(language, CAMPAIGN_LETTER, **values)

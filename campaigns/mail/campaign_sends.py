@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, func, insert, literal, or_, select, update
 
-from campaigns.core import audit
+from campaigns.accounts.business import get_settings
+from campaigns.core import audit, words
 from campaigns.core.errors import DomainError
 from campaigns.core.locks import lock_rows
 from campaigns.extensions import db
@@ -90,7 +91,7 @@ def start_send(campaign: Campaign, business: str, *, user_id: int | None = None,
                         user_id=user_id, token_id=token_id)
     db.session.add(send)
     db.session.flush()
-    subject = subject_of(business, campaign.offer)
+    subject = subject_of(business, campaign.offer, words.customer_language(get_settings()))  # as the letter's
     columns = ("kind", "recipient", "subject", "body", "status", "attempts", "created_at", "voucher_id",
                "campaign_id", "customer_id", "send_id")
     rows = select(literal("campaign"), members.c.email, literal(subject), literal(""), literal("queued"), literal(0),

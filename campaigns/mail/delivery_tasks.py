@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from campaigns.accounts.business import get_settings
+from campaigns.core import words
 from campaigns.extensions import db
 from campaigns.jobs import webhooks
 from campaigns.jobs.queue import define
@@ -139,7 +140,8 @@ def sweep_deliveries(lost_after_seconds: int | None = None) -> int:
 
 def feedback_invites() -> int:
     """Queue the feedback e-mails that are due; return how many."""
-    queued = queue_feedback_invites(get_settings().business_name)
+    settings = get_settings()
+    queued = queue_feedback_invites(settings.business_name, language=words.customer_language(settings))
     db.session.commit()
     return queued
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from flask_mailman import EmailMessage
 
+from campaigns.core import words
+from campaigns.core.words import N_
 from campaigns.giving import codes
 from campaigns.links import voucher_url
 from campaigns.mail.campaign_letter import write_campaign_delivery
@@ -65,21 +67,31 @@ Writer = Callable[[Delivery, str], EmailMessage]
 WRITERS: dict[str, Writer] = {"campaign": write_campaign_delivery}
 
 
+VOUCHER_LETTER = N_("Hello,\n\nHere is your voucher from %(business)s: %(offer)s.\n\n"
+                     "Open it and show it at the counter:\n%(voucher_url)s\n\n"
+                     "Code: %(code)s\n%(valid)s\n\n"
+                     "If you did not ask for this voucher, you can ignore this e-mail.\n\n%(business)s\n")
+
+
 def plain_message(delivery: Delivery, sender: str) -> EmailMessage:
     """Build the message of a delivery whose subject and body are stored in its row."""
     return EmailMessage(delivery.subject, delivery.body, from_email=sender, to=[delivery.recipient])
 
 
-def voucher_letter(voucher: Voucher, to: str, business: str) -> Letter:
-    """Write the e-mail that brings a customer their voucher: the business, the offer, the link."""
+def voucher_letter(voucher: Voucher, to: str, business: str, language: str = words.SOURCE,
+                   locale: str | None = None) -> Letter:
+    """Write the e-mail that brings a customer their voucher, in `language` (the page they claimed it on): the
+    business, the offer, the link."""
     campaign = voucher.campaign
-    offer = campaign.offer or "your free voucher"  # never the internal campaign name
-    valid = f"Valid until {campaign.ends_on:%-d %B %Y}." if campaign.ends_on else "It has no expiry date."
-    body = (f"Hello,\n\nHere is your voucher from {business}: {offer}.\n\n"
-            f"Open it and show it at the counter:\n{voucher_url(voucher.code)}\n\n"
-            f"Code: {codes.format_code(voucher.code)}\n{valid}\n\n"
-            f"If you did not ask for this voucher, you can ignore this e-mail.\n\n{business}\n")
-    subject = " ".join(f"Your voucher from {business}: {offer}".split())  # one line: no header injection
+    offer = campaign.offer or words.translate(language, "your free voucher")  # never the internal campaign name
+    valid = words.translate(language, "Valid until %(day)s.", day=words.date_text(
+        words.date_locale(language, locale), campaign.ends_on)) if campaign.ends_on \
+        else words.translate(language, "It has no expiry date.")
+    body = words.translate(
+        language, VOUCHER_LETTER, business=business, offer=offer, voucher_url=voucher_url(voucher.code),
+        code=codes.format_code(voucher.code), valid=valid)
+    subject = " ".join(words.translate(language, "Your voucher from %(business)s: %(offer)s", business=business,
+                                       offer=offer).split())  # one line: no header injection
     return Letter(to, subject[:200], body)
 
 

@@ -6,6 +6,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from campaigns.core.errors import DomainError, ValidationError
+from campaigns.core.words import N_
 from campaigns.extensions import db
 from campaigns.web import transaction
 from campaigns.web.access import is_api_request
@@ -116,7 +117,8 @@ def handle_unexpected(error: Exception):
 
 # How long a client should wait before trying again while the database cannot be reached.
 RETRY_AFTER_SECONDS = 5
-UNAVAILABLE = "The database cannot be reached just now; nothing of this request was saved. Try again in a few seconds."
+UNAVAILABLE = N_("The database cannot be reached just now; nothing of this request was saved. Try again in a few "
+                  "seconds.")
 
 
 def database_unreachable(error: SQLAlchemyError) -> bool:

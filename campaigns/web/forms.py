@@ -261,6 +261,7 @@ class CustomerPageForm(Form):
 
     address = TextAreaField("Address", validators=[Optional(), Length(max=255)])
     opening_hours = TextAreaField("Opening hours", validators=[Optional(), Length(max=255)])
+    customer_language = SelectField("Customers' language", choices=[], validate_choice=False)
     logo = FileField("Logo (PNG, JPEG or WebP, at most 500 KB)",
                      render_kw={"accept": "image/png,image/jpeg,image/webp"})
     submit = SubmitField("Save customer pages")

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from campaigns.accounts.business import business_zone, get_settings
 from campaigns.core import exports
+from campaigns.core.words import customer_language
 from campaigns.extensions import db
 from campaigns.giving import designs, retiring, sheets, vouchers
 from campaigns.links import claim_url, unreachable_address, voucher_url
@@ -228,8 +229,10 @@ def sheet_pdf(campaign_id: int):
         abort(404)
     chosen, label = _batch_vouchers(campaign, include_void=False)  # a void voucher is never printed
     chosen = chosen[(part - 1) * PDF_PART: part * PDF_PART]
-    expiry = f"Valid until {campaign.ends_on:%-d %b %Y}" if campaign.ends_on else "No expiry date"
-    pdf = sheets.voucher_sheet(campaign, chosen, voucher_url, page, expiry, get_settings().business_name)
+    settings = get_settings()
+    language = customer_language(settings)  # printed for customers: in their language
+    expiry = sheets.expiry_text(campaign, language, settings.locale)
+    pdf = sheets.voucher_sheet(campaign, chosen, voucher_url, page, expiry, settings.business_name, language)
     return _download(pdf, "application/pdf", f"vouchers-{campaign.id}-{_slug(label)}-{part}-{page}.pdf")
 
 
@@ -254,6 +257,8 @@ def poster_pdf(campaign_id: int):
     page = request.args.get("page", "a4")
     if page not in sheets.PAGE_SIZES:
         abort(404)
-    expiry = f"Until {campaign.ends_on:%-d %b %Y}" if campaign.ends_on else ""
-    pdf = sheets.claim_poster(campaign, claim_url(campaign), page, expiry, get_settings().business_name)
+    settings = get_settings()
+    language = customer_language(settings)  # printed for customers: in their language
+    expiry = sheets.expiry_text(campaign, language, settings.locale) if campaign.ends_on else ""
+    pdf = sheets.claim_poster(campaign, claim_url(campaign), page, expiry, settings.business_name, language)
     return _download(pdf, "application/pdf", f"poster-{campaign.id}-{page}.pdf")

@@ -3,6 +3,8 @@ import hashlib
 import unicodedata
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, gettext
+from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, HiddenField, RadioField, StringField, SubmitField, TelField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
@@ -23,6 +25,7 @@ from campaigns.models import Campaign, utcnow
 from campaigns.web.access import public
 from campaigns.web.error_responses import status_of
 from campaigns.web.forms import Form, put_errors_on
+from campaigns.web.languages import business_text, customer_fields, customer_message, region_name
 from campaigns.web.transaction import attempt
 
 bp = Blueprint("public", __name__)
@@ -40,10 +43,10 @@ def business_page() -> dict:
 
 
 class ClaimForm(Form):
-    email = EmailField("E-mail", validators=[Optional(), Length(max=254)])
-    phone = TelField("or phone number", validators=[Optional(), Length(max=32)])
-    name = StringField("First name (optional)", validators=[Optional(), Length(max=120)])
-    submit = SubmitField("Get my free voucher")
+    email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=254)])
+    phone = TelField(_l("or phone number"), validators=[Optional(), Length(max=32)])
+    name = StringField(_l("First name (optional)"), validators=[Optional(), Length(max=120)])
+    submit = SubmitField(_l("Get my free voucher"))
 
 
 def _voucher_or_error(code_text: str):
@@ -56,12 +59,12 @@ def _voucher_or_error(code_text: str):
 class FeedbackForm(Form):
     """The customer's answer; the feedback service checks every field (so a hostile value gets its words)."""
 
-    score = RadioField("How likely are you to recommend us to a friend?",
+    score = RadioField(_l("How likely are you to recommend us to a friend?"),
                        choices=[SelectChoice(str(n), str(n)) for n in range(11)], validate_choice=False)
     answer = TextAreaField(render_kw={"maxlength": feedback.ANSWER_MAX, "rows": 4})
     answer_2 = TextAreaField(render_kw={"maxlength": feedback.ANSWER_MAX, "rows": 4})
     version = HiddenField()
-    submit = SubmitField("Send")
+    submit = SubmitField(_l("Send"))
 
 
 def feedback_form(campaign: Campaign, stored=None, formdata=None) -> FeedbackForm:
@@ -69,10 +72,10 @@ def feedback_form(campaign: Campaign, stored=None, formdata=None) -> FeedbackFor
     form = FeedbackForm(formdata=formdata) if formdata is not None else FeedbackForm(
         formdata=None, data={"score": str(stored.score), "answer": stored.answer, "answer_2": stored.answer_2,
                              "version": str(stored.version)} if stored else None)
-    form.answer.label.text = campaign.feedback_question
-    form.answer_2.label.text = campaign.feedback_question_2
+    form.answer.label.text = business_text(campaign.feedback_question)
+    form.answer_2.label.text = business_text(campaign.feedback_question_2)
     if stored is not None and formdata is None:
-        form.submit.label.text = "Save my change"
+        form.submit.label.text = gettext("Save my change")
     return form
 
 
@@ -110,28 +113,29 @@ def voucher(code_text: str):
             given, error = attempt(lambda: feedback.give(found.code, feedback.read_answer(
                 form.score.data, form.answer.data, form.answer_2.data), _version(form.version.data)))
             if error is None:
-                flash("Thank you! Your answer is saved." if given.version == 1 else "Your change is saved.", "success")
+                flash(gettext("Thank you! Your answer is saved.") if given.version == 1
+                      else gettext("Your change is saved."), "success")
                 return redirect(url_for("public.voucher", code_text=found.code), 303)
             status = status_of(error)
             if error.code in ("already_answered", "feedback_final"):
                 stored = feedback.feedback_of(found.id)
                 if error.code == "already_answered":  # keep what was typed; sending again replaces the answer
-                    flash("This voucher already has an answer (sent from another window?). What you typed is "
-                          "below: send it again to replace that answer.", "error")
+                    flash(gettext("This voucher already has an answer (sent from another window?). What you typed "
+                                  "is below: send it again to replace that answer."), "error")
                     form.version.data = str(stored.version)
-                    form.submit.label.text = "Save my change"
+                    form.submit.label.text = gettext("Save my change")
                 else:
-                    flash(error.message, "error")
+                    flash(gettext("This answer was given more than a day ago and is final."), "error")
                     form = feedback_form(campaign, stored)
             else:
-                put_errors_on(form, error.details.get("fields", {}))
+                put_errors_on(form, customer_fields(error))
                 if not error.details.get("fields"):
-                    flash(error.message, "error")
+                    flash(customer_message(error), "error")
         else:  # the form's own checks: its session token (400), or characters no field may hold (422)
             status = 400 if "csrf_token" in form.errors else 422
     elif request.method == "POST":
         status = 409
-        flash("Feedback opens once the voucher has been redeemed.", "error")
+        flash(gettext("Feedback opens once the voucher has been redeemed."), "error")
     now = utcnow()
     return render_template("public/voucher.html", voucher=found, campaign=campaign, state=voucher_state(found, zone=zone),
                            zone=zone, formatted=codes.format_code(found.code), form=form, stored=stored,
@@ -227,7 +231,7 @@ def claim_page(slug: str):
             return _answer_claim(campaign, contact, *claimed)
         _show_errors(form, error)
     return render_template("public/claim.html", campaign=campaign, state=state, form=form,
-                           region=get_settings().default_phone_region)
+                           region_name=region_name(get_settings().default_phone_region))
 
 
 def _answer_claim(campaign: Campaign, contact: Contact, voucher, new: bool):
@@ -241,23 +245,25 @@ def _answer_claim(campaign: Campaign, contact: Contact, voucher, new: bool):
     send_to = (owner_email if contact.email and contact.email == owner_email else None) if new \
         else (owner_email if contact.email else None)
     if send_to:
-        queue_letter(voucher_letter(voucher, send_to, get_settings().business_name), "voucher", voucher_id=voucher.id,
-                     campaign_id=voucher.campaign_id, customer_id=voucher.customer_id)
+        settings = get_settings()  # the e-mail in the language of the page it was asked for on
+        queue_letter(voucher_letter(voucher, send_to, settings.business_name, str(get_locale()), settings.locale),
+                     "voucher", voucher_id=voucher.id, campaign_id=voucher.campaign_id, customer_id=voucher.customer_id)
     if new:
-        flash("Here is your voucher. Show it at the counter." + (" We'll e-mail it to you too." if send_to else ""),
-              "success")
+        flash(gettext("Here is your voucher. Show it at the counter. We'll e-mail it to you too.") if send_to
+              else gettext("Here is your voucher. Show it at the counter."), "success")
         return redirect(url_for("public.voucher", code_text=voucher.code))
     return render_template("public/claim_held.html", campaign=campaign, emailed=send_to is not None,
                            by_email=contact.email is not None)
 
 
 def _show_errors(form: ClaimForm, error: DomainError) -> None:
-    fields = error.details.get("fields", {}) if isinstance(error, ValidationError) else {}
+    fields = customer_fields(error) if isinstance(error, ValidationError) else {}
     put_errors_on(form, fields, fallback=form.email)
     if error.code == "customer_limit_reached":  # say no more than the held-voucher answer does
-        flash("This e-mail address or phone number has already had its voucher for this offer.", "error")
+        flash(gettext("This e-mail address or phone number has already had its voucher for this offer."), "error")
     elif error.code == "unreturned_gift_limit_reached":  # anyone may type anyone's address: tell no counts
-        flash("This offer is for customers who have not already had several free offers from us. "
-              "Ask at the counter.", "error")
+        flash(gettext("This offer is for customers who have not already had several free offers from us. "
+                      "Ask at the counter."), "error")
     elif not fields:
-        flash(error.message, "error")
+        flash(customer_message(error), "error")
+

@@ -7,7 +7,7 @@ from werkzeug.datastructures import FileStorage
 
 from campaigns.accounts import business, tokens
 from campaigns.accounts import users as accounts
-from campaigns.core import money
+from campaigns.core import money, words
 from campaigns.extensions import db
 from campaigns.models import Location, User
 from campaigns.web.access import requires
@@ -150,6 +150,10 @@ def customer_page():
     """Show and change what customers' pages show about the business: address, opening hours and logo."""
     settings = business.get_settings()
     form = CustomerPageForm(obj=settings)
+    implied = words.LANGUAGES[words.language_of(settings.locale)]
+    form.customer_language.choices = [("", f"As the business format says ({implied})"), *words.LANGUAGES.items()]
+    if not form.is_submitted():
+        form.customer_language.data = settings.customer_language or ""
     if form.validate_on_submit():
         if form.remove_logo.data:
             done = _apply(lambda: business.remove_logo(current_user.id), "Logo removed from customers' pages.")
@@ -163,7 +167,8 @@ def customer_page():
 
 def _save_customer_page(form: CustomerPageForm) -> None:
     """Store the typed text and, when a file was chosen, the new logo (read no further than the size limit)."""
-    business.update_customer_page(form.address.data, form.opening_hours.data, by_user_id=current_user.id)
+    business.update_customer_page(form.address.data, form.opening_hours.data, by_user_id=current_user.id,
+                                  customer_language=form.customer_language.data or None)
     upload = form.logo.data  # the stored bytes (from the settings) when no file came with the form
     if isinstance(upload, FileStorage) and upload.filename:
         business.set_logo(upload.stream.read(business.LOGO_MAX_BYTES + 1), upload.mimetype, by_user_id=current_user.id)
