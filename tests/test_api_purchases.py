@@ -14,8 +14,8 @@ from campaigns.models import Campaign, Purchase
 from campaigns.sales import ledger
 from campaigns.web import api_purchases
 
-SOON = (datetime.now(UTC) + timedelta(hours=1)).replace(microsecond=0)
-AT = SOON.isoformat()
+HOUR_AGO = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0)  # a sale in the future is refused
+AT = HOUR_AGO.isoformat()
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def test_the_same_purchase_posted_three_times_is_stored_once(app, post):
     assert first["external_id"] == "T-1" and first["amount"] == "12.50" and first["voided"] is False
     assert first["customer"]["email"] == "ana@example.com" and first["customer"]["name"] == "Ana"
     assert first["refund_of"] is None and first["voucher_code"] is None and first["attributed_campaign_id"] is None
-    assert datetime.fromisoformat(first["occurred_at"]) == SOON
+    assert datetime.fromisoformat(first["occurred_at"]) == HOUR_AGO
     assert _rows(app) == [("T-1", 1250, None, first["customer"]["id"], "api")]
 
 
@@ -62,7 +62,7 @@ def test_the_same_external_id_with_other_content_is_a_conflict_and_changes_nothi
     assert post(sale("T-1")).status_code == 201
     before = _rows(app)
     for other in (sale("T-1", "12.51"), sale("T-1", customer={"phone": "+14155550100"}),
-                  {**sale("T-1"), "occurred_at": (SOON + timedelta(seconds=1)).isoformat()}):
+                  {**sale("T-1"), "occurred_at": (HOUR_AGO + timedelta(seconds=1)).isoformat()}):
         answer = post(other)
         assert answer.status_code == 409
         error = answer.get_json()["error"]
@@ -212,8 +212,8 @@ def test_a_voucher_code_names_the_customer_who_redeemed_it(app, post, make_campa
     with app.app_context():
         code, other = issue_batch(db.session.get(Campaign, campaign_id), 2, "flyer")
         business.create_location("Main St")
-        redeem(code, Attempt(customer=make_contact("dee@example.com")))
-        redeem(other, Attempt())  # anonymous: it names no one
+        redeem(code, Attempt(customer=make_contact("dee@example.com")), now=HOUR_AGO - timedelta(hours=1))
+        redeem(other, Attempt(), now=HOUR_AGO - timedelta(hours=1))  # anonymous: it names no one
         db.session.commit()
     answer = post(sale("T-1", voucher_code=code.lower(), location="main st"))
     assert answer.status_code == 201

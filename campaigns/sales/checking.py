@@ -2,7 +2,7 @@
 the one digest that tells a retry (the same content) from a conflict (other content under the same id)."""
 import hashlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 
 from campaigns.contacts.contact import Contact, make_contact
@@ -13,6 +13,7 @@ from campaigns.sales.rows import PurchaseRow
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
+CLOCK_SKEW = timedelta(minutes=10)  # a till's clock this little ahead is not a sale from the future
 
 
 @dataclass
@@ -67,14 +68,27 @@ def cents_max(places: int) -> int:
     return min(10 ** (MONEY_DIGITS + places) - 1, 2 ** 31 - 1)
 
 
-def check(index: int, row: PurchaseRow, contacts: Contacts, maximum: int) -> Sale:
-    """Check one row's own values (nothing that needs the database) or raise a ValidationError naming fields."""
+def future_date(occurred_at: datetime, now: datetime, zone: tzinfo) -> str | None:
+    """Say why a sale dated `occurred_at` is refused when it is after `now` by more than CLOCK_SKEW (None when it
+    is not), both times written in the business's time zone: the one rule for imported sales and the API's."""
+    if occurred_at <= now + CLOCK_SKEW:
+        return None
+    return (f"{occurred_at.astimezone(zone):%Y-%m-%d %H:%M} is in the future (it is now "
+            f"{now.astimezone(zone):%Y-%m-%d %H:%M}, {zone}): a sale is recorded once it has happened.")
+
+
+def check(index: int, row: PurchaseRow, contacts: Contacts, maximum: int,
+          clock: tuple[datetime, tzinfo] | None = None) -> Sale:
+    """Check one row's own values (nothing that needs the database) or raise a ValidationError naming fields;
+    with `clock` (now, the business's time zone), a sale dated in the future is refused (future_date)."""
     wrong = {}
     external_id = (row.external_id or "").strip()
     if not 1 <= len(external_id) <= 120 or not external_id.isprintable():
         wrong["external_id"] = "Required: the till's own id for this sale (1-120 printable characters)."
     if not isinstance(row.occurred_at, datetime) or row.occurred_at.tzinfo is None:
         wrong["occurred_at"] = "Give the time with its offset."
+    elif clock is not None and (later := future_date(row.occurred_at, *clock)):
+        wrong["occurred_at"] = later
     refund = row.refund_of is not None
     if row.refunded_total_cents is not None:
         if not refund:

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from campaigns.contacts.contact import Contact, make_contact
 from campaigns.core.errors import ValidationError
 from campaigns.sales.pos import Sheet, read_sheet
-from campaigns.sales.pos.columns import CONTACT_ALIASES, CONTACT_FIELDS, header_for, match_columns
+from campaigns.sales.pos.columns import CONTACT_ALIASES, CONTACT_FIELDS, CONTACT_NEEDS, header_for, match_columns, unmet
 from campaigns.sales.pos.reading import DELIMITERS, decode_text
 
 FIELDS = CONTACT_FIELDS
+NEEDS = CONTACT_NEEDS
 LIST_MAX_BYTES = 1 * 2**20  # a pasted or carried list is one form field: the app's limit on one
 
 
@@ -58,10 +59,10 @@ def check_columns(sheet: Sheet, columns: dict[str, str | None]) -> dict[str, str
     """Return the mapping with each header one of the list's and an e-mail column among them."""
     wrong = {f"column_{field}": "Choose one of the list's columns." for field, _, _ in FIELDS
              if columns.get(field) and header_for(sheet.headers, columns[field]) is None}
-    if not wrong and not columns.get("email"):  # an audience is e-mailed its vouchers
-        wrong["column_email"] = "Choose the column with e-mail addresses."
+    if not wrong:  # an audience is e-mailed its vouchers: the e-mail column is needed
+        wrong = {f"column_{field}": text for field, text in unmet(NEEDS, columns).items()}
     if wrong:
-        raise ValidationError(wrong)
+        raise ValidationError(wrong, "Check the columns marked below.")
     return {field: columns.get(field) or None for field, _, _ in FIELDS}
 
 

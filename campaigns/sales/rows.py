@@ -53,10 +53,15 @@ class Outcome:
     missing_original: bool = False  # a refund whose sale is not stored (yet): worth sending again later
 
 
+# How a refused row names its fields: in the words of the mapping page, not the API's names.
+_FIELD_WORDS = {"occurred_at": "Date", "external_id": "Sale id", "customer.email": "E-mail",
+                "customer.phone": "Phone", "customer.name": "Name", "customer_ref": "Customer", "sale_ref": "Sale id"}
+
+
 def reason(error: DomainError | None) -> str:
     """Say why a row was refused: what is wrong with each of its fields, else the error's message."""
     if error is None:
         return "Refused."
     fields = error.details.get("fields") or {}
-    return " ".join(f"{name.replace('_', ' ').capitalize()}: {problem}" for name, problem in fields.items()) \
-        or error.message
+    return " ".join(f"{_FIELD_WORDS.get(name) or name.replace('_', ' ').capitalize()}: {problem}"
+                    for name, problem in fields.items()) or error.message

@@ -153,7 +153,7 @@ def _read_list():
 
 def _with_columns(form: ListForm, headers: list[str], columns: dict) -> ListForm:
     """The list form again, with a select of the list's headers per field, set to `columns`."""
-    mapped = type("ListMappingForm", (ListForm,), column_selects(headers, contact_lists.FIELDS))()
+    mapped = type("ListMappingForm", (ListForm,), column_selects(headers, contact_lists.FIELDS, contact_lists.NEEDS))()
     for name, _, _ in contact_lists.FIELDS:
         mapped[f"column_{name}"].data = columns.get(name) or NOT_MAPPED
     mapped.text.data, mapped.holdout_pct.data = form.text.data, form.holdout_pct.data

@@ -50,19 +50,36 @@ class MappingForm(Form):
     start = SubmitField("Import")
 
 
-def column_selects(headers: list[str], fields: list[tuple[str, str, bool]]) -> dict[str, SelectField]:
+def column_selects(headers: list[str], fields: list[tuple[str, str, bool]],
+                   needs: list[imports.Need] = ()) -> dict[str, SelectField]:
     """Return one select of a file's headers per field it may map (`column_<field>`): the mapping screen's columns,
-    for a till's file and for a list of people alike."""
+    for a till's file and for a list of people alike. A select that meets a need says so (data-need: the field
+    the need is marked at, with its words) for the page's script, which keeps the page's button until it is met."""
     choices = [SelectChoice(NOT_MAPPED, "— not in this file —")]
     choices += [SelectChoice(header, header or "(unnamed column)") for header in headers]
+    said = {field: {"data-need": f"column_{need.fields[0]}", "data-need-text": need.text,
+                    "data-need-short": need.short} for need in needs for field in need.fields}
     return {f"column_{field}": SelectField(label + (" (required)" if required else ""), choices=choices,
-                                           validate_choice=False)
+                                           validate_choice=False, render_kw=said.get(field))
             for field, label, required in fields}
+
+
+def mark_needs(form, needs: list[imports.Need], refused: bool = False) -> dict:
+    """Mark each column select that still needs a choice with the words of its need (unless it already says what
+    is wrong); return what the page says about them: what is still missing, and the field to focus after a refusal."""
+    chosen = {field: form[f"column_{field}"].data for need in needs for field in need.fields}
+    unmet = imports.missing(needs, chosen)
+    for need in unmet:
+        select = form[f"column_{need.fields[0]}"]
+        if not select.errors:
+            select.errors = [need.text]
+    first = next((field.name for field in form if field.errors), None)
+    return {"still": [need.short for need in unmet], "focus": first if refused else None}
 
 
 def mapping_form(record: PurchaseImport, **kwargs) -> MappingForm:
     """Return the mapping form for an import: one select of the file's headers per field of its kind of file."""
-    selects = column_selects(import_files.headers(record), imports.FIELDS[record.source])
+    selects = column_selects(import_files.headers(record), imports.FIELDS[record.source], imports.NEEDS[record.source])
     form = type("FileMappingForm", (MappingForm,), selects)(**kwargs)
     form.time_zone.choices = [SelectChoice(zone, label, optgroup=region) for region, zones in
                               business.zone_choices(form.time_zone.data or "").items() for zone, label in zones]
@@ -110,16 +127,16 @@ def mapping(import_id: int):
     record = db.get_or_404(PurchaseImport, import_id)
     form = mapping_form(record)
     if not form.validate():
-        return _mapping_page(record, form), 422
+        return _mapping_page(record, form, refused=True), 422
     columns = {field: form[f"column_{field}"].data or None for field, _, _ in imports.FIELDS[record.source]}
     options = {"decimal_mark": form.decimal_mark.data, "date_order": form.date_order.data,
                "time_zone": form.time_zone.data}
     action = import_mapping.confirm if form.start.data else import_mapping.choose
     _, error = attempt(lambda: action(record, form.source.data, columns, options))
-    if error is not None:
+    if error is not None:  # the same words at the fields as the page marks them with before (mark_needs)
         put_errors_on(form, {(f"column_{name}" if f"column_{name}" in form else name): problem
                              for name, problem in error.details.get("fields", {}).items()}, fallback=form.source)
-        return _mapping_page(record, form, error.message), 422
+        return _mapping_page(record, form, None if error.code == "invalid_input" else error.message, True), 422
     return redirect(url_for("imports.show", import_id=record.id))
 
 
@@ -147,9 +164,13 @@ def problems_csv(import_id: int):
     return Response(body, mimetype="text/csv", headers={"Content-Disposition": exports.attachment(filename)})
 
 
-def _mapping_page(record: PurchaseImport, form: MappingForm, message: str | None = None):
-    """Render the mapping screen with the preview of what the file's first rows become."""
+def _mapping_page(record: PurchaseImport, form: MappingForm, message: str | None = None, refused: bool = False):
+    """Render the mapping screen with the preview of what the file's first rows become, each column still needed
+    marked at its select (and, after a refusal, the focus on the first field to fix)."""
     shown, error = attempt(lambda: import_mapping.preview(record))
-    return render_template("imports/mapping.html", record=record, form=form, message=message,
-                           preview=shown or [], preview_error=error.message if error else None,
+    needs = mark_needs(form, imports.NEEDS[record.source], refused)
+    if error is not None and error.code == "invalid_input" and needs["still"]:
+        error = None  # the columns still to choose: marked at their selects, and said beside Import
+    return render_template("imports/mapping.html", record=record, form=form, message=message, refused=refused,
+                           preview=shown or [], preview_error=error.message if error else None, **needs,
                            fields=imports.FIELDS[record.source], sources=imports.SOURCES)

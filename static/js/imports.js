@@ -61,3 +61,83 @@
   if (continueForm) continueForm.hidden = true;
   next();
 })();
+
+// The columns of a file (an import's mapping page, a list for an audience): each column still needed is marked at
+// its select in plain words (data-need-text), and the form's button (data-needs-button: Import, Assign) waits,
+// with a line saying what is still missing, until every needed column is chosen, updated as columns are picked.
+// Without script the server refuses with the same words at the same selects.
+(function () {
+  "use strict";
+  const form = document.querySelector("form[data-needs-button]");
+  if (!form) return;
+  const needs = new Map();  // the id of the select a need is marked at -> {text, short, selects that meet it}
+  form.querySelectorAll("select[data-need]").forEach(function (select) {
+    const key = select.dataset.need;
+    if (!needs.has(key)) needs.set(key, {text: select.dataset.needText, short: select.dataset.needShort, selects: []});
+    needs.get(key).selects.push(select);
+  });
+  const lead = form.dataset.needsLead || "Still to choose";
+  const source = form.querySelector("select[name=source]");
+
+  function button() {
+    return form.querySelector('button[name="' + form.dataset.needsButton + '"]');
+  }
+
+  function statusLine(pressed) {
+    let line = document.getElementById(form.dataset.needsStatus || "needs-missing");
+    if (!line && pressed) {  // a page that has no line of its own for it gets one below its button
+      line = document.createElement("p");
+      line.className = "error needs-status";
+      line.id = "needs-missing";
+      line.setAttribute("role", "status");
+      (pressed.closest(".actions") || pressed).insertAdjacentElement("afterend", line);
+      pressed.setAttribute("aria-describedby", line.id);
+    }
+    return line;
+  }
+
+  function mark(key, need, unmet) {
+    const select = document.getElementById(key);
+    const box = select && select.closest(".field");
+    if (!box) return;
+    let note = Array.from(box.querySelectorAll("p.error")).find((p) => p.textContent.trim() === need.text);
+    if (unmet && !note) {
+      note = document.createElement("p");
+      note.className = "error";
+      note.id = key + "-need";
+      note.textContent = need.text;
+      box.appendChild(note);
+    }
+    if (note) note.hidden = !unmet;
+    const said = Array.from(box.querySelectorAll("p.error")).filter((p) => !p.hidden);
+    box.classList.toggle("has-error", said.length > 0);
+    select.setAttribute("aria-invalid", said.length ? "true" : "false");
+    if (said.length) select.setAttribute("aria-describedby", said.map((p) => p.id).join(" "));
+    else select.removeAttribute("aria-describedby");
+  }
+
+  function update() {
+    const missing = [];
+    needs.forEach(function (need, key) {
+      const unmet = !need.selects.some((select) => select.value !== "");
+      mark(key, need, unmet);
+      if (unmet) missing.push(need.short);
+    });
+    let say = "";
+    if (source && form.dataset.source && source.value !== form.dataset.source) {
+      say = "Press Update preview to see the columns of this kind of file, then import.";
+    } else if (missing.length) {
+      say = lead + ": " + missing.join(", ") + ".";
+    }
+    const pressed = button();
+    if (pressed) pressed.disabled = Boolean(say);
+    const line = statusLine(pressed);
+    if (line) {
+      line.textContent = say;
+      line.hidden = !say;
+    }
+  }
+
+  form.addEventListener("change", update);
+  update();
+})();

@@ -1,6 +1,7 @@
 """What each kind of file holds: the fields a column can map to, the column names each export uses for them
 (found by name, any case and spacing, never by position), and which kind a file's header line is."""
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 SOURCES: dict[str, str] = {
@@ -17,30 +18,30 @@ _SQUARE_SALE = [
     ("date", "Date", True, ["date"]),
     ("time", "Time", False, ["time"]),
     ("time_zone", "Time zone", False, ["time zone", "timezone"]),
-    ("amount", "Net sales (the amount)", True, ["net sales"]),
-    ("payment_id", "Payment ID", False, ["payment id"]),
-    ("transaction_id", "Transaction ID", False, ["transaction id"]),
+    ("amount", "Amount (Square: Net Sales)", True, ["net sales"]),
+    ("payment_id", "Payment ID (Square's id for the sale)", False, ["payment id"]),
+    ("transaction_id", "Transaction ID (or this one)", False, ["transaction id"]),
     ("event_type", "Event type (Payment or Refund)", False, ["event type"]),
     ("customer_id", "Square customer ID", False, ["customer id"]),
     ("customer_name", "Customer name", False, ["customer name"]),
-    ("location", "Location (one of ours, by name)", False, []),
+    ("location", "Location (the name of one of your locations)", False, []),
 ]
 _SPEC: dict[str, list[tuple[str, str, bool, list[str]]]] = {
     "square_transactions": _SQUARE_SALE,
     "square_items": _SQUARE_SALE,
     "shopify_orders": [
-        ("order", "Order name (#1001)", True, ["name", "order name", "order"]),
-        ("order_id", "Order id", False, ["id", "order id"]),
-        ("date", "Created at", True, ["created at", "processed at", "paid at"]),
-        ("amount", "Subtotal (the amount)", True, ["subtotal"]),
+        ("order", "Order name (such as #1001)", True, ["name", "order name", "order"]),
+        ("order_id", "Order id (Shopify's number for it)", False, ["id", "order id"]),
+        ("date", "Date (Shopify: Created at)", True, ["created at", "processed at", "paid at"]),
+        ("amount", "Amount (Shopify: Subtotal)", True, ["subtotal"]),
         ("currency", "Currency", False, ["currency"]),
-        ("financial_status", "Financial status", False, ["financial status"]),
+        ("financial_status", "Whether it was paid (Financial Status)", False, ["financial status"]),
         ("refunded", "Refunded amount", False, ["refunded amount"]),
         ("email", "E-mail", False, ["email", "e mail", "customer email"]),
         ("phone", "Phone", False, ["phone", "billing phone", "shipping phone"]),
         ("name", "Customer name", False, ["billing name", "shipping name"]),
         ("voucher_code", "Voucher code", False, []),
-        ("location", "Location (one of ours, by name)", False, []),
+        ("location", "Location (the name of one of your locations)", False, []),
     ],
     "plain": [
         ("date", "Date (or date and time)", True,
@@ -50,17 +51,17 @@ _SPEC: dict[str, list[tuple[str, str, bool, list[str]]]] = {
         ("amount", "Amount", True,
          ["amount", "net sales", "net", "subtotal", "total", "sale amount", "purchase amount", "revenue", "value",
           "betrag", "montant", "importe", "bedrag"]),
-        ("external_id", "Id (the till's own id for the sale)", True,
+        ("external_id", "Sale id (the till's receipt number)", True,
          ["id", "external id", "sale id", "purchase id", "order id", "transaction id", "receipt", "receipt number",
           "receipt no", "order", "order number", "invoice", "invoice number", "reference", "ticket"]),
         ("email", "E-mail", False, ["email", "e mail", "email address", "e mail address", "customer email", "mail"]),
         ("phone", "Phone", False,
          ["phone", "phone number", "mobile", "mobile number", "telephone", "tel", "customer phone", "telefon"]),
         ("name", "Name", False, ["name", "customer name", "customer", "full name"]),
-        ("refund_of", "Refund of (id of the refunded sale)", False,
+        ("refund_of", "Refund of (the refunded sale's id)", False,
          ["refund of", "refunds", "original id", "original sale", "refunded sale"]),
         ("voucher_code", "Voucher code", False, ["voucher", "voucher code", "code", "coupon", "coupon code"]),
-        ("location", "Location (one of ours, by name)", False, ["location", "store", "shop", "branch"]),
+        ("location", "Location (the name of one of your locations)", False, ["location", "store", "shop", "branch"]),
         ("currency", "Currency", False, ["currency", "currency code"]),
     ],
     "square_customers": [
@@ -87,6 +88,50 @@ ALIASES: dict[str, dict[str, list[str]]] = {
 CONTACT_FIELDS: list[tuple[str, str, bool]] = [(name, label, required) for name, label, required, _ in _CONTACT_SPEC]
 CONTACT_ALIASES: dict[str, list[str]] = {name: aliases for name, _, _, aliases in _CONTACT_SPEC}
 
+
+
+@dataclass(frozen=True)
+class Need:
+    """A column the mapping needs before anything is imported, in plain words: any one of `fields` mapped meets
+    it (the page marks it at the first); `short` names it in the line saying what is still missing."""
+
+    fields: tuple[str, ...]
+    text: str
+    short: str
+
+
+_SALE_DATE = Need(("date",), "Choose the column with the date of each sale.", "the date")
+_SALE_AMOUNT = Need(("amount",), "Choose the column with the amount of each sale.", "the amount")
+NEEDS: dict[str, list[Need]] = {
+    "square_transactions": [
+        _SALE_DATE, Need(("amount",), "Choose the column with the amount of each sale (Square calls it Net Sales).",
+                         "the amount"),
+        Need(("payment_id", "transaction_id"), "Choose the column with Square's id for each sale: Payment ID, or "
+             "else Transaction ID.", "the sale's id")],
+    "shopify_orders": [
+        Need(("order",), "Choose the column with the order's name, such as #1001 (Shopify calls it Name).",
+             "the order's name"),
+        Need(("date",), "Choose the column with the date of each order (Shopify calls it Created at).", "the date"),
+        Need(("amount",), "Choose the column with the amount of each order (Shopify calls it Subtotal).",
+             "the amount")],
+    "plain": [_SALE_DATE, _SALE_AMOUNT,
+              Need(("external_id",), "Choose the column with the sale's id (the till's receipt number).",
+                   "the sale's id")],
+    "square_customers": [Need(("customer_id",), "Choose the column with Square's id for each customer (Square "
+                                               "customer ID).", "the customer's id")],
+}
+NEEDS["square_items"] = NEEDS["square_transactions"]
+CONTACT_NEEDS = [Need(("email",), "Choose the column with e-mail addresses.", "the e-mail addresses")]
+
+
+def missing(needs: list[Need], columns: dict[str, str | None]) -> list[Need]:
+    """Return the needs that `columns` (field -> the column chosen, None or "" for none) leave unmet, in order."""
+    return [need for need in needs if not any(columns.get(field) for field in need.fields)]
+
+
+def unmet(needs: list[Need], columns: dict[str, str | None]) -> dict[str, str]:
+    """Return field -> what to choose there, for each unmet need, marked at its first field."""
+    return {need.fields[0]: need.text for need in missing(needs, columns)}
 
 @lru_cache(maxsize=4096)
 def normal(header: str) -> str:

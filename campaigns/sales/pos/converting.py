@@ -3,8 +3,8 @@ the rest go on. In grouped files (Square item details, Shopify line items) a sal
 it belongs to the chunk holding its first row, which gathers its other rows wherever they are."""
 from dataclasses import dataclass
 
-from campaigns.core.errors import FieldErrors, ValidationError
-from campaigns.sales.pos.columns import FIELDS, GROUPED, SOURCES, header_for, normal
+from campaigns.core.errors import ValidationError
+from campaigns.sales.pos.columns import FIELDS, GROUPED, NEEDS, SOURCES, header_for, missing, normal
 from campaigns.sales.pos.formats import CONVERTERS, Cells, RowProblem
 from campaigns.sales.pos.options import Options
 from campaigns.sales.pos.reading import Sheet
@@ -23,19 +23,20 @@ class Converted:
 
 
 def _index(sheet: Sheet, source: str, columns: dict) -> dict[str, int | None]:
-    """Return field -> column index, or raise ValidationError naming each field whose column is missing."""
-    wrong, index = FieldErrors(), {}
-    for field, label, required in FIELDS[source]:
+    """Return field -> column index, or raise ValidationError naming each field whose column is missing, in the
+    words the mapping page marks it with (NEEDS)."""
+    wrong, index = {}, {}
+    for field, _, _ in FIELDS[source]:
         wanted = columns.get(field)
         index[field] = header_for(sheet.headers, wanted)
         if wanted and index[field] is None:
-            wrong.add(field, f"This file has no column “{wanted}”.")
-        elif required and index[field] is None:
-            wrong.add(field, f"Choose the column that holds the {label[0].lower() + label[1:]}.")
-    if source in ("square_transactions", "square_items") and index["payment_id"] is None \
-            and index["transaction_id"] is None and not wrong.fields:
-        wrong.add("payment_id", "Choose the Payment ID column (or the Transaction ID column).")
-    wrong.raise_any()
+            wrong[field] = f"This file has no column “{wanted}”."
+    needed = missing(NEEDS[source], {field: sheet.headers[at] for field, at in index.items() if at is not None})
+    for need in needed:
+        wrong.setdefault(need.fields[0], need.text)
+    if wrong:
+        raise ValidationError(wrong, f"Still to choose: {', '.join(need.short for need in needed)}." if needed
+                              else "A column chosen is not in this file: choose another.")
     return index
 
 
