@@ -83,6 +83,7 @@ def index():
             "todayUrl": url_for("desk.today"), "voucherUrl": url_for("desk.voucher", code_text="CODE"),
             "wasmUrl": url_for("static", filename="vendor/zxing_reader.wasm"),
             "scannerScript": url_for("static", filename="vendor/barcode-detector.js"),
+            "lookupUrl": url_for("api.get_voucher", code="CODE"), "locale": settings.locale,
             "currency": settings.currency, "largePurchaseCents": settings.large_purchase_cents,
             "csrf": generate_csrf(), "user": current_user.id, "scope": url_for("desk.index"),
             "offlineListUrl": url_for("desk_offline.offline_list"),
@@ -221,7 +222,8 @@ def purchase():
                           occurred_at=_sale_time(fields.get("occurred_at")), location=_text(fields, "location", 120),
                           **_purchase_customer(fields, _text(fields, "code", CODE_MAX)))
         made, new = ledger.record_sale(row, source="desk")
-        return {"id": made.id, "created": new, "amount": money_json(made.amount_cents)}
+        return {"id": made.id, "created": new, "amount": money_json(made.amount_cents, settings.currency),
+                "shown": format_amount(made.amount_cents, settings.currency, settings.locale)}
 
     back = url_for("desk.voucher", code_text=code) if code != "-" else url_for("desk.index")
     return _answer(record, back, lambda result: "Purchase recorded." if result["created"] else "Already recorded.",

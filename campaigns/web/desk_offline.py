@@ -15,8 +15,8 @@ from campaigns.web.access import public, requires
 
 bp = Blueprint("desk_offline", __name__, url_prefix="/desk")
 # What the desk page needs with no network (the page itself is kept when it is opened).
-ASSETS = ("css/app.css", "img/logo.svg", "img/desk-192.png", "img/desk-512.png", "js/desk.js", "js/desk_offline.js",
-          "vendor/barcode-detector.js", "vendor/zxing_reader.wasm")
+ASSETS = ("css/app.css", "img/logo.svg", "img/desk-192.png", "img/desk-512.png", "js/confirm.js", "js/desk.js",
+          "js/desk_offline.js", "vendor/barcode-detector.js", "vendor/zxing_reader.wasm")
 
 
 @bp.route("/offline-list")

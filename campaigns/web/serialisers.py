@@ -39,6 +39,7 @@ def voucher_state_json(voucher: Voucher, state: str, first_redemption: dict | No
     return {**voucher_json(voucher.code), "state": state, "issued_at": voucher.issued_at.isoformat(),
             "batch_label": voucher.batch_label,
             "campaign": {"id": campaign.id, "name": campaign.name, "offer": campaign.offer, "status": campaign.status,
+                         "starts_on": campaign.starts_on.isoformat() if campaign.starts_on else None,
                          "ends_on": campaign.ends_on.isoformat() if campaign.ends_on else None},
             "customer": customer_json(voucher.customer), "redemption": first_redemption}
 

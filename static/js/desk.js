@@ -1,5 +1,7 @@
 // The front desk: scan (keyboard-wedge scanner, typing, or camera), show yes or no across the screen,
-// then attach the customer, record a purchase, or undo. Talks to the JSON API with the page's session.
+// then attach the customer, record a purchase, or undo. A scan redeems at once; "Check only" makes the next scan
+// a look-up that redeems nothing (its answer is a light card, never the full-screen green), with "Redeem now" on
+// a valid voucher. Talks to the JSON API with the page's session.
 (function () {
   "use strict";
   const data = JSON.parse(document.getElementById("desk-data").textContent);
@@ -8,8 +10,10 @@
   const form = $("scan-form"), input = $("scan-input"), result = $("result");
   const LOCATION_KEY = "reciprocate.desk.location";
   const RESULT_CLASSES = ["has-result-ok", "has-result-bad", "has-result-neutral", "has-result-offline",
-                          "has-result-unsure"];
+                          "has-result-unsure", "has-result-check"];
   let current = null;       // the last successful redemption, for attach / purchase / undo
+  let checked = null;       // the code of the check on screen, when "Redeem now" may redeem it
+  let checking = false;     // "Check only" is on: the next scan is a look-up
   let busy = false;
   let autoTimer = null;
 
@@ -165,6 +169,10 @@
     $("result-detail").textContent = detail || "";
     $("result-ok-actions").hidden = kind !== "ok";
     $("result-unsure-actions").hidden = kind !== "unsure";
+    $("result-mode").hidden = kind !== "check";
+    $("check-facts").hidden = kind !== "check";
+    $("result-check-actions").hidden = true;
+    checked = null;
     $("result-link").hidden = !code;
     $("result-link").href = data.voucherUrl.replace("CODE", encodeURIComponent(code || "-"));
     $("attach-note").textContent = "";
@@ -214,6 +222,7 @@
   }
 
   async function redeem(text, fromCamera) {
+    setChecking(false);
     if (busy) return;
     const read = readCode(text);
     if (read.problem === "empty") return;
@@ -309,10 +318,140 @@
     }
   });
 
+  // ---- Check only: look the voucher up and say all there is to say, redeeming nothing. ----
+  const checkButton = $("check-button"), redeemButton = $("redeem-button");
+
+  function setChecking(on) {
+    checking = on;
+    form.classList.toggle("is-checking", on);
+    checkButton.setAttribute("aria-pressed", String(on));
+    checkButton.textContent = on ? "Cancel check" : "Check only";
+    redeemButton.textContent = on ? "Check" : "Redeem";
+    $("check-armed").hidden = !on;
+  }
+
+  // A campaign's day (YYYY-MM-DD) the business's way.
+  function day(iso) {
+    try {
+      return new Intl.DateTimeFormat(String(data.locale || "en").replace("_", "-"), {dateStyle: "medium", timeZone: "UTC"})
+        .format(new Date(iso + "T00:00:00Z"));
+    } catch (e) {
+      return iso;
+    }
+  }
+  const printed = (code) => code.replace(/(.{4})(?=.)/g, "$1-");
+
+  // A looked-up voucher's state in the desk's words: [tone, verdict, detail].
+  function stateWords(voucher) {
+    const campaign = voucher.campaign || {};
+    switch (voucher.state) {
+      case "valid": return ["ok", "Valid, not redeemed", "Nothing was redeemed. Tap Redeem now to hand it over."];
+      case "redeemed":
+        return ["bad", "Already redeemed", "Redeemed " + ((voucher.redemption && voucher.redemption.summary) || "earlier") + "."];
+      case "void": return ["bad", "Cancelled voucher", "It was cancelled: it never redeems."];
+      case "expired":
+        return ["bad", "Expired", campaign.ends_on ? "The offer ended on " + day(campaign.ends_on) + "." : "The offer is over."];
+      case "not_started":
+        return ["bad", "Not valid yet", campaign.starts_on ? "Valid from " + day(campaign.starts_on) + "." : "The offer has not started."];
+      case "draft": return ["bad", "Offer not started", "The campaign is still a draft."];
+      case "paused": return ["bad", "Offer paused", "It redeems again once the campaign is resumed."];
+      case "ended": return ["bad", "Offer ended", "The campaign was ended: its vouchers no longer redeem."];
+      default: return ["bad", "Not valid", String(voucher.state || "")];
+    }
+  }
+
+  // Show a check's answer: a light card marked "Check only", coloured by its tone (ok, bad, unsure), with what is
+  // known as term and value rows; "Redeem now" when the checked code may be redeemed.
+  function showCheck(answer) {
+    show("check", answer.verdict, answer.detail, answer.link ? answer.code : "");
+    result.classList.add("check-" + answer.tone);
+    const facts = $("check-facts");
+    facts.replaceChildren(...(answer.facts || []).filter((row) => row[1]).flatMap(([term, value]) => {
+      const name = document.createElement("dt"), said = document.createElement("dd");
+      name.textContent = term;
+      said.textContent = value;
+      return [name, said];
+    }));
+    facts.hidden = facts.children.length === 0;
+    checked = answer.redeemable ? answer.code : null;
+    $("result-check-actions").hidden = !checked;
+  }
+
+  async function lookUp(code) {
+    let response;
+    try {
+      response = await fetch(data.lookupUrl.replace("CODE", encodeURIComponent(code)),
+                             {credentials: "same-origin", headers: {Accept: "application/json", "X-CSRFToken": csrf}});
+    } catch (e) {
+      return {ok: false, status: 0, payload: {}};
+    }
+    let payload = {};
+    try {
+      payload = await response.json();
+    } catch (e) {
+      payload = {error: {message: "The server answered " + response.status + "."}};
+    }
+    return {ok: response.ok, status: response.status, payload};
+  }
+
+  function checkAnswer(voucher) {
+    const [tone, verdict, detail] = stateWords(voucher);
+    const campaign = voucher.campaign || {};
+    return {tone, verdict, detail, code: voucher.code, link: true, redeemable: voucher.state === "valid",
+            facts: [["Offer", campaign.offer || campaign.name], ["Campaign", campaign.offer ? campaign.name : ""],
+                    ["Customer", voucher.customer ? who(voucher.customer) : "none attached"],
+                    ["Code", voucher.formatted || printed(voucher.code)]]};
+  }
+
+  // With no network the device answers from what it knows (desk_offline.js), and keeps nothing.
+  async function checkOffline(code) {
+    const said = await offline.check(code);
+    showCheck({...said, code, link: false,
+               facts: [["Offer", said.give ? said.give.replace(/^Give: /, "") : ""], ["Code", printed(code)]]});
+  }
+
+  async function check(text, fromCamera) {
+    setChecking(false);  // one check, then scans redeem again
+    if (busy) return;
+    const read = readCode(text);
+    if (read.problem === "empty") return;
+    current = null;
+    if (read.problem) {  // caught here: nothing is asked of the server
+      const [verdict, detail] = problemWords(read);
+      showCheck({tone: "bad", verdict, detail});
+      keepTyped(fromCamera);
+      return;
+    }
+    busy = true;
+    try {
+      if (!offline.online()) { await checkOffline(read.code); return; }
+      const {ok, status, payload} = await lookUp(read.code);
+      if (status === 0) { offline.reached(false); await checkOffline(read.code); return; }
+      offline.reached(true);
+      if (ok) showCheck(checkAnswer(payload));
+      else {
+        const [verdict, detail] = refusalWords(payload.error || {}, status);
+        showCheck({tone: "bad", verdict, detail});
+      }
+    } finally {
+      busy = false;
+      keepTyped(fromCamera);
+    }
+  }
+
+  // A scan, a typed code or a camera read: looked up when "Check only" is on, else redeemed at once.
+  const scanned = (text, fromCamera) => (checking ? check(text, fromCamera) : redeem(text, fromCamera));
+
+  $("redeem-now").addEventListener("click", () => { if (checked) redeem(checked, false); });
+
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     clearTimeout(autoTimer);
-    redeem(input.value, false);
+    if (event.submitter !== checkButton) { scanned(input.value, false); return; }
+    // "Check only" checks what is in the box; with nothing there, it waits for the next scan (a second tap: not).
+    if (checking || !input.value.trim()) setChecking(!checking);
+    else check(input.value, false);
+    focusInput();
   });
 
   // Scanners that send no Enter: submit once a whole code has arrived and the keystrokes stop.
@@ -321,12 +460,13 @@
     if (!result.hidden) hideResult();
     autoTimer = setTimeout(() => {
       const read = readCode(input.value);
-      if (read.code || read.problem === "typo") redeem(input.value, false);
+      if (read.code || read.problem === "typo") scanned(input.value, false);
     }, 300);
   });
 
   document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape") { clearResult(); return; }
+    if (document.querySelector("dialog[open]")) return;  // the dialog has the keyboard
+    if (event.key === "Escape") { setChecking(false); clearResult(); return; }
     // Keystrokes from a scanner land in the scan box even when another control has focus.
     const typing = event.target.closest && (event.target.closest("input, select, textarea") ||
                                             (event.key === " " && event.target.closest("button, a")));
@@ -380,8 +520,7 @@
       const {ok, payload} = await call(data.purchaseUrl, body);
       $("purchase-confirm").hidden = true;
       if (ok) {
-        $("purchase-note").textContent = payload.created ? "Recorded " + data.currency + " " + payload.amount + "."
-                                                         : "Already recorded.";
+        $("purchase-note").textContent = payload.created ? "Recorded " + payload.shown + "." : "Already recorded.";
       } else if (payload.error && payload.error.code === "large_purchase") {
         $("purchase-note").textContent = payload.error.details.amount + " is more than usual.";
         $("purchase-confirm-button").textContent = "Yes, record " + payload.error.details.amount;
@@ -404,18 +543,42 @@
     $("purchase-note").textContent = "";
   });
 
-  $("undo-button").addEventListener("click", async () => {
+  // ---- Undo, asked in the page: the reason has the focus, Enter undoes, Esc or "Keep redemption" keeps it. ----
+  const undoDialog = $("undo-dialog"), reason = $("undo-reason");
+  let undoing = false;
+
+  $("undo-button").addEventListener("click", () => {
     if (!current) return;
-    const reason = window.prompt("Why undo this redemption?", "Scanned by mistake");
-    if (!reason) return;
-    const {ok, payload} = await call(data.undoUrl, {redemption_id: current.redemption_id, code: current.code, reason});
-    if (ok) {
-      offline.forget(current.code);
-      show("neutral", "Redemption undone", "The voucher can be used again.", current.code);
-      current = null;
-      refreshToday();
-    } else {
-      $("attach-note").textContent = errorWords(payload, "Could not undo.");
+    reason.value = "Scanned by mistake";
+    $("undo-error").textContent = "";
+    undoDialog.showModal();
+    reason.focus();
+    reason.select();  // typing replaces the usual reason
+  });
+  $("undo-keep").addEventListener("click", () => undoDialog.close());
+
+  $("undo-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!current || undoing) return;
+    const why = reason.value.trim();
+    if (!why) { $("undo-error").textContent = "Say why: the audit log keeps it."; reason.focus(); return; }
+    undoing = true;
+    $("undo-confirm").disabled = true;
+    try {
+      const {ok, payload} = await call(data.undoUrl, {redemption_id: current.redemption_id, code: current.code, reason: why});
+      if (ok) {
+        undoDialog.close();
+        offline.forget(current.code);
+        show("neutral", "Redemption undone", "The voucher can be used again.", current.code);
+        current = null;
+        refreshToday();
+        focusInput();
+      } else {
+        $("undo-error").textContent = errorWords(payload, "Could not undo.");
+      }
+    } finally {
+      undoing = false;
+      $("undo-confirm").disabled = false;
     }
   });
 
@@ -476,7 +639,7 @@
         if (value && stream === running && !(value === lastSeen.value && now - lastSeen.at < 4000)) {
           lastSeen = {value, at: now};
           stopCamera(false);  // one scan, then the answer fills the screen
-          await redeem(value, true);
+          await scanned(value, true);
           return;
         } else if (value) {
           lastSeen.at = now;

@@ -1,7 +1,7 @@
 // The desk without a network: what this device knows (vouchers it saw redeemed, and on request the list of
 // vouchers still valid, as short hashes), the queue of scans made offline (IndexedDB, so a reload or a closed
-// browser keeps them), sending them in order when the network returns, and the refusals staff must see.
-// desk.js asks it through window.deskOffline.
+// browser keeps them), sending them in order when the network returns, and the refusals staff must see. A check
+// (no redemption) answers from what the device knows and queues nothing. desk.js asks it through window.deskOffline.
 (function () {
   "use strict";
   const data = JSON.parse(document.getElementById("desk-data").textContent);
@@ -104,32 +104,74 @@
   const clock = (iso) => new Date(iso).toLocaleTimeString([], {hour: "2-digit", minute: "2-digit", hourCycle: "h23"});
   const localDay = () => { const d = new Date(); d.setMinutes(d.getMinutes() - d.getTimezoneOffset()); return d.toISOString().slice(0, 10); };
 
+  // What this device knows of a well-formed code: seen redeemed here, no list kept, not on the list, or the
+  // campaign it is on (over, not started yet, or fine).
+  async function know(code) {
+    const seen = await seenAt(code);
+    if (seen) return {seen};
+    if (!list) return {noList: true};
+    const campaign = index.get((await sha256(list.salt + code)).slice(0, list.hash_chars));
+    if (!campaign) return {unlisted: true};
+    const today = localDay();
+    if (campaign.ends_on && today > campaign.ends_on) return {campaign, over: true};
+    if (campaign.starts_on && today < campaign.starts_on) return {campaign, early: true};
+    return {campaign};
+  }
+
   // What the device can say about a well-formed code with no network: {kind, verdict, detail, queue, give}.
   async function judge(code) {
-    const seen = await seenAt(code);
-    if (seen) {
-      return {kind: "bad", verdict: "Already redeemed on this device", detail: "Scanned " + clock(seen) + ". Hand nothing over.",
+    const known = await know(code), campaign = known.campaign;
+    if (known.seen) {
+      return {kind: "bad", verdict: "Already redeemed on this device", detail: "Scanned " + clock(known.seen) + ". Hand nothing over.",
               queue: false};
     }
-    if (!list) {
+    if (known.noList) {
       return {kind: "offline", verdict: "Offline: looks valid, give it", detail: "Will be confirmed when back online.",
               queue: true};
     }
-    const campaign = index.get((await sha256(list.salt + code)).slice(0, list.hash_chars));
-    if (!campaign) {
+    if (known.unlisted) {
       return {kind: "unsure", verdict: "Offline: not on this device's list",
               detail: "The list is from " + clock(list.generated_at) + ": this voucher may be used, cancelled or new. " +
                       "Hand it over only if you trust it.", queue: false};
     }
-    const today = localDay();
-    if (campaign.ends_on && today > campaign.ends_on) {
+    if (known.over) {
       return {kind: "bad", verdict: "Expired", detail: "The offer ended on " + campaign.ends_on + ". Hand nothing over.", queue: false};
     }
-    if (campaign.starts_on && today < campaign.starts_on) {
+    if (known.early) {
       return {kind: "bad", verdict: "Offer not started", detail: "Valid from " + campaign.starts_on + ".", queue: false};
     }
     return {kind: "offline", verdict: "Offline: looks valid. " + campaign.give,
             detail: "On this device's list. Will be confirmed when back online.", queue: true, give: campaign.give};
+  }
+
+  // What a check (no redemption) says with no network, from what the device knows; nothing is queued or kept.
+  // {tone: ok | bad | unsure, verdict, detail, give?, redeemable}: redeemable when "Redeem now" may follow.
+  async function check(code) {
+    const known = await know(code), campaign = known.campaign;
+    const listed = list ? " (list from " + clock(list.generated_at) + ")" : "";
+    if (known.seen) {
+      return {tone: "bad", verdict: "Already redeemed on this device", detail: "Scanned " + clock(known.seen) + ".",
+              redeemable: false};
+    }
+    if (known.noList) {
+      return {tone: "unsure", verdict: "Offline: cannot check", redeemable: true,
+              detail: "Not redeemed on this device, and it keeps no list of valid vouchers. " +
+                      "Redeeming now would be confirmed when back online."};
+    }
+    if (known.unlisted) {
+      return {tone: "unsure", verdict: "Offline: not on this device's list", redeemable: false,
+              detail: "This voucher may be used, cancelled or new" + listed + "."};
+    }
+    if (known.over) {
+      return {tone: "bad", verdict: "Expired", detail: "The offer ended on " + campaign.ends_on + ".", give: campaign.give,
+              redeemable: false};
+    }
+    if (known.early) {
+      return {tone: "bad", verdict: "Not valid yet", detail: "Valid from " + campaign.starts_on + ".", give: campaign.give,
+              redeemable: false};
+    }
+    return {tone: "ok", verdict: "Offline: valid, not redeemed", give: campaign.give, redeemable: true,
+            detail: "On this device's list of valid vouchers" + listed + "."};
   }
 
   // Keep a scan to send later (its id makes a second sending of it a repeat, never a second redemption).
@@ -321,6 +363,6 @@
     navigator.serviceWorker.register(data.serviceWorkerUrl, {scope: data.scope}).catch(() => { /* online only */ });
   }
   const ready = start();
-  window.deskOffline = {ready, judge, queue, markSeen, forget, sync, paint, online, reached,
+  window.deskOffline = {ready, judge, check, queue, markSeen, forget, sync, paint, online, reached,
                         waiting: () => all("queue")};
 })();

@@ -1,4 +1,5 @@
-"""A marketer designs a campaign, makes a batch with a progress bar; a customer claims and opens a voucher."""
+"""A marketer designs a campaign, makes a batch with a progress bar; a customer claims and opens a voucher; ending a
+campaign asks first, in the page."""
 import re
 
 import pytest
@@ -90,3 +91,40 @@ def test_marketer_deletes_a_draft_by_keyboard_on_a_phone(open_page, make_user, m
     expect(page.locator(".flash-success")).to_have_text("Deleted the draft Copy of Free latte and its 40 vouchers.")
     with app.app_context():
         assert db.session.get(Campaign, draft) is None
+
+
+def test_ending_a_campaign_asks_first_in_the_page(open_page, make_user, make_campaign, app):
+    campaign_id = make_campaign(status="active")
+    page = open_page(PHONE)
+    natives = []
+    page.on("dialog", lambda dialog: (natives.append(dialog.message), dialog.dismiss()))
+    sign_in(page, make_user("marketer").email)
+    page.goto(f"/campaigns/{campaign_id}")
+    end = page.get_by_role("button", name="End", exact=True)
+    end.click()
+    dialog = page.get_by_role("alertdialog", name="End Free latte?")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Vouchers stop working at once; this cannot be undone.")
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()  # the safe button, first
+    assert dialog.get_by_role("button").all_inner_texts() == ["Cancel", "End campaign"]
+    screenshot(page, "end-dialog-phone")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(end).to_be_focused()
+    page.keyboard.press("Enter")  # asked again; Enter on the focused Cancel keeps it
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_hidden()
+    page.wait_for_timeout(300)
+    assert _status(app, campaign_id) == "active" and natives == []
+    page.set_viewport_size(DESKTOP)
+    end.click()
+    screenshot(page, "end-dialog-desktop")
+    dialog.get_by_role("button", name="End campaign").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("ended")
+    assert _status(app, campaign_id) == "ended"
+
+
+def _status(app, campaign_id: int) -> str:
+    with app.app_context():
+        return db.session.get(Campaign, campaign_id).status

@@ -1,7 +1,8 @@
 """The front desk in Chromium on a phone (390x844): a keyboard-wedge scan and a camera scan turn the screen
 green; a second scan turns it red with when, where and by whom; a typo is caught in the page and never sent;
 the device asks its location once; attaching says who; a second tap on Record is harmless; a large amount is
-confirmed; the page without its script redeems too."""
+confirmed; "Check only" answers without redeeming and undo asks in the page; the page without its script redeems
+too."""
 import random
 import re
 from pathlib import Path
@@ -255,7 +256,7 @@ def test_a_large_amount_asks_once_more_with_the_keyboard(counter, open_page, app
     assert _purchases(app) == []
     screenshot(page, "desk-large-phone")
     page.keyboard.press("Enter")
-    expect(page.locator("#purchase-note")).to_have_text("Recorded USD 1250.00.")
+    expect(page.locator("#purchase-note")).to_have_text("Recorded USD 1,250.00.")
     expect(confirm).to_be_hidden()
     assert _purchases(app) == [125000]
 
@@ -267,7 +268,7 @@ def test_the_page_without_javascript_redeems(counter, browser, live_server, app)
         sign_in(page, counter["ana"].email)
         page.goto("/desk/")
         page.get_by_label("Scan or type a voucher code").fill(codes.format_code(counter["codes"][5]).lower())
-        page.get_by_role("button", name="Check").click()
+        page.get_by_role("button", name="Redeem", exact=True).click()  # no script: the voucher's page, to redeem
         expect(page.get_by_role("button", name="Redeem: hand it over")).to_be_visible()
         page.get_by_role("button", name="Redeem: hand it over").click()
         expect(page.locator(".flash-error")).to_have_text("Choose the location first.")
@@ -281,6 +282,87 @@ def test_the_page_without_javascript_redeems(counter, browser, live_server, app)
         assert width <= PHONE["width"]
     finally:
         context.close()
+
+
+def _voucher(app, code: str) -> tuple:
+    """The voucher's redeemed_at and its redemptions as (undo reason, undone?)."""
+    with app.app_context():
+        voucher = db.session.scalar(select(Voucher).where(Voucher.code == code))
+        rows = db.session.execute(select(Redemption.undo_reason, Redemption.undone_at.is_not(None))
+                                  .where(Redemption.voucher_id == voucher.id).order_by(Redemption.id)).all()
+        return voucher.redeemed_at, [tuple(row) for row in rows]
+
+
+def test_check_only_redeems_nothing_then_one_tap_redeems_and_undo_asks_in_the_page(counter, open_page, app):
+    used = counter["codes"][1]
+    with app.app_context():
+        redemption.redeem(used, redemption.Attempt(user_id=counter["ana"].id, location="Harbour kiosk"))
+        db.session.commit()
+    page = _open_desk(open_page, counter)
+    natives = []
+    page.on("dialog", lambda dialog: (natives.append(dialog.message), dialog.dismiss()))
+    sent = _count_redemption_requests(page)
+    code, result = counter["codes"][0], page.locator("#result")
+    page.get_by_role("button", name="Check only").click()  # on: the next scan only looks
+    expect(page.get_by_role("button", name="Cancel check")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#check-armed")).to_be_visible()
+    expect(page.locator("#scan-input")).to_be_focused()
+    _scan_with_keyboard(page, f"http://testserver/v/{code}")  # the scanner's Enter: a check, not a redemption
+    expect(result).to_have_class(re.compile("result-check"))
+    expect(page.locator("#result-mode")).to_have_text("Check only · nothing was redeemed")
+    expect(page.locator("#result-verdict")).to_have_text("Valid, not redeemed")
+    expect(page.locator("#check-facts")).to_contain_text("One free latte")
+    expect(page.locator("#check-facts")).to_contain_text("none attached")
+    expect(page.locator("body")).to_have_class("desk-body has-result-check")  # not the full-screen green
+    expect(page.get_by_role("button", name="Check only")).to_have_attribute("aria-pressed", "false")  # one check
+    page.wait_for_timeout(400)
+    assert sent == [] and _voucher(app, code) == (None, [])
+    screenshot(page, "desk-check-phone")
+    page.set_viewport_size(DESKTOP)
+    screenshot(page, "desk-check-desktop")
+    page.set_viewport_size(PHONE)
+    page.get_by_role("button", name="Redeem now").click()  # one tap
+    expect(result).to_have_class(re.compile("result-ok"))
+    expect(page.locator("#result-verdict")).to_have_text("Give: One free latte")
+    assert len(sent) == 1 and _redeemed_at(app, code) == "Main St"
+
+    undo = page.get_by_role("button", name="Undo this redemption")
+    undo.focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="Undo this redemption?")
+    expect(dialog).to_be_visible()
+    reason = dialog.get_by_label("Why undo it?")
+    expect(reason).to_be_focused()
+    expect(reason).to_have_value("Scanned by mistake")
+    assert dialog.get_by_role("button").all_inner_texts() == ["Keep redemption", "Undo redemption"]
+    screenshot(page, "desk-undo-dialog-phone")
+    page.keyboard.press("Escape")  # Esc keeps it
+    expect(dialog).to_be_hidden()
+    expect(result).to_have_class(re.compile("result-ok"))
+    assert _voucher(app, code)[1] == [(None, False)]
+    expect(undo).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(reason).to_be_focused()
+    page.set_viewport_size(DESKTOP)
+    screenshot(page, "desk-undo-dialog-desktop")
+    page.keyboard.type("Customer changed their mind")  # replaces the usual reason, selected
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#result-verdict")).to_have_text("Redemption undone")
+    expect(page.locator("#scan-input")).to_be_focused()
+    redeemed_at, redemptions = _voucher(app, code)
+    assert redeemed_at is None and redemptions == [("Customer changed their mind", True)]
+
+    page.set_viewport_size(PHONE)
+    page.locator("#scan-input").fill(codes.format_code(used))  # typed, then one tap on Check only
+    page.get_by_role("button", name="Check only").click()
+    expect(page.locator("#result-verdict")).to_have_text("Already redeemed")
+    used_at = re.compile(r"^Redeemed today \d\d:\d\d at Harbour kiosk by Ana\.$")
+    expect(page.locator("#result-detail")).to_have_text(used_at)
+    expect(result).to_have_class(re.compile("check-bad"))
+    expect(page.get_by_role("button", name="Redeem now")).to_be_hidden()
+    screenshot(page, "desk-check-used-phone")
+    assert len(sent) == 1 and natives == []
 
 
 def test_desktop_green_and_red(counter, open_page):

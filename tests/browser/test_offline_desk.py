@@ -194,6 +194,11 @@ def test_the_kept_list_tells_a_voucher_it_does_not_hold(shop, open_page):
         stranger = issue_batch(db.session.scalar(select(Campaign)), 1, "later")[0]  # made after the download
         db.session.commit()
     _offline(shop, page)
+    page.locator("#scan-input").fill(shop["codes"][5])  # a check, offline: from the device's list, queued nowhere
+    page.get_by_role("button", name="Check only").click()
+    expect(page.locator("#result-verdict")).to_have_text("Offline: valid, not redeemed")
+    expect(page.locator("#result")).to_have_class("result result-check check-ok")
+    assert _queued(page) == []
     _scan(page, shop["codes"][5])
     expect(page.locator("#result-verdict")).to_have_text("Offline: looks valid. Give: One free latte")
     _scan(page, shop["codes"][4])

@@ -49,6 +49,7 @@ def test_refund_then_void_on_a_phone(open_page, app, make_user, backend):
     row.get_by_text("Void", exact=True).click()
     row.get_by_label("Why void it?").fill("Rang up the wrong table")
     row.get_by_role("button", name="Void purchase").click()
+    page.get_by_role("alertdialog", name="Void this purchase of USD 20.00?").get_by_role("button", name="Void purchase").click()
     expect(page.locator(".flash").first).to_contain_text("voided")
     expect(page.locator(f"#purchase-{sale_id}")).to_contain_text("Rang up the wrong table")
     expect(page.locator("#net-revenue")).to_contain_text("7.50")
