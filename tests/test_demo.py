@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from app import create_app
+from campaigns.accounts import first_steps
 from campaigns.accounts.business import business_zone
 from campaigns.extensions import db
 from campaigns.models import (
@@ -99,6 +100,11 @@ def test_every_campaigns_issued_counter_is_its_count_of_vouchers(demo):
     counted = dict(db.session.execute(select(Voucher.campaign_id, func.count()).group_by(Voucher.campaign_id)).all())
     for campaign in db.session.scalars(select(Campaign)):
         assert campaign.vouchers_issued == counted.get(campaign.id, 0), campaign.name
+
+
+def test_the_demo_has_done_every_first_step_so_its_dashboard_shows_no_list(demo):
+    steps = first_steps.progress()
+    assert steps.all_done and not steps.showing, steps.done
 
 
 def test_every_redemption_went_through_the_desk(demo):

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from campaigns.accounts import business
+from campaigns.accounts import business, first_steps
 from campaigns.accounts import users as accounts
 from campaigns.contacts.contact import Contact, make_contact
 from campaigns.contacts.matching import find_or_create
@@ -70,6 +70,7 @@ def seed(seed: int = 7, now: datetime | None = None) -> dict:
         created = min(story.today, story.today - timedelta(days=plan.starts)) - timedelta(days=7)
         story.at(story.moment(created, 9), story.design, plan, marketer)
     story.play()
+    first_steps.note_report_read(next(u.id for u in users if u.role == "owner"), now=now)  # the owner reads the reports
     return {"users": len(users), "customers": _count(Customer), "vouchers": _count(Voucher),
             "redemptions": _count(Redemption, Redemption.undone_at.is_(None)), "purchases": _count(Purchase),
             "answers": _count(Feedback)}

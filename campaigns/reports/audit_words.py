@@ -31,6 +31,7 @@ ACTIONS = {
     "location": "Locations added or changed",
     "customer_page": "Customer page changed",
     "email_settings": "E-mail settings changed",
+    "first_steps": "First steps: a report first read, the list hidden or shown",
 }
 
 # What happened, for each (action, outcome) that is not simply "<action>: <outcome>".
@@ -76,6 +77,9 @@ WORDS = {
     ("customer_page", "logo_set"): "Logo set for customers' pages",
     ("customer_page", "logo_removed"): "Logo removed from customers' pages",
     ("email_settings", "changed"): "E-mail settings changed",
+    ("first_steps", "report_read"): "A campaign report read for the first time",
+    ("first_steps", "hidden"): "First-steps list hidden from the dashboard",
+    ("first_steps", "shown"): "First-steps list shown again on the dashboard",
 }
 
 # The details' keys in people's words; keys not listed read with their underscores as spaces.

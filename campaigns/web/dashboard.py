@@ -3,8 +3,10 @@ their charts and CSV downloads. The figures come from campaigns.reports.assemble
 import re
 from decimal import Decimal
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask_login import current_user
 
+from campaigns.accounts import first_steps
 from campaigns.core import exports, inputs
 from campaigns.core.errors import DomainError
 from campaigns.giving.designs import get_campaign
@@ -15,6 +17,7 @@ from campaigns.reports.periods import Period, local_today, read_period
 from campaigns.web import report_text as reports
 from campaigns.web.access import requires
 from campaigns.web.error_responses import status_of
+from campaigns.web.transaction import keep_note
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 bp.context_processor(reports.formatting)
@@ -65,18 +68,30 @@ def index():
     """The overview: every campaign's figures in one sortable table, totals, and ROI side by side."""
     sort, direction = reports.read_sort(request.args.get("sort"), request.args.get("dir"))
     archived = request.args.get("archived") == "1"
+    steps = first_steps.progress() if current_user.role == "owner" else None
     try:
         period = _range()
     except DomainError as error:
         return render_template("dashboard/index.html", error=range_error_text(error), data=None, sort=sort,
                                direction=direction, since=None, until=None, period=Period(),
-                               archived=archived), status_of(error)
+                               archived=archived, steps=steps), status_of(error)
     data = metrics.overview(period.since, period.until, period.previous, archived=archived)
     return render_template("dashboard/index.html", data=data, rows=reports.sort_rows(data["rows"], sort, direction),
                            sort=sort, direction=direction, since=period.since, until=period.until, error=None,
-                           period=period, archived=archived,
+                           period=period, archived=archived, steps=steps,
                            roi_chart=reports.roi_chart(data["rows"]),
                            left_out=reports.left_out_of_roi_chart(data["rows"]))
+
+
+@bp.route("/first-steps", methods=["POST"])
+@requires("owner")
+def first_steps_list():
+    """Hide the list of first steps from the dashboard, or show it again."""
+    if request.form.get("list") == "shown":
+        first_steps.show(current_user.id)
+    else:
+        first_steps.hide(current_user.id)
+    return redirect(url_for("dashboard.index"))
 
 
 @bp.route("/overview.csv")
@@ -98,6 +113,8 @@ def campaign(campaign_id: int):
         return render_template("dashboard/campaign.html", error=range_error_text(error), report=None, since=None,
                                until=None, period=Period(), campaign=get_campaign(campaign_id)), status_of(error)
     report = metrics.campaign_report(campaign_id, period.since, period.until, period.previous)
+    if first_steps.note_report_read(current_user.id):
+        keep_note()
     series = report["series"]
     return render_template("dashboard/campaign.html", report=report, campaign=report["campaign"], since=period.since,
                            until=period.until, period=period, error=None, charts=reports.report_charts(report),

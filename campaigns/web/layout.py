@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from campaigns.accounts.business import get_settings
 from campaigns.core import money
+from campaigns.web import page_purposes
 from campaigns.web.access import allows, required_role
 
 # Navigation: each item shows only to roles its endpoint's rule admits (the same rule that guards it).
@@ -33,8 +34,9 @@ def money_reading() -> dict:
 
 
 def init_app(app: Flask) -> None:
-    """Make navigation and money formatting available to templates."""
+    """Make navigation, each page's purpose line and money formatting available to templates."""
     app.context_processor(lambda: {"navigation": navigation()})
+    page_purposes.init_app(app)
     app.add_template_global(money_reading)
 
     @app.template_filter("money")

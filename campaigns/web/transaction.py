@@ -3,8 +3,9 @@
 Views and services never commit. A request succeeds when it answers below 400, is not a read (GET, HEAD and
 OPTIONS are always rolled back) and no view caught a domain error with `attempt`. Work a request queues (an e-mail)
 is enqueued only after its commit; while the job queue cannot be reached, such a request is rolled back and
-answered 503 `unavailable` with Retry-After. Two explicit exceptions:
-`keep_refusal()` keeps what a refused request wrote on purpose (the audit entry of a failed redemption), and
+answered 503 `unavailable` with Retry-After. Explicit exceptions:
+`keep_refusal()` keeps what a refused request wrote on purpose (the audit entry of a failed redemption), as
+`keep_note()` keeps a read's note that a page was seen (the first campaign report read, a first step), and
 `note_token_use()` has an API token's use written down after the request's own transaction, whatever became of it
 (a GET, a refusal), so the tokens page never says "never used" of a token used only to read.
 A streamed response works after its request has answered, so `streamed` gives it the same edge.
@@ -43,6 +44,11 @@ def attempt(action: Callable):
 
 def keep_refusal() -> None:
     """Commit this request's writes although it answers with a refusal: the service left only its audit entry."""
+    request.environ[_KEEP] = True
+
+
+def keep_note() -> None:
+    """Commit what this read wrote on purpose, a note that a page was seen (a first step done): reads roll back."""
     request.environ[_KEEP] = True
 
 

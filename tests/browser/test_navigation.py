@@ -56,3 +56,20 @@ def test_first_run_setup_in_the_browser(open_page):
     page.get_by_role("button", name="Create owner account").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Settings")
     expect(page.get_by_label("Business name")).to_have_value("Tooth Fairy Dental")
+    # The new business's dashboard lists its first steps, none done yet; doing one ticks it.
+    page.goto("/dashboard/")
+    steps = page.get_by_role("region", name="Your first steps")
+    expect(steps).to_contain_text("0 of 7 done")
+    expect(steps.get_by_role("listitem")).to_have_count(7)
+    screenshot(page, "first-steps-phone")
+    badge, screen = page.locator(".who .role").bounding_box(), page.viewport_size["width"]
+    assert page.locator(".who .role").is_visible() and badge["x"] + badge["width"] <= screen  # the role shows whole
+    steps.get_by_role("link", name="Business details").click()
+    page.get_by_label("Default gross margin (%)").fill("65")
+    page.get_by_role("button", name="Save settings").click()
+    page.goto("/dashboard/")
+    expect(steps).to_contain_text("1 of 7 done")
+    expect(steps.locator('[data-step="details"]')).to_contain_text("done")
+    page.get_by_role("button", name="Hide this list").click()
+    expect(steps).to_have_count(0)
+    expect(page.get_by_text("First steps: 1 of 7 done.")).to_be_visible()
