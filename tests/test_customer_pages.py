@@ -170,7 +170,7 @@ def test_a_campaign_not_started_yet_says_when(app, make_campaign):
     with app.app_context():
         slug = db.session.get(Campaign, campaign_id).claim_slug
     page = app.test_client().get(f"/claim/{slug}").get_data(as_text=True)
-    assert "starts on 1 Mar 2099" in page and "<form" not in page
+    assert "starts on Mar 1, 2099" in page and "<form" not in page
 
 
 @pytest.mark.parametrize("path", ["/v/NOT-A-CODE", "/v/0000-0000-0000-0"])

@@ -221,7 +221,7 @@ def test_a_bad_date_range_gets_a_clear_message(signed_in, latte, query, message)
 def test_a_date_range_selects_redemptions_and_says_so(signed_in, latte):
     client = signed_in("owner")
     page = text_of(client.get("/dashboard/?from=2020-01-01&to=2020-12-31"))
-    assert "Showing the redemptions made from 1 Jan 2020 to 31 Dec 2020 and what they brought" in page
+    assert "Showing the redemptions made from Jan 1, 2020 to Dec 31, 2020 and what they brought" in page
     assert "Nothing happened in these dates" in page  # no campaign redeemed, issued or went live in 2020
     rows = rows_of(client.get(f"/dashboard/campaigns/{latte}/report.csv?from=2020-01-01&to=2020-12-31"))
     assert dict(rows[1:])["redeemed"] == "0"

@@ -64,7 +64,7 @@ def answers(campaign_id: int):
     charts = {
         "scores": reports.chart_base() | {"kind": "scores", "labels": [str(n) for n in range(11)], "values": scores,
                                           "bands": [band_of(n) for n in range(11)],
-                                          "texts": [f"{n:,}" for n in scores]},
+                                          "texts": [reports.count(n) for n in scores]},
         "bands": reports.chart_base() | {
             "kind": "segments", "labels": [row["label"] for row in bands],
             "axis": "Share of the band's known customers who converted",

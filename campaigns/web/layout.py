@@ -4,7 +4,7 @@ from flask import Flask, url_for
 from flask_login import current_user
 
 from campaigns.accounts.business import get_settings
-from campaigns.core import money
+from campaigns.core import money, numbers
 from campaigns.web import page_purposes
 from campaigns.web.access import allows, required_role
 
@@ -38,6 +38,14 @@ def init_app(app: Flask) -> None:
     app.context_processor(lambda: {"navigation": navigation()})
     page_purposes.init_app(app)
     app.add_template_global(money_reading)
+
+    @app.template_filter("number")
+    def number_filter(value):
+        return numbers.count_text(value, get_settings().locale)
+
+    @app.template_filter("day")
+    def day_filter(day):
+        return numbers.day_text(day, get_settings().locale)
 
     @app.template_filter("money")
     def money_filter(cents, currency=None):

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 
 from campaigns.accounts.business import business_zone, get_settings
-from campaigns.core import exports
+from campaigns.core import exports, numbers
 from campaigns.core.words import customer_language
 from campaigns.extensions import db
 from campaigns.giving import designs, retiring, sheets, vouchers
@@ -19,6 +19,11 @@ from campaigns.reports.spend import budget
 from campaigns.web.access import requires
 from campaigns.web.forms import BatchForm, CampaignForm, put_errors_on
 from campaigns.web.transaction import attempt, streamed
+
+
+def _count(value: int) -> str:
+    return numbers.count_text(value, get_settings().locale)
+
 
 bp = Blueprint("marketing", __name__, url_prefix="/campaigns")
 PDF_PART = 5000  # cards per PDF download: a 100,000-voucher batch prints as 20 files
@@ -90,6 +95,7 @@ def detail(campaign_id: int):
         expires=designs.expires_at(campaign, zone), currency=get_settings().currency, part_size=PDF_PART,
         unreachable=unreachable_address(),
         claim_url=url_for("public.claim_page", slug=campaign.claim_slug, _external=False) if campaign.claim_slug else None,
+        claim_link=claim_url(campaign),  # the address the poster prints: the one to copy and share
         actions=[a for a, to in STATUS_ACTIONS.items() if to in designs.TRANSITIONS[campaign.status]
                  and (a != "resume" or campaign.status == "paused") and (a != "activate" or campaign.status == "draft")],
     )
@@ -149,7 +155,7 @@ def delete(campaign_id: int):
     if error is not None:
         flash(error.message, "error")
         return redirect(url_for("marketing.detail", campaign_id=campaign_id))
-    vouchers_said = f"{removed.vouchers:,} voucher{'s' if removed.vouchers != 1 else ''}"
+    vouchers_said = f"{_count(removed.vouchers)} voucher{'s' if removed.vouchers != 1 else ''}"
     flash(f"Deleted the draft {removed.name}" + (f" and its {vouchers_said}." if removed.vouchers else "."), "success")
     return redirect(url_for("marketing.campaigns"))
 
@@ -183,7 +189,7 @@ def make_batch(campaign_id: int):
     if error is not None:
         flash(error.message, "error")
     else:
-        flash(f"Made {count:,} vouchers in the batch {label}.", "success")
+        flash(f"Made {_count(count)} vouchers in the batch {label}.", "success")
     return redirect(url_for("marketing.detail", campaign_id=campaign_id))
 
 

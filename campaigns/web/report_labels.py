@@ -3,6 +3,8 @@ tell), which ROI is the headline and METRICS.md's sentence beside an attributed 
 comparison with the previous period."""
 from flask import request, url_for
 
+from campaigns.accounts.business import get_settings
+from campaigns.core import numbers
 from campaigns.reports.periods import PRESETS
 
 VERDICT_ORDER = {"loses_money": 0, "too_early": 1, "paid_back": 2}
@@ -45,7 +47,8 @@ def verdict_note(values: dict) -> str:
             return "nothing redeemed yet, so nothing to judge."
         return "no redemption has had its whole attribution window yet, so purchases may still come."
     said = "covers" if values.get("verdict") == "paid_back" else "is below"
-    return (f"over the {matured:,} redemption{'' if matured == 1 else 's'} that have had their whole attribution "
+    counted = numbers.count_text(matured, get_settings().locale)
+    return (f"over the {counted} redemption{'' if matured == 1 else 's'} that have had their whole attribution "
             f"window, gross profit {said} the fixed cost plus their unit costs.")
 
 
@@ -55,10 +58,11 @@ def change_text(value, kind: str, amount) -> str:
         return "—"
     sign = "+" if value > 0 else "\u2212" if value < 0 else ""
     if kind == "count":
-        return f"{sign}{abs(value):,}"
+        return sign + numbers.count_text(abs(value), get_settings().locale)
     if kind == "money":
         return sign + amount(abs(value))
-    return f"{sign}{abs(round(float(value) * 100, 1)):g} points"
+    points = round(abs(float(value)) * 100, 1)
+    return f"{sign}{numbers.decimal_text(points, get_settings().locale, 1, trailing_zeros=False)} points"
 
 
 def comparison_rows(current: dict, previous: dict, change: dict) -> list[dict]:

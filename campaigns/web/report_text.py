@@ -8,7 +8,7 @@ from datetime import date
 from fractions import Fraction
 
 from campaigns.accounts.business import get_settings
-from campaigns.core import money
+from campaigns.core import money, numbers
 from campaigns.reports import written as api_text
 from campaigns.reports.assemble import MIN_FOR_CHART
 from campaigns.web import report_labels
@@ -31,20 +31,26 @@ SEGMENT_COLUMNS = ("issued", "redeemed", "identified_redemptions", "redeeming_cu
                    "conversion_rate", "repeat_customers", "revenue", "gross_profit", "cost", "roi", "freebie_only")
 
 
+def _locale() -> str:
+    return get_settings().locale
+
+
 def percent(rate: Fraction | float | None) -> str:
-    """Write a rate as a percentage: whole numbers, one decimal below 10% (e.g. "25%", "2.5%")."""
+    """Write a rate as a percentage the business's way: whole numbers, one decimal below 10% ("25%", "2.5%";
+    "2,5 %" in German)."""
     if rate is None:
         return "—"
     value = float(rate) * 100
-    shown = f"{abs(value):.1f}" if 0 < abs(value) < 10 else f"{abs(value):.0f}"
-    return (MINUS if value < 0 and float(shown) else "") + shown.removesuffix(".0") + "%"
+    decimals = 1 if 0 < abs(value) < 10 and round(abs(value), 1) != round(abs(value)) else 0
+    shown = round(abs(value), decimals)
+    return (MINUS if value < 0 and shown else "") + numbers.percent_text(shown, decimals, _locale())
 
 
 def share(part: int, whole: int) -> str:
     """Write a share with its count beside it: "25% (12 of 48)"; "none yet (0 of 0)" with nothing to count."""
     if not whole:
         return "none yet (0 of 0)"
-    return f"{percent(Fraction(part, whole))} ({part:,} of {whole:,})"
+    return f"{percent(Fraction(part, whole))} ({count(part)} of {count(whole)})"
 
 
 def roi_text(roi: Fraction | None) -> str:
@@ -59,7 +65,7 @@ def points(difference: Fraction | float | None) -> str:
     if difference is None:
         return "—"
     value = round(float(difference) * 100, 1)
-    return ("+" if value > 0 else MINUS if value < 0 else "") + f"{abs(value):.1f} points"
+    return ("+" if value > 0 else MINUS if value < 0 else "") + f"{numbers.decimal_text(abs(value), _locale())} points"
 
 
 def loses_money(values: dict) -> bool:
@@ -78,7 +84,7 @@ def payback_text(payback_date: date | None, payback_days: int | None) -> str:
     """Write the payback day: "day 12 (4 Mar 2026)", or "not yet"."""
     if payback_date is None:
         return "not yet"
-    return f"day {payback_days} ({payback_date.strftime('%-d %b %Y')})"
+    return f"day {payback_days} ({numbers.day_text(payback_date, _locale())})"
 
 
 def amount(value: Fraction | int | None) -> str:
@@ -93,8 +99,8 @@ def plain_amount(value: Fraction | int | None) -> str:
 
 
 def count(value: int | None) -> str:
-    """Write a count with thousands separators."""
-    return "—" if value is None else f"{value:,}"
+    """Write a count with the business's thousands separators."""
+    return numbers.count_text(value, _locale())
 
 
 def formatting() -> dict:
@@ -165,9 +171,9 @@ def funnel_chart(report: dict) -> dict:
     rows = funnel_rows(report)
     return chart_base() | {"kind": "funnel", "labels": [row["label"] for row in rows],
                            "values": [row["count"] for row in rows],
-                           "texts": [f"{row['count']:,}" + (f" — {row['of_before']}" if row["of_before"] else "")
+                           "texts": [count(row["count"]) + (f" — {row['of_before']}" if row["of_before"] else "")
                                      for row in rows],
-                           "summary": "; ".join(f"{row['label']}: {row['count']:,}" for row in rows)}
+                           "summary": "; ".join(f"{row['label']}: {count(row['count'])}" for row in rows)}
 
 
 def conversion_chart(series: dict) -> dict:
@@ -198,7 +204,7 @@ def profit_chart(series: dict) -> dict:
     payback = series.get("payback_date")
     dates = [row["date"] for row in rows]
     return chart_base() | {
-        "kind": "profit", "labels": [day.strftime("%-d %b") for day in dates],
+        "kind": "profit", "labels": [numbers.day_text(day, _locale()) for day in dates],
         "cost": [api_text.cents(row["cumulative_cost"]) / 100 for row in rows],
         "profit": [api_text.cents(row["cumulative_gross_profit"]) / 100 for row in rows],
         "cost_texts": [amount(row["cumulative_cost"]) for row in rows],

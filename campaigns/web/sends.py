@@ -4,6 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from campaigns.accounts.business import get_settings
+from campaigns.core import numbers
 from campaigns.extensions import db
 from campaigns.giving import audiences
 from campaigns.giving.designs import campaign_state
@@ -13,6 +14,11 @@ from campaigns.mail.campaign_sends import CANCEL_WINDOW
 from campaigns.models import Campaign, CampaignSend
 from campaigns.web.access import requires
 from campaigns.web.transaction import attempt
+
+
+def _count(value: int) -> str:
+    return numbers.count_text(value, get_settings().locale)
+
 
 bp = Blueprint("sends", __name__, url_prefix="/campaigns/<int:campaign_id>/sends")
 
@@ -39,8 +45,8 @@ def start(campaign_id: int):
     if error is not None:
         flash(error.message, "error")
         return redirect(url_for("sends.show", campaign_id=campaign.id))
-    flash(f"Sending to {send.total:,} {'member' if send.total == 1 else 'members'}. You can cancel what is not yet "
-          f"sent for {CANCEL_WINDOW.seconds // 60} minutes.", "success")
+    flash(f"Sending to {_count(send.total)} {'member' if send.total == 1 else 'members'}. You can cancel what is "
+          f"not yet sent for {CANCEL_WINDOW.seconds // 60} minutes.", "success")
     return redirect(url_for("sends.show", campaign_id=campaign.id) + f"#send-{send.id}")
 
 
@@ -53,6 +59,6 @@ def cancel(campaign_id: int, send_id: int):
     if error is not None:
         flash(error.message, "error")
     else:
-        flash(f"Cancelled: {progress.cancelled:,} e-mails will not be sent; {progress.sent:,} had gone already.",
-              "success")
+        flash(f"Cancelled: {_count(progress.cancelled)} e-mails will not be sent; {_count(progress.sent)} had gone "
+              "already.", "success")
     return redirect(url_for("sends.show", campaign_id=campaign_id) + f"#send-{send_id}")

@@ -20,12 +20,20 @@
     if (reduced) Chart.defaults.animation = false;
   }
 
-  const signed = (value, unit) => (value > 0 ? "+" : value < 0 ? MINUS : "") + Math.abs(value).toLocaleString() + unit;
+  // Every number a chart writes is written the business's way (data.locale, the same setting the server's
+  // Babel uses): 1.234 and 25 % in German, 1,234 and 25% in English.
+  const count = (value, locale) => value.toLocaleString(locale);
+  const percent = (value, locale) => new Intl.NumberFormat(locale, {style: "percent", maximumFractionDigits: 1})
+    .format(value / 100);
+  const signed = (value, locale) => (value > 0 ? "+" : value < 0 ? MINUS : "") + percent(Math.abs(value), locale);
 
   function moneyAxis(data) {
-    const format = new Intl.NumberFormat(data.locale, {style: "currency", currency: data.currency,
-                                                        notation: "compact", maximumFractionDigits: 1});
-    return (value) => format.format(value);
+    // Whole amounts with the locale's grouping (3.000 $); only millions are shortened (1,2 Mio. $).
+    const whole = new Intl.NumberFormat(data.locale, {style: "currency", currency: data.currency,
+                                                       maximumFractionDigits: 0});
+    const compact = new Intl.NumberFormat(data.locale, {style: "currency", currency: data.currency,
+                                                         notation: "compact", maximumFractionDigits: 1});
+    return (value) => (Math.abs(value) >= 1e6 ? compact : whole).format(value);
   }
 
   // Write each bar's own text at its end (outside the bar), so a value never rests on colour or on the axis.
@@ -103,7 +111,7 @@
     canvas.parentElement.style.height = `${Math.max(160, data.labels.length * (small ? 64 : 44) + 70)}px`;
     const colours = data.values.map((value) => (value < 0 ? OKABE_ITO.vermillion : OKABE_ITO.blue));
     // ROI bars read "+35%"; conversion bars "25% (12 of 48)", never a share without its count.
-    const texts = data.bar_texts || (data.kind === "roi" ? data.values.map((value) => signed(value, unit)) : data.texts);
+    const texts = data.bar_texts || (data.kind === "roi" ? data.values.map((value) => signed(value, data.locale)) : data.texts);
     return new Chart(canvas, {
       type: "bar",
       data: {labels: data.labels, datasets: [{data: data.values, backgroundColor: colours, borderColor: colours,
@@ -115,7 +123,8 @@
         scales: {
           x: {beginAtZero: true, grace: "25%",
               ticks: {maxTicksLimit: small ? 4 : 7,
-                      callback: (value) => (data.kind === "roi" ? signed(Math.round(value), "%") : `${Math.round(value)}%`)},
+                      callback: (value) => (data.kind === "roi" ? signed(Math.round(value), data.locale)
+                                                                : percent(Math.round(value), data.locale))},
               grid: {color: (context) => (context.tick && context.tick.value === 0 ? OKABE_ITO.black : "#e5e7eb")},
               title: {display: true, text: data.axis || (data.kind === "roi" ? "Return on cost (ROI)" : "Share of redeeming customers who converted")}},
           y: {ticks: {display: !small, autoSkip: false, callback: (value, index) => short(data.labels[index], 32)}},
@@ -167,7 +176,7 @@
         scales: {y: {display: !phone(), ticks: {callback: (value, index) => short(data.labels[index], 40)},
                      grid: {display: false}, border: {display: false}}},
         plugins: {legend: {display: false},
-                  funnelText: {texts: data.values.map((value, index) => (phone() ? `${data.labels[index]}: ` : "") + value.toLocaleString())},
+                  funnelText: {texts: data.values.map((value, index) => (phone() ? `${data.labels[index]}: ` : "") + count(value, data.locale))},
                   tooltip: {callbacks: {label: (item) => data.texts[item.dataIndex]}}},
       },
     });
@@ -218,7 +227,7 @@
           x: {type: "linear", min: 0, max: data.days[data.days.length - 1],
               title: {display: true, text: "Days since redemption"}, ticks: {maxTicksLimit: phone() ? 5 : 10, precision: 0}},
           y: {min: 0, suggestedMax: 10, title: {display: !phone(), text: "Share of redeeming customers"},
-              ticks: {maxTicksLimit: phone() ? 5 : 7, callback: (value) => `${value}%`}},
+              ticks: {maxTicksLimit: phone() ? 5 : 7, callback: (value) => percent(value, data.locale)}},
         },
         plugins: {
           legend,
