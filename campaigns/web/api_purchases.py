@@ -184,7 +184,8 @@ def _batch(body: dict, places: int):
             "409": {"description": "conflict: another purchase has this external_id; purchase_void: the refunded "
                                    "purchase was voided", **ERROR},
             "422": {"description": "invalid_input: details.fields names each wrong field (also a refund over its "
-                                   "original, a refund_of or voucher_code or location naming nothing)", **ERROR},
+                                   "original, a refund_of or voucher_code or location naming nothing, an occurred_at "
+                                   "more than 10 minutes after now)", **ERROR},
             "503": {"description": "busy: simultaneous changes to the same customers; try again", **ERROR}},
            request_schema=request_schema)
 def create_purchases():
