@@ -56,6 +56,12 @@ PURPOSES = {
     "auth.account": "Who you are signed in as, and your password.",
 }
 
+# Pages a form's POST answers with (a refused import, a list read for an audience) rather than a redirect.
+ANSWERS = {
+    "imports.mapping": PURPOSES["imports.show"],
+    "audience.from_list": "Check how a list of people was read before they are drawn into this campaign's audience.",
+}
+
 # Staff GET endpoints without the line: no page of their own (a redirect, data for a page's script), or a customer's
 # page shown to staff exactly as the customer sees it.
 WITHOUT_LINE = {
@@ -69,7 +75,7 @@ WITHOUT_LINE = {
 
 def page_purpose() -> str | None:
     """Return the line that says what the current page is for, or None (a customer's page, an unknown page)."""
-    return PURPOSES.get(request.endpoint or "")
+    return PURPOSES.get(request.endpoint or "") or ANSWERS.get(request.endpoint or "")
 
 
 def under_title(body: Markup, sentence: str | None) -> Markup:
