@@ -10,3 +10,6 @@ errorlog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 graceful_timeout = 20
+# gunicorn 27's control socket sits at one path in the home folder: two servers on one machine (make run beside
+# make nodes, or two nodes) would take it from each other, and nothing here uses it.
+control_socket_disable = True

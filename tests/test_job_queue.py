@@ -172,7 +172,7 @@ def test_make_run_s_procfile_serves_the_app_with_its_consumer_and_ctrl_c_stops_b
                                   start_new_session=True)
     try:
         deadline = time.monotonic() + 30
-        while not ("Job queue consumer on" in log.read_text() and f"Running on http://127.0.0.1:{port}"
+        while not ("Job queue consumer on" in log.read_text() and f"Listening at: http://127.0.0.1:{port}"
                    in log.read_text()):
             assert honcho.poll() is None and time.monotonic() < deadline, log.read_text()
             time.sleep(0.1)
@@ -182,6 +182,7 @@ def test_make_run_s_procfile_serves_the_app_with_its_consumer_and_ctrl_c_stops_b
         honcho.wait(timeout=15)
         said = log.read_text()
         assert "web.1 stopped" in said and "queue.1 stopped" in said
+        assert "development server" not in said  # gunicorn, as in production: no warning
     finally:
         if honcho.poll() is None:
             os.killpg(honcho.pid, signal.SIGKILL)
