@@ -152,6 +152,11 @@
     } catch (e) {
       return {ok: false, status: 0, payload: {error: {code: "offline", message: "No answer: check the connection."}}};
     }
+    return answerOf(response);
+  }
+
+  // The server's answer to a request: its status and JSON body (a body that is not JSON says the status).
+  async function answerOf(response) {
     let payload = {};
     try {
       payload = await response.json();
@@ -385,13 +390,7 @@
     } catch (e) {
       return {ok: false, status: 0, payload: {}};
     }
-    let payload = {};
-    try {
-      payload = await response.json();
-    } catch (e) {
-      payload = {error: {message: "The server answered " + response.status + "."}};
-    }
-    return {ok: response.ok, status: response.status, payload};
+    return answerOf(response);
   }
 
   function checkAnswer(voucher) {
