@@ -4,6 +4,7 @@ Dec 31, 2026. Money is core.money's; the pages' charts write the same with Intl 
 from datetime import date
 
 from babel import Locale
+from babel.dates import format_skeleton
 from babel.numbers import format_decimal
 
 from campaigns.core import words
@@ -30,6 +31,11 @@ def percent_text(value: float, decimals: int, locale: str | None) -> str:
     number = format_decimal(abs(value), format="#,##0" + ("." + "0" * decimals if decimals else ""), locale=shape)
     pattern = shape.percent_formats[None].pattern  # e.g. "#,##0%" or "#,##0\u00a0%"
     return pattern.replace("#,##0", "\x00").replace("#", "").replace("0", "").replace("\x00", number)
+
+
+def short_day_text(day: date, locale: str | None) -> str:
+    """Write a day without its year, the locale's way (Dec 31; 31. Dez.), for a chart's axis."""
+    return format_skeleton("MMMd", day, locale=_locale(locale))
 
 
 def day_text(day: date | None, locale: str | None) -> str:

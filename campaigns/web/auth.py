@@ -89,8 +89,8 @@ def setup():
             flash(error.message, "error")
         else:
             sign_in(user)
-            flash("Welcome! Add your locations and team next.", "success")
-            return redirect(url_for("settings.index"))
+            flash("Welcome! Your first steps are below: each one is ticked when it is done.", "success")
+            return redirect(url_for("dashboard.index"))
     return render_template("auth/setup.html", form=form)
 
 

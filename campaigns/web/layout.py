@@ -43,6 +43,15 @@ def init_app(app: Flask) -> None:
     def number_filter(value):
         return numbers.count_text(value, get_settings().locale)
 
+    @app.template_filter("decimal")
+    def decimal_filter(value, places=1):
+        return numbers.decimal_text(float(value), get_settings().locale, places)
+
+    @app.template_filter("percentage")
+    def percentage_filter(value):  # a percentage already times 100 (65 for 65%; 62.5), to two decimals at most
+        places = next(places for places in (0, 1, 2) if round(float(value), places) == round(float(value), 2))
+        return numbers.percent_text(float(value), places, get_settings().locale)
+
     @app.template_filter("day")
     def day_filter(day):
         return numbers.day_text(day, get_settings().locale)

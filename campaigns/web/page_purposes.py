@@ -44,7 +44,7 @@ PURPOSES = {
     "settings.user": "Change this person's name, role or password, or stop them signing in.",
     "settings.api_tokens": "Keys that let your till or other tools send sales and redeem vouchers through the API.",
     "settings.customer_page": "What customers see of your business on their voucher and claim pages: address, "
-                              "hours and logo.",
+                              "hours, logo, and the language they read.",
     "email_settings.email": "The mail server that sends vouchers and feedback e-mails in your business's name.",
     "email_settings.deliveries": "Every e-mail the app sent or failed to send, and why.",
     "webhook_settings.index": "Webhooks tell your other tools (a newsletter tool, a spreadsheet, automation) the moment "

@@ -204,7 +204,7 @@ def profit_chart(series: dict) -> dict:
     payback = series.get("payback_date")
     dates = [row["date"] for row in rows]
     return chart_base() | {
-        "kind": "profit", "labels": [numbers.day_text(day, _locale()) for day in dates],
+        "kind": "profit", "labels": [numbers.short_day_text(day, _locale()) for day in dates],
         "cost": [api_text.cents(row["cumulative_cost"]) / 100 for row in rows],
         "profit": [api_text.cents(row["cumulative_gross_profit"]) / 100 for row in rows],
         "cost_texts": [amount(row["cumulative_cost"]) for row in rows],

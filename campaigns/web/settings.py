@@ -151,7 +151,7 @@ def customer_page():
     settings = business.get_settings()
     form = CustomerPageForm(obj=settings)
     implied = words.LANGUAGES[words.language_of(settings.locale)]
-    form.customer_language.choices = [("", f"As the business format says ({implied})"), *words.LANGUAGES.items()]
+    form.customer_language.choices = [("", f"{implied} (from the number format)"), *words.LANGUAGES.items()]
     if not form.is_submitted():
         form.customer_language.data = settings.customer_language or ""
     if form.validate_on_submit():
