@@ -218,10 +218,11 @@ def people(make_user):
     return {role: make_user(role, name=f"{role.title()} Person") for role in ("owner", "marketer", "staff")}
 
 
-# The owner (whose pages hold every marketer's page) and the staff (the desk on a phone or tablet), at both sizes. A
-# marketer's walk would only repeat pages the owner's has just checked at that size (the suite's 10 minutes).
-@pytest.mark.parametrize("role, viewport", [("owner", PHONE), ("staff", PHONE), ("owner", DESKTOP), ("staff", DESKTOP)],
-                         ids=["owner-phone", "staff-phone", "owner-desktop", "staff-desktop"])
+# The owner (whose pages hold every marketer's and staff member's page) at both sizes, and the staff on a phone (the
+# desk as it is used). A marketer's walk, or the staff's on a desktop, would only repeat pages the owner's has just
+# checked at that size (the suite's 10 minutes; the desk's desktop layout has tests of its own in test_desk.py).
+@pytest.mark.parametrize("role, viewport", [("owner", PHONE), ("staff", PHONE), ("owner", DESKTOP)],
+                         ids=["owner-phone", "staff-phone", "owner-desktop"])
 def test_every_page_a_role_can_reach_fits_the_screen(app, open_page, people, role, viewport):
     samples = fill_business(app, people)
     page = open_page(viewport)
