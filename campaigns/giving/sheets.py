@@ -69,14 +69,15 @@ def _card(pdf, campaign: Campaign, code: str, url: str, x: float, y: float, expi
         pdf.setFont("Helvetica-Bold", 12)
         pdf.drawString(text_x, line_y, line)
         line_y -= 14
+    # The footer (expiry and how to use it) at a readable size on up to two lines, the code above it.
+    footer = _wrap(f"{expiry} · " + words.translate(language, "Show or scan at the counter"), "Helvetica", 7.5,
+                   CARD_W - 2 * pad, 2)
     pdf.setFont("Courier-Bold", 15)
-    pdf.drawString(x + pad, y + pad + 10, codes.format_code(code))
+    pdf.drawString(x + pad, y + pad + 9 * len(footer) + 1, codes.format_code(code))
     pdf.setFillColorRGB(*MUTED)
-    footer = f"{expiry} · " + words.translate(language, "Show or scan at the counter")
-    room = CARD_W - 2 * pad
-    size = max(6.0, min(7.5, 7.5 * room / stringWidth(footer, "Helvetica", 7.5)))  # shrink a long footer to fit
-    pdf.setFont("Helvetica", size)
-    pdf.drawString(x + pad, y + pad, _wrap(footer, "Helvetica", size, room, 1)[0])
+    pdf.setFont("Helvetica", 7.5)
+    for row, line in enumerate(reversed(footer)):
+        pdf.drawString(x + pad, y + pad + 9 * row, line)
 
 
 def offer_text(campaign: Campaign, language: str = words.SOURCE) -> str:
