@@ -228,7 +228,7 @@ def test_every_page_a_role_can_reach_fits_the_screen(app, open_page, people, rol
     page = open_page(viewport)
     watch = PageWatch(page, viewport)
     sign_in(page, people[role].email)
-    pages = reachable_pages(app, role, samples, most=2 if viewport == DESKTOP else None)
+    pages = reachable_pages(app, role, samples, most=1 if viewport == DESKTOP else None)  # the phone walk sees each state
     assert any(path.startswith("/desk") for path in pages)  # the walk found the role's pages
     visited = 0
     for path in pages:
