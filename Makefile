@@ -39,7 +39,7 @@ campaigns/translations/%/LC_MESSAGES/messages.mo: campaigns/translations/%/LC_ME
 	@$(BIN)/pybabel compile --statistics -i $< -o $@ -l $*
 
 translations: $(VENV)/.runtime
-	$(BIN)/pybabel extract -F babel.cfg -k translate:2 -k translate_plural:2,3 -k lazy_gettext -k _l --no-location \
+	$(BIN)/pybabel extract -F babel.cfg -k translate:2 -k lazy_gettext -k _l --no-location \
 		--sort-output --project Reciprocate -o campaigns/translations/messages.pot .
 	$(BIN)/pybabel update -i campaigns/translations/messages.pot -d campaigns/translations --no-fuzzy-matching
 

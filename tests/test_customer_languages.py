@@ -30,7 +30,7 @@ from tests.conftest import csrf_from, log_in
 ROOT = Path(__file__).resolve().parent.parent
 OTHERS = [language for language in words.LANGUAGES if language != words.SOURCE]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None, "N_": None,
-            "translate": (2,), "translate_plural": (2, 3)}
+            "translate": (2,)}
 PLACEHOLDER = re.compile(r"%\(\w+\)s")
 
 

@@ -16,6 +16,9 @@ from campaigns.extensions import db
 from campaigns.models import BusinessSettings, Location
 
 UNCHANGED = object()  # an optional setting not given: keep what is stored
+# The settings as they are before anyone saves the Settings page (accounts.first_steps tells a change by them).
+DEFAULT_SETTINGS = {"business_name": "My business", "currency": "USD", "time_zone": "UTC",
+                    "default_gross_margin_bp": 10000, "default_phone_region": "US", "locale": "en_US"}
 
 
 def get_settings() -> BusinessSettings:
@@ -31,8 +34,7 @@ def _make_defaults() -> None:
     """Store the default settings row. On PostgreSQL in a transaction of its own, committed at once: made inside the
     caller's transaction, the uncommitted row would make every other first user wait for that whole transaction, and
     two such waits across the campaign row deadlock. SQLite runs one writer at a time, so a savepoint serves there."""
-    defaults = {"id": 1, "business_name": "My business", "currency": "USD", "time_zone": "UTC",
-                "default_gross_margin_bp": 10000, "default_phone_region": "US"}
+    defaults = {"id": 1, **DEFAULT_SETTINGS}
     if db.engine.dialect.name == "postgresql":
         with db.engine.begin() as conn:
             conn.execute(pg_insert(BusinessSettings.__table__).values(defaults).on_conflict_do_nothing())

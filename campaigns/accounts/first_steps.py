@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import exists, select
 
-from campaigns.accounts.business import get_settings
+from campaigns.accounts.business import DEFAULT_SETTINGS, get_settings
 from campaigns.core import audit
 from campaigns.extensions import db
 from campaigns.models import AuditEntry, Campaign, Location, Purchase, PurchaseImport, Redemption, Voucher
@@ -18,9 +18,8 @@ ACTION = "first_steps"
 STEPS = ("details", "location", "campaign", "shared", "scanned", "sales", "report")
 # Sales that came from the till, not typed at the desk: a file import, the API, and the demo's nightly till export.
 TILL_SOURCES = ("import", "api", "demo")
-# The settings a business sets for itself, as they are before anyone saves the Settings page.
-DEFAULTS = {"currency": "USD", "time_zone": "UTC", "default_gross_margin_bp": 10000, "default_phone_region": "US",
-            "locale": "en_US"}
+# The settings a business sets for itself (its name is given at set-up), as they are before anyone saves them.
+DEFAULTS = {field: value for field, value in DEFAULT_SETTINGS.items() if field != "business_name"}
 
 
 @dataclass(frozen=True)
@@ -90,15 +89,15 @@ def note_report_read(user_id: int | None, now: datetime | None = None) -> bool:
     """Write down that a campaign report was read, the first time only; return whether this call wrote it."""
     if db.session.scalar(select(_noted("report_read"))):
         return False
-    audit.record("first_steps", "report_read", user_id=user_id, now=now)
+    audit.record(ACTION, "report_read", user_id=user_id, now=now)
     return True
 
 
 def hide(user_id: int | None) -> None:
     """Hide the list of first steps from the dashboard, whatever is left to do."""
-    audit.record("first_steps", "hidden", user_id=user_id)
+    audit.record(ACTION, "hidden", user_id=user_id)
 
 
 def show(user_id: int | None) -> None:
     """Show the list of first steps on the dashboard again, even once every step is done."""
-    audit.record("first_steps", "shown", user_id=user_id)
+    audit.record(ACTION, "shown", user_id=user_id)

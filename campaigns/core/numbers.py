@@ -27,9 +27,8 @@ def count_text(value: int | None, locale: str | None) -> str:
 def percent_text(value: float, decimals: int, locale: str | None) -> str:
     """Write a percentage already multiplied by 100 (25.0 for a quarter), unsigned, with `decimals` places, in the
     locale's pattern (25% or 25 %)."""
-    shape = _locale(locale)
-    number = format_decimal(abs(value), format="#,##0" + ("." + "0" * decimals if decimals else ""), locale=shape)
-    pattern = shape.percent_formats[None].pattern  # e.g. "#,##0%" or "#,##0\u00a0%"
+    number = decimal_text(abs(value), locale, decimals)
+    pattern = _locale(locale).percent_formats[None].pattern  # e.g. "#,##0%" or "#,##0\u00a0%"
     return pattern.replace("#,##0", "\x00").replace("#", "").replace("0", "").replace("\x00", number)
 
 

@@ -46,12 +46,6 @@ def translate(language: str, message: str, **values) -> str:
     return text % values if values else text
 
 
-def translate_plural(language: str, singular: str, plural: str, number: int, **values) -> str:
-    """Return the singular or plural form (as the language counts) of a message, filled with `number` and
-    `values`."""
-    return catalogue(language).ngettext(singular, plural, number) % {"num": number, **values}
-
-
 def date_text(locale: str, day: date) -> str:
     """Return a day as the locale writes it in full, e.g. 31. Dezember 2026 or 31 December 2026."""
     return format_date(day, "long", locale=locale)

@@ -7,11 +7,10 @@ processes writing the same purchase store it once. It never commits: the caller'
 """
 from collections.abc import Sequence
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, select, tuple_, update
 
-from campaigns.accounts.business import get_settings
+from campaigns.accounts.business import business_zone, get_settings
 from campaigns.contacts.matching import resolve_customers
 from campaigns.core.bulk_sql import chunked, insert_ignoring_conflicts
 from campaigns.core.errors import DomainError, ValidationError
@@ -89,7 +88,7 @@ def store_purchases(rows: Sequence[PurchaseRow], *, source: str, import_id: int 
     settings = get_settings()
     contacts, sales = Contacts(settings.default_phone_region), []
     maximum = cents_max(exponent(settings.currency))
-    clock = (now, ZoneInfo(settings.time_zone)) if source in DATED_ELSEWHERE else None
+    clock = (now, business_zone()) if source in DATED_ELSEWHERE else None
     for index, row in enumerate(rows):
         try:
             sales.append(check(index, row, contacts, maximum, clock))
