@@ -89,7 +89,6 @@ CONTACT_FIELDS: list[tuple[str, str, bool]] = [(name, label, required) for name,
 CONTACT_ALIASES: dict[str, list[str]] = {name: aliases for name, _, _, aliases in _CONTACT_SPEC}
 
 
-
 @dataclass(frozen=True)
 class Need:
     """A column the mapping needs before anything is imported, in plain words: any one of `fields` mapped meets
@@ -132,6 +131,7 @@ def missing(needs: list[Need], columns: dict[str, str | None]) -> list[Need]:
 def unmet(needs: list[Need], columns: dict[str, str | None]) -> dict[str, str]:
     """Return field -> what to choose there, for each unmet need, marked at its first field."""
     return {need.fields[0]: need.text for need in missing(needs, columns)}
+
 
 @lru_cache(maxsize=4096)
 def normal(header: str) -> str:
