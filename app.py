@@ -23,6 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
     from campaigns.jobs import after_commit
     from campaigns.jobs import queue as job_queue
     from campaigns.mail import delivery_tasks
+    from campaigns.reports import attribution_store
     from campaigns.web import access, register_blueprints, request_ids, transaction
     from campaigns.web import error_responses as errors
     from campaigns.web.api import bp as api_bp
@@ -47,6 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
     job_queue.init_app(app)  # Huey: SQLite in the instance folder, or QUEUE_URL's Redis
     after_commit.init_app()  # work is enqueued only when the transaction that asked for it commits
     delivery_tasks.init_app(app)  # the e-mail tasks `flask run-queue` runs
+    attribution_store.init_app(app)  # the stored attribution refreshed each minute
     register_blueprints(app)
     init_layout(app)
     init_languages(app)  # customers' pages in their language; staff pages in English

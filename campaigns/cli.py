@@ -16,6 +16,7 @@ from campaigns.extensions import db
 from campaigns.jobs.queue import queue_of, task_named
 from campaigns.mail.feedback_invites import queue_feedback_invites
 from campaigns.models import ROLES
+from campaigns.reports import attribution_store
 from campaigns.sales import import_files, import_mapping, import_runs, import_warnings
 from campaigns.sales import pos as imports
 
@@ -138,8 +139,19 @@ def run_queue_command(workers: int):
     consumer.run()
 
 
+@click.command("refresh-attribution")
+@with_appcontext
+@click.option("--rebuild", is_flag=True, help="Recompute every customer's attribution from scratch.")
+def refresh_attribution_command(rebuild: bool):
+    """Bring the stored attribution up to date now (reports and the queue's periodic task do it by themselves)."""
+    done = attribution_store.rebuild() if rebuild else attribution_store.refresh()
+    if done is None:
+        raise click.ClickException("Another refresh is running: try again in a moment.")
+    click.echo(f"Attribution refreshed for {done} customer(s).")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (create_token_command, create_user_command, seed_demo_command, import_purchases_command,
-                    send_feedback_invites_command, run_queue_command):
+                    send_feedback_invites_command, run_queue_command, refresh_attribution_command):
         app.cli.add_command(command)

@@ -6,7 +6,10 @@ in random ARRIVAL order whose own times sit on a 12-hour grid (so ties and windo
 nudged by +-1 microsecond or +1 second now and then. Events: redemptions (identified or anonymous, of a fresh or
 an undone voucher), purchases (some naming a voucher), refunds (up to what is left of the original), undone
 redemptions, voided purchases and refunds, changed windows, customers attached to anonymous vouchers, and checks.
-At every check, and at the end, the SQL of campaigns.reports.attribution must agree with `reference()` below:
+At every check, and at the end, the SQL of campaigns.reports.attribution must agree with `reference()` below, and
+so must the report's figures read from the stored attribution (reports/attribution_store.py) twice: first with the
+customers the history's writes marked computed afresh, then after a refresh, when the stored rows, brought up to
+date one check after another, must also equal the same rows computed from scratch:
 plain loops over what the test itself wrote down, read straight from METRICS.md ("attributed purchase",
 "refund", `revenue`, `converted_customers`). Nothing here commits: each example ends by rolling back.
 """
@@ -15,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from hypothesis import HealthCheck, Phase, example, given, note, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 
 from campaigns.accounts.users import create_user
 from campaigns.contacts.contact import make_contact
@@ -25,10 +28,11 @@ from campaigns.extensions import db
 from campaigns.giving import designs as campaigns
 from campaigns.giving.vouchers import attach_customer, issue_batch
 from campaigns.models import Campaign, Purchase, Voucher
+from campaigns.reports import attribution_store
 from campaigns.reports.attribution import campaign_of, customer_revenue
 from campaigns.sales.corrections import refund_purchase, void_purchase
 from tests.designs import change, design
-from tests.figures_read import campaign_revenue, revenue_by_campaign
+from tests.figures_read import attribution_from_scratch, campaign_revenue, revenue_by_campaign, stored_attribution
 from tests.ledger_rows import record_purchase
 
 # 06:59:59.999999 puts a whole second one microsecond away; 8 March 2026 is the US change to summer time.
@@ -171,6 +175,14 @@ def check(model: Model, every_one_alone: bool = False) -> None:
         assert campaign_revenue(campaign_id) == figures[campaign_id], campaign_id
     for customer_id in model.customer_ids:
         assert customer_revenue(customer_id) == by_customer.get(customer_id, {}), customer_id
+    for refreshed in (False, True):  # marked customers computed afresh; then everything read from the store
+        if refreshed:
+            attribution_store.recompute(db.session.connection())
+            assert stored_attribution() == attribution_from_scratch()
+        stored = attribution_store.current()
+        assert isinstance(stored.purchases, Table) or not refreshed  # after a refresh, the store alone is read
+        for campaign_id in model.campaign_ids:
+            assert campaign_revenue(campaign_id, stored) == figures[campaign_id], (campaign_id, refreshed)
 
 
 # Running a history through the services.

@@ -64,7 +64,7 @@ def preview_merge(keep_id: int, merge_id: int) -> MergePreview:
 def merge_customers(keep_id: int, merge_id: int, user_id: int | None, now: datetime | None = None) -> Customer:
     """Move the merged record's vouchers, redemptions, purchases, links and audience places to the kept one,
     fill in the kept one's missing contact from it, delete it, and audit it all; merge_conflict when both are in
-    one campaign's audience. Attribution is computed at query time, so it follows at once."""
+    one campaign's audience. The moved rows mark both customers' stored attribution stale, so it follows at once."""
     kept, merged = _locked(keep_id, merge_id)
     conflicts = _conflicts(kept.id, merged.id)
     if conflicts:

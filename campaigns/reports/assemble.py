@@ -13,7 +13,7 @@ from campaigns.accounts.business import business_zone
 from campaigns.extensions import db
 from campaigns.giving.designs import get_campaign
 from campaigns.models import AudienceAssignment, Campaign, utcnow
-from campaigns.reports.attribution import materialised
+from campaigns.reports import attribution_store
 from campaigns.reports.feedback_figures import empty as no_feedback
 from campaigns.reports.feedback_figures import feedback_figures
 from campaigns.reports.figures import figures
@@ -91,9 +91,9 @@ def overview(since: date | None = None, until: date | None = None, previous: tup
     zone, now = business_zone(), utcnow()
     campaigns = list(db.session.scalars(select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc())))
     tested = set(db.session.scalars(select(AudienceAssignment.campaign_id).distinct()))
-    with materialised() as found:
-        rows = _overview_rows(campaigns, since, until, found, zone, now)
-        before = _overview_rows(campaigns, *previous, found, zone, now) if previous else None
+    found = attribution_store.fresh()
+    rows = _overview_rows(campaigns, since, until, found, zone, now)
+    before = _overview_rows(campaigns, *previous, found, zone, now) if previous else None
     for row in rows:
         row.update(holdout(row["campaign"].id) if row["campaign"].id in tested else NO_HOLDOUT)
         row["headline_roi"] = headline(row)
@@ -120,27 +120,27 @@ def campaign_report(campaign_id: int, since: date | None = None, until: date | N
     figures of that period and each one's change."""
     campaign = get_campaign(campaign_id)
     zone, now = business_zone(), utcnow()
-    with materialised([campaign_id]) as found:
-        report = dict(figures([campaign_id], since, until, found=found, zone=zone, now=now)[campaign_id])
-        profit = profit_by_day(campaign_id, since, until, zone=zone, found=found)
-        report.update(payback_date=profit["payback_date"], payback_days=profit["payback_days"])
-        report.update(holdout(campaign_id))
-        report["headline_roi"] = headline(report)
-        said = feedback_figures([campaign_id], since, until, found=found, zone=zone).get(campaign_id, no_feedback())
-        report.update(feedback_count=said["feedback_count"], nps=said["nps"], conversion_by_band=said["bands"])
-        report["previous"] = _compared(campaign_id, *previous, found, zone, now) if previous else None
-        by_batch = figures([campaign_id], since, until, group="batch", found=found, zone=zone, now=now)
-        by_location = figures([campaign_id], since, until, group="location", found=found, zone=zone, now=now)
-        report["series"] = {
-            "funnel": [{"stage": stage, "count": report[key]} for stage, key in FUNNEL],
-            "conversion_by_day": conversion_by_day(campaign_id, since, until, found=found),
-            "profit_by_day": profit,
-            "cohorts": cohorts(campaign_id, since, until, zone=zone, found=found),
-            "by_batch": [{"label": label, "channel": channel, **values}
-                         for (label, channel), values in sorted(by_batch.items(), key=_segment_order)],
-            "by_location": [{"location_id": location_id, "location": name, **values}
-                            for (location_id, name), values in sorted(by_location.items(), key=_segment_order)],
-        }
+    found = attribution_store.fresh()
+    report = dict(figures([campaign_id], since, until, found=found, zone=zone, now=now)[campaign_id])
+    profit = profit_by_day(campaign_id, since, until, zone=zone, found=found)
+    report.update(payback_date=profit["payback_date"], payback_days=profit["payback_days"])
+    report.update(holdout(campaign_id))
+    report["headline_roi"] = headline(report)
+    said = feedback_figures([campaign_id], since, until, found=found, zone=zone).get(campaign_id, no_feedback())
+    report.update(feedback_count=said["feedback_count"], nps=said["nps"], conversion_by_band=said["bands"])
+    report["previous"] = _compared(campaign_id, *previous, found, zone, now) if previous else None
+    by_batch = figures([campaign_id], since, until, group="batch", found=found, zone=zone, now=now)
+    by_location = figures([campaign_id], since, until, group="location", found=found, zone=zone, now=now)
+    report["series"] = {
+        "funnel": [{"stage": stage, "count": report[key]} for stage, key in FUNNEL],
+        "conversion_by_day": conversion_by_day(campaign_id, since, until, found=found),
+        "profit_by_day": profit,
+        "cohorts": cohorts(campaign_id, since, until, zone=zone, found=found),
+        "by_batch": [{"label": label, "channel": channel, **values}
+                     for (label, channel), values in sorted(by_batch.items(), key=_segment_order)],
+        "by_location": [{"location_id": location_id, "location": name, **values}
+                        for (location_id, name), values in sorted(by_location.items(), key=_segment_order)],
+    }
     report["change"] = change(report, report["previous"]) if previous else None
     report.update(campaign=campaign, since=since, until=until, charted=report["redeeming_customers"] >= MIN_FOR_CHART)
     return report
@@ -148,8 +148,8 @@ def campaign_report(campaign_id: int, since: date | None = None, until: date | N
 
 def revenue_by_campaign() -> dict[int, int]:
     """Return campaign id -> its METRICS.md `revenue` in cents, for lists of campaigns (the report's own figure)."""
-    with materialised() as found:
-        return {cid: values["revenue_cents"] for cid, values in figures(None, found=found).items()}
+    found = attribution_store.fresh()
+    return {cid: values["revenue_cents"] for cid, values in figures(None, found=found).items()}
 
 
 def campaign_figures(campaign_id: int, since: date | None = None, until: date | None = None) -> dict:

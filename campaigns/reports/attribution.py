@@ -3,12 +3,10 @@
 A live purchase P of customer X (not a refund) is attributed to campaign C when X has a live redemption of a
 voucher of C at R with R < P.occurred_at <= R + window(C) days; the latest R wins across campaigns, ties go to
 the lower voucher id. A live refund goes wherever its original went, whatever its own date. Nothing is stored,
-so arrival order, an undone redemption, a voided purchase, a changed window or a merge count at once.
+so arrival order, an undone redemption, a voided purchase, a changed window or a merge count at once. The reports
+read it stored (attribution_store.py), kept equal to this by triggers and a refresh; this stays the definition.
 """
-from contextlib import contextmanager
-from uuid import uuid4
-
-from sqlalchemy import Column, Integer, MetaData, Table, and_, cast, func, null, select, text, union_all
+from sqlalchemy import Integer, and_, cast, func, null, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import FunctionElement
@@ -40,7 +38,7 @@ def _plus_days_sqlite(element, compiler, **kw):
     return f"(datetime(substr({moment}, 1, 19), '+' || ({days}) || ' days') || substr({moment}, 20))"
 
 
-def _originals(purchase_ids=None, customer_id: int | None = None, campaign_ids=None):
+def _originals(purchase_ids=None, customer_id: int | None = None, campaign_ids=None, customer_ids=None):
     """Each live, non-refund purchase of a known customer with the redemption it is attributed to."""
     redemption, campaign = Redemption.__table__, Campaign.__table__
     purchase = Purchase.__table__
@@ -64,6 +62,8 @@ def _originals(purchase_ids=None, customer_id: int | None = None, campaign_ids=N
             select(func.coalesce(named.refund_of_id, named.id)).where(named.id.in_(purchase_ids))))
     if customer_id is not None:
         candidates = candidates.where(purchase.c.customer_id == customer_id)
+    if customer_ids is not None:
+        candidates = candidates.where(purchase.c.customer_id.in_(customer_ids))
     if campaign_ids is not None:
         # Only customers who redeemed one of these campaigns can have purchases attributed to them; the ranking
         # still runs over all of those customers' redemptions, whatever their campaign.
@@ -75,14 +75,15 @@ def _originals(purchase_ids=None, customer_id: int | None = None, campaign_ids=N
     return select(*columns, cast(null(), Integer).label("refund_of_id")).where(ranked.c.rank == 1)
 
 
-def attributed(purchase_ids=None, customer_id: int | None = None, campaign_ids=None):
+def attributed(purchase_ids=None, customer_id: int | None = None, campaign_ids=None, customer_ids=None):
     """Return every live attributed purchase and its live refunds as a subquery (purchase_id, campaign_id,
     redemption_id, voucher_id, customer_id, amount_cents, occurred_at, redeemed_at, refund_of_id).
 
     With `campaign_ids`, only the purchases of customers who redeemed one of those campaigns are looked at:
-    the rows attributed to those campaigns are all there (rows of other campaigns may be too; filter them)."""
+    the rows attributed to those campaigns are all there (rows of other campaigns may be too; filter them).
+    With `customer_ids` (a list or a select of ids), only the purchases of those customers and their refunds."""
     # A nested CTE: the ranking runs once for both halves, and two uses of attributed() in one statement never clash.
-    originals = _originals(purchase_ids, customer_id, campaign_ids).cte("originals", nesting=True)
+    originals = _originals(purchase_ids, customer_id, campaign_ids, customer_ids).cte("originals", nesting=True)
     refund = Purchase.__table__
     refunds = (select(refund.c.id.label("purchase_id"), originals.c.campaign_id, originals.c.redemption_id,
                       originals.c.voucher_id, originals.c.customer_id, refund.c.amount_cents, refund.c.occurred_at,
@@ -93,23 +94,19 @@ def attributed(purchase_ids=None, customer_id: int | None = None, campaign_ids=N
     return union_all(select(*every), refunds).subquery("attributed")
 
 
-@contextmanager
-def materialised(campaign_ids=None):
-    """Compute `attributed(campaign_ids=...)` once into a temporary table, for the many statements of one report
-    (the overview would otherwise rank every purchase five times); the table is dropped afterwards."""
-    name = f"attributed_{uuid4().hex[:16]}"
-    table = Table(name, MetaData(), *(Column(key, UTCDateTime() if key in ("occurred_at", "redeemed_at") else Integer())
-                                      for key in ATTRIBUTED_COLUMNS), prefixes=["TEMPORARY"])
-    connection = db.session.connection()
-    table.create(connection)
-    try:
-        source = attributed(campaign_ids=campaign_ids)
-        connection.execute(table.insert().from_select(list(ATTRIBUTED_COLUMNS), select(*source.c)))
-        if connection.dialect.name == "postgresql":
-            connection.execute(text(f"ANALYZE {name}"))  # a temporary table has no statistics until analysed
-        yield table
-    finally:
-        table.drop(connection)
+def per_redemption(found, *where):
+    """Sum attributed purchases (a table or subquery of ATTRIBUTED_COLUMNS) per redemption: the first sale of
+    positive amount, the net amount, the sales, the refunds and the sales of positive amount (a subquery)."""
+    sale = and_(found.c.refund_of_id.is_(None), found.c.amount_cents > 0)
+    return (select(found.c.redemption_id, found.c.campaign_id, found.c.customer_id, found.c.redeemed_at,
+                   func.min(found.c.occurred_at).filter(sale).label("first_sale"),
+                   func.sum(found.c.amount_cents).label("net"),
+                   func.count().filter(found.c.refund_of_id.is_(None)).label("purchases"),
+                   func.count().filter(found.c.refund_of_id.is_not(None)).label("refunds"),
+                   func.count().filter(sale).label("positive"))
+            .where(*where)
+            .group_by(found.c.redemption_id, found.c.campaign_id, found.c.customer_id, found.c.redeemed_at)
+            .subquery("per_redemption"))
 
 
 ATTRIBUTED_COLUMNS = ("purchase_id", "campaign_id", "redemption_id", "voucher_id", "customer_id", "amount_cents",

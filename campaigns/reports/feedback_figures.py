@@ -23,7 +23,7 @@ from campaigns.accounts.business import business_zone
 from campaigns.extensions import db
 from campaigns.feedback.answers import BANDS
 from campaigns.models import Customer, Feedback, Redemption, Voucher
-from campaigns.reports.attribution import attributed
+from campaigns.reports.attribution_store import as_found
 from campaigns.reports.figures import customers_of, live_redemptions
 from campaigns.reports.stats import half_away
 
@@ -48,7 +48,7 @@ def feedback_figures(campaign_ids=None, since: date | None = None, until: date |
     """Return {campaign_id: {"feedback_count", "nps", "bands": {band: {"answers", "customers", "converted"}}}}
     for the campaigns that have answers (one statement; the converted customers as figures() counts them)."""
     zone = zone or business_zone()
-    found = found if found is not None else attributed(campaign_ids=campaign_ids)
+    found = as_found(found, campaign_ids)
     live = live_redemptions(campaign_ids, since, until, None, zone)
     each = customers_of(live, found)
     converted = select(each.c.campaign_id, each.c.customer_id).where(each.c.net > 0).subquery("converted")

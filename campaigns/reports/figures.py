@@ -18,7 +18,8 @@ from campaigns.extensions import db
 from campaigns.giving.designs import day_start
 from campaigns.models import Campaign, Location, Purchase, Redemption, Voucher, utcnow
 from campaigns.models.types import UTCDateTime
-from campaigns.reports.attribution import attributed, plus_days
+from campaigns.reports.attribution import plus_days
+from campaigns.reports.attribution_store import as_found
 from campaigns.reports.localtime import MICROS_PER_DAY, elapsed_micros
 from campaigns.reports.verdict import judge
 
@@ -93,19 +94,15 @@ def _redemptions(live, group) -> dict:
 def customers_of(live, found):
     """One row per (segment, customer) with their attributed `net` amount, `purchases`, `refunds`, `positive`
     purchases, and `delay`: microseconds from the redemption their first positive purchase is attributed to, to
-    that purchase (None without one). Grouped first by redemption (hash aggregation), so the ranking that finds
-    the first purchase runs over one row per customer and redemption, not per sale (a subquery)."""
-    sale = and_(found.c.refund_of_id.is_(None), found.c.amount_cents > 0)
-    keys = (live.c.campaign_id, live.c.k1, live.c.k2, found.c.customer_id)
-    per_redemption = (select(*keys, found.c.redeemed_at,
-                             func.min(found.c.occurred_at).filter(sale).label("first_sale"),
-                             func.sum(found.c.amount_cents).label("net"),
-                             func.count().filter(found.c.refund_of_id.is_(None)).label("purchases"),
-                             func.count().filter(found.c.refund_of_id.is_not(None)).label("refunds"),
-                             func.count().filter(sale).label("positive"))
-                      .join(found, and_(found.c.redemption_id == live.c.redemption_id,
-                                        found.c.campaign_id == live.c.campaign_id))
-                      .group_by(*keys, found.c.redemption_id, found.c.redeemed_at).subquery("per_redemption"))
+    that purchase (None without one). Read from the per-redemption sums (a Found's `redemptions`), so the ranking
+    that finds the first purchase runs over one row per customer and redemption, not per sale (a subquery)."""
+    sums = found.redemptions
+    keys = (live.c.campaign_id, live.c.k1, live.c.k2, sums.c.customer_id)
+    per_redemption = (select(*keys, sums.c.redeemed_at, sums.c.first_sale, sums.c.net, sums.c.purchases,
+                             sums.c.refunds, sums.c.positive)
+                      .join(sums, and_(sums.c.redemption_id == live.c.redemption_id,
+                                       sums.c.campaign_id == live.c.campaign_id))
+                      .subquery("per_redemption"))
     each = per_redemption.c
     part = (each.campaign_id, each.k1, each.k2, each.customer_id)
     ranked = (select(*part, each.first_sale, each.redeemed_at,
@@ -150,17 +147,18 @@ def _sales(live, found, group) -> dict:
 
 def maturity(live, found, group, now: datetime) -> dict:
     """Per campaign (or segment): (matured redemptions, their attributed revenue in cents, the first redemption's
-    moment), from the live redemptions subquery and the attributed purchases."""
+    moment), from the live redemptions subquery and the attributed purchases' per-redemption sums."""
     campaign = Campaign.__table__
     ripe = plus_days(live.c.redeemed_at, campaign.c.attribution_window_days) <= literal(now, UTCDateTime())
     keys = (live.c.campaign_id, live.c.k1, live.c.k2)
     counted = _keyed(db.session.execute(
         select(*keys, func.count().filter(ripe), func.min(live.c.redeemed_at))
         .join(campaign, campaign.c.id == live.c.campaign_id).group_by(*keys)), group)
+    sums = found.redemptions
     revenue = _keyed(db.session.execute(
-        select(*keys, func.sum(found.c.amount_cents))
+        select(*keys, func.sum(sums.c.net))
         .join(campaign, campaign.c.id == live.c.campaign_id)
-        .join(found, and_(found.c.redemption_id == live.c.redemption_id, found.c.campaign_id == live.c.campaign_id))
+        .join(sums, and_(sums.c.redemption_id == live.c.redemption_id, sums.c.campaign_id == live.c.campaign_id))
         .where(ripe).group_by(*keys)), group)
     return {key: (int(count), int((revenue.get(key) or (0,))[0] or 0), first) for key, (count, first) in counted.items()}
 
@@ -187,7 +185,7 @@ def figures(campaign_ids=None, since: date | None = None, until: date | None = N
     if group not in GROUPS:
         raise ValueError(f"unknown group {group!r}")
     zone, now = zone or business_zone(), now or utcnow()
-    found = found if found is not None else attributed(campaign_ids=campaign_ids)
+    found = as_found(found, campaign_ids)
     live = live_redemptions(campaign_ids, since, until, group, zone)
     issued = _issued(campaign_ids, since, until, group, zone) if group != "location" else {}
     redeemed, sales, freebies = _redemptions(live, group), _sales(live, found, group), _freebie_only(live, group)

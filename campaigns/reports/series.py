@@ -14,7 +14,7 @@ from sqlalchemy import and_, func, literal, select, union_all
 from campaigns.accounts.business import business_zone
 from campaigns.extensions import db
 from campaigns.models import Campaign, Purchase, utcnow
-from campaigns.reports.attribution import attributed
+from campaigns.reports.attribution_store import as_found
 from campaigns.reports.figures import counted_fixed, first_purchases, live_redemptions
 from campaigns.reports.localtime import MICROS_PER_DAY, as_date, days_apart, elapsed_micros, local_date, week_start
 
@@ -42,9 +42,11 @@ def _daily(live, found, zone: ZoneInfo, first: datetime):
     # bound parameters in GROUP BY against the same expression in the select list.
     redemptions = select(live.c.campaign_id, local_date(live.c.redeemed_at, zone, first, now).label("day")
                          ).subquery("redemptions_on")
-    amounts = (select(live.c.campaign_id, local_date(found.c.occurred_at, zone, first, now).label("day"),
-                      found.c.amount_cents)
-               .join(found, and_(found.c.redemption_id == live.c.redemption_id, found.c.campaign_id == live.c.campaign_id))
+    bought = found.purchases
+    amounts = (select(live.c.campaign_id, local_date(bought.c.occurred_at, zone, first, now).label("day"),
+                      bought.c.amount_cents)
+               .join(bought, and_(bought.c.redemption_id == live.c.redemption_id,
+                                  bought.c.campaign_id == live.c.campaign_id))
                .subquery("amounts_on"))
     events = union_all(
         select(redemptions.c.campaign_id, redemptions.c.day, func.count().label("redeemed"), literal(0).label("revenue"))
@@ -63,7 +65,7 @@ def payback_dates(campaign_ids=None, since: date | None = None, until: date | No
     """Return campaign id -> (payback date, days from the first redemption), for the campaigns that paid back:
     the first local day, up to today, on which cumulative gross profit reaches cumulative cost."""
     zone = zone or business_zone()
-    found = found if found is not None else attributed(campaign_ids=campaign_ids)
+    found = as_found(found, campaign_ids)
     live = live_redemptions(campaign_ids, since, until, None, zone)
     first = _first_moment(live)
     if first is None:
@@ -93,7 +95,7 @@ def profit_by_day(campaign_id: int, since: date | None = None, until: date | Non
     spent on it) to today with its `redeemed`, `cost_cents`, `revenue_cents` and exact `gross_profit`, plus
     `payback_date` and `payback_days`."""
     zone = zone or business_zone()
-    found = found if found is not None else attributed(campaign_ids=[campaign_id])
+    found = as_found(found, [campaign_id])
     campaign = db.session.get(Campaign, campaign_id)
     live = live_redemptions([campaign_id], since, until, None, zone)
     first = _first_moment(live)
@@ -134,7 +136,7 @@ def conversion_by_day(campaign_id: int, since: date | None = None, until: date |
     customers `converted` (first attributed purchase within d days) and those who `bought` anything at all; only
     the days that have come for the first redemption (day d begins (d - 1) x 24 h after it), never days to come."""
     zone = zone or business_zone()
-    found = found if found is not None else attributed(campaign_ids=[campaign_id])
+    found = as_found(found, [campaign_id])
     window = db.session.get(Campaign, campaign_id).attribution_window_days
     horizon = min(window * 2, window + 60)
     live = live_redemptions([campaign_id], since, until, None, zone)
@@ -163,7 +165,7 @@ def cohorts(campaign_id: int, since: date | None = None, until: date | None = No
     """Return the known customers grouped by the local week (Monday) of their first redemption, each with
     `customers` and `weeks`: how many bought (attributed, positive) in week 0, 1, ... after; None for weeks to come."""
     zone = zone or business_zone()
-    found = found if found is not None else attributed(campaign_ids=[campaign_id])
+    found = as_found(found, [campaign_id])
     window = db.session.get(Campaign, campaign_id).attribution_window_days
     live = live_redemptions([campaign_id], since, until, None, zone)
     first = _first_moment(live)
@@ -175,13 +177,14 @@ def cohorts(campaign_id: int, since: date | None = None, until: date | None = No
     members = select(earliest.c.customer_id, cohort_week.label("week")).subquery("members")
     sizes = {as_date(week): size for week, size in db.session.execute(
         select(members.c.week, func.count()).group_by(members.c.week))}
-    week_index = (days_apart(local_date(found.c.occurred_at, zone, first, now), members.c.week) // 7).label("k")
-    purchases = (select(members.c.week, week_index, found.c.customer_id)
+    bought = found.purchases
+    week_index = (days_apart(local_date(bought.c.occurred_at, zone, first, now), members.c.week) // 7).label("k")
+    purchases = (select(members.c.week, week_index, bought.c.customer_id)
                  .select_from(live)
-                 .join(found, and_(found.c.redemption_id == live.c.redemption_id,
-                                   found.c.campaign_id == live.c.campaign_id))
-                 .join(members, members.c.customer_id == found.c.customer_id)
-                 .where(found.c.refund_of_id.is_(None), found.c.amount_cents > 0)).subquery("weekly")
+                 .join(bought, and_(bought.c.redemption_id == live.c.redemption_id,
+                                    bought.c.campaign_id == live.c.campaign_id))
+                 .join(members, members.c.customer_id == bought.c.customer_id)
+                 .where(bought.c.refund_of_id.is_(None), bought.c.amount_cents > 0)).subquery("weekly")
     bought = (select(purchases.c.week, purchases.c.k, func.count(purchases.c.customer_id.distinct()))
               .group_by(purchases.c.week, purchases.c.k))
     cells = {(as_date(week), int(k)): n for week, k, n in db.session.execute(bought)}

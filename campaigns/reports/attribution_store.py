@@ -1,0 +1,147 @@
+"""Attribution stored (models/attribution.py): the refresh that recomputes the customers a write marked stale,
+and what a report reads: the stored rows of every customer not marked, with the marked ones computed afresh.
+
+The triggers that mark customers run in the writing transaction, so a reader sees a mark exactly when it sees the
+write. A refresh is maintenance, never a correctness step: it runs in a transaction of its own (the report's read
+asks for one first, the job queue's periodic task each minute, `flask attribution refresh` on demand), only one at
+a time (a second one stands aside), and deletes the marks it read before computing, so a mark written meanwhile
+stays for the next one.
+"""
+from dataclasses import dataclass
+
+from sqlalchemy import Column, Integer, MetaData, Table, delete, exists, insert, select, text, union_all
+from sqlalchemy.exc import OperationalError
+
+from campaigns.extensions import db
+from campaigns.jobs.queue import define
+from campaigns.models import AttributedPurchase, AttributedRedemption, AttributionStale
+from campaigns.reports.attribution import ATTRIBUTED_COLUMNS, attributed, per_redemption
+
+_PURCHASE, _REDEMPTION, _STALE = AttributedPurchase.__table__, AttributedRedemption.__table__, AttributionStale.__table__
+SUMMARY_COLUMNS = ("redemption_id", "campaign_id", "customer_id", "redeemed_at", "first_sale", "net", "purchases",
+                   "refunds", "positive")
+_LOCK_KEY = 33_0001  # PostgreSQL advisory lock: one refresh at a time
+_FEW = 500  # up to this many marked customers are named in the statement; more go through a temporary table
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a report reads: attributed purchases (ATTRIBUTED_COLUMNS) and per-redemption sums (SUMMARY_COLUMNS)."""
+
+    purchases: object
+    redemptions: object
+
+
+def as_found(found, campaign_ids=None) -> Found:
+    """`found` as a Found: a stored one as it is, a subquery of attributed purchases with its sums, or (None)
+    attribution computed now for `campaign_ids`."""
+    if isinstance(found, Found):
+        return found
+    found = found if found is not None else attributed(campaign_ids=campaign_ids)
+    return Found(found, per_redemption(found))
+
+
+def current() -> Found:
+    """The attribution as of now: stored rows, except the marked customers', whose rows are computed afresh."""
+    marked = db.session.scalars(select(_STALE.c.customer_id).distinct().limit(_FEW + 1)).all()
+    if not marked:
+        return Found(_PURCHASE, _REDEMPTION)
+    chosen = marked if len(marked) <= _FEW else select(_STALE.c.customer_id)
+    kept = ~(_PURCHASE.c.customer_id.in_(chosen)) if len(marked) <= _FEW else \
+        ~exists().where(_STALE.c.customer_id == _PURCHASE.c.customer_id)
+    kept_sums = ~(_REDEMPTION.c.customer_id.in_(chosen)) if len(marked) <= _FEW else \
+        ~exists().where(_STALE.c.customer_id == _REDEMPTION.c.customer_id)
+    fresh = attributed(customer_ids=chosen)
+    purchases = union_all(select(*(_PURCHASE.c[key] for key in ATTRIBUTED_COLUMNS)).where(kept),
+                          select(*(fresh.c[key] for key in ATTRIBUTED_COLUMNS))).subquery("found")
+    sums = per_redemption(fresh)
+    redemptions = union_all(select(*(_REDEMPTION.c[key] for key in SUMMARY_COLUMNS)).where(kept_sums),
+                            select(*(sums.c[key] for key in SUMMARY_COLUMNS))).subquery("found_redemptions")
+    return Found(purchases, redemptions)
+
+
+def refresh() -> int | None:
+    """Recompute the stored attribution of every marked customer, in a transaction of its own; return how many
+    customers, or None when another refresh is running (or, on SQLite, another writer holds the database)."""
+    try:
+        with db.engine.begin() as connection:
+            return _refresh(connection)
+    except OperationalError as error:
+        if "locked" in str(error.orig):  # SQLite: a writer holds the file; the next read or minute will do it
+            return None
+        raise
+
+
+def _refresh(connection) -> int | None:
+    postgresql = connection.dialect.name == "postgresql"
+    if postgresql and not connection.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _LOCK_KEY}):
+        return None
+    if postgresql:
+        return recompute(connection)
+    waited = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+    connection.exec_driver_sql("PRAGMA busy_timeout = 200")  # stand aside rather than wait long for a writer
+    try:
+        return recompute(connection)
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(waited)}")
+
+
+def recompute(connection) -> int:
+    """Recompute the stored rows of every customer marked (as this connection sees them), in its transaction;
+    return how many customers."""
+    postgresql = connection.dialect.name == "postgresql"
+    marked = set(connection.scalars(delete(_STALE).returning(_STALE.c.customer_id)))
+    if not marked:
+        return 0
+    chosen = Table("attribution_chosen", MetaData(), Column("customer_id", Integer, primary_key=True),
+                   prefixes=["TEMPORARY"])
+    chosen.create(connection)
+    connection.execute(insert(chosen), [{"customer_id": customer} for customer in marked])
+    if postgresql:
+        connection.execute(text("ANALYZE attribution_chosen"))
+    customers = select(chosen.c.customer_id)
+    connection.execute(delete(_PURCHASE).where(_PURCHASE.c.customer_id.in_(customers)))
+    connection.execute(delete(_REDEMPTION).where(_REDEMPTION.c.customer_id.in_(customers)))
+    fresh = attributed(customer_ids=customers)
+    connection.execute(insert(_PURCHASE).from_select(list(ATTRIBUTED_COLUMNS),
+                                                     select(*(fresh.c[key] for key in ATTRIBUTED_COLUMNS))))
+    sums = per_redemption(_PURCHASE, _PURCHASE.c.customer_id.in_(customers))
+    connection.execute(insert(_REDEMPTION).from_select(list(SUMMARY_COLUMNS),
+                                                       select(*(sums.c[key] for key in SUMMARY_COLUMNS))))
+    chosen.drop(connection)
+    return len(marked)
+
+
+def mark_everyone(connection) -> None:
+    """Mark every customer who ever redeemed, and every customer with stored rows, for the next refresh."""
+    redemption = db.metadata.tables["redemption"]
+    for customers in (select(redemption.c.customer_id).where(redemption.c.customer_id.is_not(None)).distinct(),
+                      select(_PURCHASE.c.customer_id).distinct()):
+        connection.execute(insert(_STALE).from_select(["customer_id"], customers))
+
+
+def rebuild() -> int | None:
+    """Recompute the whole stored attribution from scratch (after a restore, or to check it); return how many
+    customers, or None when another refresh was running."""
+    with db.engine.begin() as connection:
+        mark_everyone(connection)
+    return refresh()
+
+
+def fresh() -> Found:
+    """Refresh what writers marked, unless this request has writes of its own that a refresh would wait for (on
+    SQLite, a request that wrote holds the file), and return the attribution as of now."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql" or not connection.connection.dbapi_connection.in_transaction:
+        refresh()
+    return current()
+
+
+def _refresh_task() -> str:
+    done = refresh()
+    return "another refresh was running" if done is None else f"{done} customer(s) refreshed"
+
+
+def init_app(app) -> None:
+    """Refresh the store each minute on the job queue, so a report rarely finds much to compute afresh."""
+    define(app, "refresh_attribution", _refresh_task, every_minute=True)
