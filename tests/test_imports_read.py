@@ -481,3 +481,18 @@ def test_square_zone_names_follow_daylight_saving_time():
     assert (source, options.date_order) == ("square_transactions", "mdy")
     assert [row.occurred_at for row in result.rows] == [utc(2026, 1, 15, 14, 0), utc(2026, 7, 16, 1, 0)]
     assert all(row.occurred_at.tzinfo is not None for row in result.rows)
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])
+def test_a_chunk_of_rows_read_at_once_is_the_rows_read_one_by_one(ending):
+    lines = ["Date;Amount;Note;ID", "2026-05-12;1,50;plain;a", "", " ; ;  ;", "2026-05-13;2;\"two\nlines; quoted\";b",
+             ";;;", "2026-05-14;3;Café „ü“;c", "   ", "2026-05-15;-4;\"\"\"quoted\"\" ok\";d", "2026-05-16;5;last;e"]
+    for head, tail in (("", ""), ("", ending), ("sep=;\n" if ending != "\r" else "", ending * 3)):
+        sheet = read_sheet((head + ending.join(lines) + tail).encode("utf-8"))
+        one_by_one = [sheet.rows[i] for i in range(len(sheet.rows))]
+        assert [row[3] for row in one_by_one] == ["a", "b", "c", "d", "e"]
+        assert one_by_one[1][2] == "two\nlines; quoted"
+        for start in range(len(sheet.rows) + 1):
+            for stop in range(start, len(sheet.rows) + 2):
+                assert sheet.rows[start:stop] == one_by_one[start:stop]
+        assert sheet.rows[::2] == one_by_one[::2]

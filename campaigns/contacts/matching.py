@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from sqlalchemy import bindparam, select, update
 
 from campaigns.contacts.contact import Contact
-from campaigns.core.bulk_sql import chunked, insert_ignoring_conflicts
+from campaigns.core.bulk_sql import among, chunked, insert_ignoring_conflicts
 from campaigns.core.errors import DomainError
 from campaigns.extensions import db
 from campaigns.models import AuditEntry, Customer, utcnow
@@ -80,10 +80,10 @@ def _lookup(contacts) -> tuple[dict, dict]:
     emails = sorted({c.email for c in contacts if c.email})
     phones = sorted({c.phone for c in contacts if c.phone})
     by_email, by_phone = {}, {}
-    for part in chunked(emails):
-        by_email.update(db.session.execute(select(Customer.email, Customer.id).where(Customer.email.in_(part))).all())
-    for part in chunked(phones):
-        by_phone.update(db.session.execute(select(Customer.phone, Customer.id).where(Customer.phone.in_(part))).all())
+    for clause in among(Customer.email, emails):
+        by_email.update(db.session.execute(select(Customer.email, Customer.id).where(clause)).all())
+    for clause in among(Customer.phone, phones):
+        by_phone.update(db.session.execute(select(Customer.phone, Customer.id).where(clause)).all())
     return by_email, by_phone
 
 

@@ -2,8 +2,8 @@
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, Integer, Table, select, text
-from sqlalchemy.dialects import sqlite
+from sqlalchemy import Boolean, Integer, Table, any_, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.types import TypeDecorator
 
 from campaigns.extensions import db
@@ -16,6 +16,18 @@ def chunked(values: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
     """Yield `values` in slices of at most `size`."""
     for start in range(0, len(values), size):
         yield values[start:start + size]
+
+
+def among(column, values: Sequence) -> Iterable:
+    """Yield WHERE clauses that together pick the rows whose `column` is one of `values`: on PostgreSQL one
+    `= ANY(array)` (a statement of one parameter, planned and converted once), elsewhere IN lists of CHUNK."""
+    if not values:
+        return
+    if db.session.get_bind().dialect.name == "postgresql":
+        yield column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
+        return
+    for part in chunked(values):
+        yield column.in_(part)
 
 
 def insert_ignoring_conflicts(table: Table, rows: list[dict], returning: tuple = (), checked: bool = False) -> list[tuple]:
@@ -59,34 +71,41 @@ def _sqlite_many(table: Table, rows: list[dict], returning: tuple, checked: bool
     before = _keys(table, key, [row[key.name] for row in rows]) if key is not None and not checked else set()
     statement = (f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
                  "ON CONFLICT DO NOTHING")
-    moments = [n for n, name in enumerate(names) if _array_type(table.c[name]) == "timestamptz[]"]
-    texts: dict = {}  # a batch shares its recorded_at, and often its times: write each once
-    values = []
-    for row in rows:
-        value = [row[name] for name in names]
-        for n in moments:
-            moment = value[n]
-            if moment is not None:
-                value[n] = texts.get(moment) or texts.setdefault(moment, _sqlite_text(moment))
-        values.append(value)
+    moments = {name for name in names if _array_type(table.c[name]) == "timestamptz[]"}
+    # A batch shares its recorded_at, and often its times: each is written once. Keyed with its fold: in one zone
+    # Python calls the two 02:30 of a night the clocks go back equal, though they are an hour apart.
+    texts: dict = {}
+    columns = []
+    for name in names:  # column by column: one loop of C calls per column instead of Python per cell
+        column = [row[name] for row in rows]
+        if name in moments:
+            for moment, fold in {(moment, moment.fold) for moment in column if moment is not None}:
+                texts[moment, fold] = _sqlite_text(moment)
+            column = [None if moment is None else texts[moment, moment.fold] for moment in column]
+        columns.append(column)
+    values = list(zip(*columns))  # tuples of plain values: the collector stops tracking them
     cursor = db.session.connection().connection.driver_connection.cursor()
     try:
         cursor.executemany(statement, values)
+        if key is None:
+            return []
+        # Read back on the same cursor, without SQLAlchemy: compiling an IN list per CHUNK keys cost more than
+        # the insert itself (returned as stored: the key columns are plain text and integers).
+        wanted = [row[key.name] for row in rows if row[key.name] not in before]
+        found = []
+        for part in chunked(wanted):
+            cursor.execute(f"SELECT {', '.join(column.name for column in returning)} FROM {table.name} "
+                           f"WHERE {key.name} IN ({', '.join('?' * len(part))})", part)
+            found.extend(cursor.fetchall())
+        return found
     finally:
         cursor.close()
-    if key is None:
-        return []
-    wanted = [row[key.name] for row in rows if row[key.name] not in before]
-    found = []
-    for part in chunked(wanted):
-        found.extend(tuple(row) for row in db.session.execute(select(*returning).where(key.in_(part))))
-    return found
 
 
 def _keys(table: Table, key, values: list) -> set:
     present = set()
-    for part in chunked(sorted(set(values))):
-        present.update(db.session.scalars(select(key).where(key.in_(part))))
+    for clause in among(key, sorted(set(values))):
+        present.update(db.session.scalars(select(key).where(clause)))
     return present
 
 
@@ -103,20 +122,25 @@ def _array_type(column) -> str:
 
 def _unnest(table: Table, rows: list[dict], returning: tuple) -> list[tuple]:
     """PostgreSQL: one `INSERT … SELECT FROM unnest(arrays)`, a column per array, whatever the number of rows
-    (an executemany or a VALUES list pays per row; the arrays are sent once)."""
+    (an executemany or a VALUES list pays per row; the arrays are sent once). The arrays go in binary (%b) on
+    the session's own connection: psycopg writes an array as text in Python, element by element, and the server
+    parses it back, which cost several times the insert."""
     names = _worth_sending(table, rows)
-    arrays = ", ".join(f"CAST(:c{n} AS {_array_type(table.c[name])})" for n, name in enumerate(names))
+    arrays = ", ".join(f"CAST(%b AS {_array_type(table.c[name])})" for name in names)
     statement = (f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays}) "
                  "ON CONFLICT DO NOTHING")
     if returning:
         statement += " RETURNING " + ", ".join(column.name for column in returning)
-    params = {f"c{n}": [row[name] for row in rows] for n, name in enumerate(names)}
-    result = db.session.execute(text(statement), params)
-    found = [tuple(row) for row in result] if returning else []
-    if len(rows) >= ANALYZE_AFTER:
-        # A table that has just grown by thousands of rows (a first import into a new installation) still has
-        # the planner's picture of it empty, and each look-up by key becomes a scan of the whole table.
-        db.session.execute(text(f"ANALYZE {table.name}"))
+    cursor = db.session.connection().connection.driver_connection.cursor()
+    try:
+        cursor.execute(statement, [[row[name] for row in rows] for name in names])
+        found = [tuple(row) for row in cursor.fetchall()] if returning else []
+        if len(rows) >= ANALYZE_AFTER:
+            # A table that has just grown by thousands of rows (a first import into a new installation) still has
+            # the planner's picture of it empty, and each look-up by key becomes a scan of the whole table.
+            cursor.execute(f"ANALYZE {table.name}")
+    finally:
+        cursor.close()
     return found
 
 

@@ -27,6 +27,7 @@ class Sale:
     code: str | None
     digest: str
     values: dict = field(default_factory=dict)
+    new: bool = False  # written by this batch (not found stored, nor slipped in by another writer)
 
 
 def _digest(parts: tuple) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from sqlalchemy import select, update
 
 from campaigns.accounts.business import get_settings
-from campaigns.core import audit
+from campaigns.core import audit, collector
 from campaigns.core.bulk_sql import chunked
 from campaigns.core.errors import DomainError
 from campaigns.extensions import db
@@ -45,6 +45,11 @@ def run_chunk(record: PurchaseImport, size: int | None = None, *, now=None) -> d
         raise DomainError("import_not_confirmed", "Confirm the columns before importing.")
     if record.status == "done":
         return progress(record) | {"problems": []}
+    with collector.held_off():
+        return _run_chunk(record, size, now)
+
+
+def _run_chunk(record: PurchaseImport, size: int | None, now) -> dict:
     start = record.done_rows
     settings = get_settings()  # held, so that the store's many reads of the settings find them in the session
     source, columns, options = proposal(record)

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, select, tuple_, update
 
 from campaigns.accounts.business import business_zone, get_settings
 from campaigns.contacts.matching import resolve_customers
-from campaigns.core.bulk_sql import chunked, insert_ignoring_conflicts
+from campaigns.core.bulk_sql import among, chunked, insert_ignoring_conflicts
 from campaigns.core.errors import DomainError, ValidationError
 from campaigns.core.locks import hold_write_lock
 from campaigns.core import money
@@ -65,9 +65,9 @@ def _locations(sales: list[Sale]) -> dict[str, int]:
 
 def _existing(external_ids) -> dict[str, tuple[int, str]]:
     found = {}
-    for part in chunked(sorted(set(external_ids))):
+    for clause in among(Purchase.external_id, sorted(set(external_ids))):
         found.update({ext: (pid, digest) for ext, pid, digest in db.session.execute(
-            select(Purchase.external_id, Purchase.id, Purchase.content_hash).where(Purchase.external_id.in_(part)))})
+            select(Purchase.external_id, Purchase.id, Purchase.content_hash).where(clause))})
     return found
 
 
@@ -127,7 +127,7 @@ def store_purchases(rows: Sequence[PurchaseRow], *, source: str, import_id: int 
             outcomes[sale.index] = Outcome(sale.index, "error", error=_conflict(sale.external_id, pid),
                                            line=sale.row.line)
         else:
-            new = sale.values.get("_new") and firsts[sale.external_id] is sale
+            new = sale.new and firsts[sale.external_id] is sale
             outcomes[sale.index] = Outcome(sale.index, "created" if new else "duplicate", pid, line=sale.row.line)
     _fill_sale_refs([s for s in sales if s.row.sale_ref and outcomes[s.index].status == "duplicate"])
     return outcomes
@@ -177,14 +177,14 @@ def _write(sales: list[Sale], stored: dict) -> None:
         return
     sales = sorted(sales, key=lambda sale: sale.external_id)  # one order for every writer: no deadlock between two
     table = Purchase.__table__
-    params = [{k: v for k, v in s.values.items() if not k.startswith("_")} for s in sales]
+    params = [s.values for s in sales]
     inserted = insert_ignoring_conflicts(table, params, returning=(table.c.external_id, table.c.id,
                                                                    table.c.content_hash), checked=True)
     mine = {external_id: (pid, digest) for external_id, pid, digest in inserted}
     for sale in sales:
         if sale.external_id in mine:
             stored[sale.external_id] = mine[sale.external_id]  # its own digest: another writer's may differ
-            sale.values["_new"] = True
+            sale.new = True
     late = [s.external_id for s in sales if s.external_id not in mine]
     stored.update(_existing(late))
     _announce([sale for sale in sales if sale.external_id in mine], mine)

@@ -83,8 +83,10 @@ def convert(sheet: Sheet, source: str, columns: dict, options: Options, start: i
     end = total if limit is None else min(total, max(start, 0) + max(limit, 1))
     grouped = source in GROUPED
     keys, members = _groups(sheet, source, cells) if grouped else (None, None)
+    first = max(start, 0)
+    window = None if grouped else sheet.rows[first:end]  # one row a sale: the chunk's rows read at once
     rows, problems = [], []
-    for position in range(max(start, 0), end):
+    for position in range(first, end):
         group = [position]
         if grouped:
             key = keys[position]
@@ -98,7 +100,8 @@ def convert(sheet: Sheet, source: str, columns: dict, options: Options, start: i
                 continue  # the chunk holding the group's first row took it
         lines = [sheet.lines[k] for k in group]
         try:
-            rows.extend(make(cells, [sheet.rows[k] for k in group], lines))
+            rows.extend(make(cells, [window[position - first]] if window is not None else
+                             [sheet.rows[k] for k in group], lines))
         except RowProblem as problem:
             problems.append((problem.line or lines[0], problem.message))
     return Converted(rows=rows, problems=sorted(problems), next_start=end if end < total else None)

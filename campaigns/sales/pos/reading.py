@@ -47,9 +47,20 @@ class Rows(Sequence):
         text = self._blob[self._starts[index]:end].decode("utf-8")
         return next(csv.reader(io.StringIO(text, newline=""), delimiter=self._delimiter, strict=False))
 
+    def _span(self, start: int, stop: int) -> list[list[str]]:
+        """Read rows [start, stop) with one reader: from a row's start the records follow as the file was first
+        read, the blank ones it skipped included (skipped again here by the same rule)."""
+        end = self._starts[stop] if stop < len(self._starts) else len(self._blob)
+        text = self._blob[self._starts[start]:end].decode("utf-8")
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=self._delimiter, strict=False)
+        return [cells for cells in reader if not _blank(cells)][:stop - start]
+
     def __getitem__(self, index):
         if isinstance(index, slice):
-            return [self._row(i) for i in range(*index.indices(len(self)))]
+            start, stop, step = index.indices(len(self))
+            if step == 1:
+                return self._span(start, stop) if start < stop else []
+            return [self._row(i) for i in range(start, stop, step)]
         if index < 0:
             index += len(self)
         if not 0 <= index < len(self):
@@ -132,6 +143,11 @@ def _lines(text: str, starts: array | None, ascii_only: bool) -> Iterator[str]:
         yield line
 
 
+def _blank(cells: list[str]) -> bool:
+    """Tell whether a record holds nothing (a blank line, or only empty cells): it is no row."""
+    return not cells or not (cells[0].strip() or any(cell.strip() for cell in cells))
+
+
 def _records(text: str, delimiter: str, limit: int | None = None, starts: array | None = None,
              ascii_only: bool = True) -> Iterator[tuple[int, list[str]]]:
     """Yield (first line, cells) for each record, skipping blank lines; csv.Error propagates. With `starts`, the
@@ -140,7 +156,7 @@ def _records(text: str, delimiter: str, limit: int | None = None, starts: array 
     end = 0
     for cells in reader:
         start, end = end + 1, reader.line_num
-        if not cells or not (cells[0].strip() or any(cell.strip() for cell in cells)):
+        if _blank(cells):
             continue
         yield start, cells
         if limit is not None:
