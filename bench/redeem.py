@@ -1,5 +1,6 @@
 """Benchmark: redemptions per second and latency under gunicorn (2 workers) on PostgreSQL, against a
-bare endpoint on the same stack that does one indexed UPDATE. Goal (issue 4): >= 0.6 of its throughput.
+bare endpoint on the same stack that does one indexed UPDATE. Goal (issue 33): >= 0.8 of its throughput
+(moonshot 0.9); issue 4's was 0.6.
 
 "The same stack" is the app itself (gunicorn, Flask, its middleware and token check, the same pool)
 with one extra route that only runs the UPDATE; a plain-Flask endpoint is measured too, as the floor.
@@ -130,7 +131,8 @@ def main() -> None:
     ratios = [r["app"]["per_second"] / r["bare"]["per_second"] for r in rounds]
     floors = [r["app"]["per_second"] / r["plain"]["per_second"] for r in rounds]
     ratio = median(ratios)
-    print(f"{'ratio app / same stack':>26}: {ratio:.2f} (goal >= 0.6) {'OK' if ratio >= 0.6 else 'UNDER GOAL'}"
+    verdict = "MOONSHOT" if ratio >= 0.9 else "OK" if ratio >= 0.8 else "UNDER GOAL"
+    print(f"{'ratio app / same stack':>26}: {ratio:.2f} (goal >= 0.8, moonshot 0.9) {verdict}"
           f"   rounds: {', '.join(f'{x:.2f}' for x in ratios)}")
     print(f"{'ratio app / plain Flask':>26}: {median(floors):.2f} (for scale)"
           f"   rounds: {', '.join(f'{x:.2f}' for x in floors)}")
