@@ -59,10 +59,12 @@ def live_redemptions(campaign_ids, since=None, until=None, group=None, zone=None
     query = (select(redemption.c.id.label("redemption_id"), redemption.c.campaign_id, redemption.c.customer_id,
                     redemption.c.redeemed_at, redemption.c.voucher_id, *keys)
              .select_from(redemption)
-             .join(voucher, voucher.c.id == redemption.c.voucher_id)
-             .outerjoin(location, location.c.id == redemption.c.location_id)
              .where(redemption.c.undone_at.is_(None),
                     *in_range(redemption.c.redeemed_at, since, until, zone)))
+    if group == "batch":  # only a segment needs another table (every redemption has its voucher)
+        query = query.join(voucher, voucher.c.id == redemption.c.voucher_id)
+    elif group == "location":
+        query = query.outerjoin(location, location.c.id == redemption.c.location_id)
     if campaign_ids is not None:
         query = query.where(redemption.c.campaign_id.in_(list(campaign_ids)))
     return query.subquery("live")

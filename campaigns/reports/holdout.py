@@ -9,7 +9,6 @@ live redemptions of the campaign by treatment members."""
 from fractions import Fraction
 
 from sqlalchemy import and_, func, select
-from sqlalchemy.orm import aliased
 
 from campaigns.extensions import db
 from campaigns.models import AudienceAssignment, Campaign, Purchase, Redemption
@@ -26,7 +25,7 @@ EMPTY = {"treatment_size": 0, "control_size": 0, "treatment_converted": 0, "cont
 def _per_member(campaign_id: int):
     """Each member with their group, whether they converted, and their revenue in cents (a subquery)."""
     member, campaign = AudienceAssignment.__table__, Campaign.__table__
-    sale, refund = Purchase.__table__, aliased(Purchase).__table__
+    sale, refund = Purchase.__table__, Purchase.__table__.alias("refund")
     returned = (select(func.coalesce(func.sum(refund.c.amount_cents), 0))
                 .where(refund.c.refund_of_id == sale.c.id, refund.c.voided_at.is_(None)).scalar_subquery())
     inside = and_(sale.c.customer_id == member.c.customer_id, sale.c.refund_of_id.is_(None),

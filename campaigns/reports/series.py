@@ -15,7 +15,7 @@ from campaigns.accounts.business import business_zone
 from campaigns.extensions import db
 from campaigns.models import Campaign, Purchase, utcnow
 from campaigns.reports.attribution_store import as_found
-from campaigns.reports.figures import counted_fixed, first_purchases, live_redemptions
+from campaigns.reports.figures import counted_fixed, first_purchases, in_range, live_redemptions
 from campaigns.reports.localtime import MICROS_PER_DAY, as_date, days_apart, elapsed_micros, local_date, week_start
 
 MAX_COHORT_WEEKS = 26
@@ -35,18 +35,19 @@ def _first_moment(live) -> datetime | None:
     return db.session.scalar(select(func.min(live.c.redeemed_at)))
 
 
-def _daily(live, found, zone: ZoneInfo, first: datetime):
+def _daily(live, found, zone: ZoneInfo, first: datetime, campaign_ids, since, until):
     """Per campaign and local day: live redemptions and attributed amounts (refunds on their own day)."""
     now = utcnow()
     # The local day is computed in a subquery and grouped outside: PostgreSQL cannot match an expression with
     # bound parameters in GROUP BY against the same expression in the select list.
     redemptions = select(live.c.campaign_id, local_date(live.c.redeemed_at, zone, first, now).label("day")
                          ).subquery("redemptions_on")
+    # Every attributed row names a live redemption and keeps its moment: the range selects the rows themselves.
     bought = found.purchases
-    amounts = (select(live.c.campaign_id, local_date(bought.c.occurred_at, zone, first, now).label("day"),
+    amounts = (select(bought.c.campaign_id, local_date(bought.c.occurred_at, zone, first, now).label("day"),
                       bought.c.amount_cents)
-               .join(bought, and_(bought.c.redemption_id == live.c.redemption_id,
-                                  bought.c.campaign_id == live.c.campaign_id))
+               .where(*in_range(bought.c.redeemed_at, since, until, zone),
+                      *([bought.c.campaign_id.in_(list(campaign_ids))] if campaign_ids is not None else []))
                .subquery("amounts_on"))
     events = union_all(
         select(redemptions.c.campaign_id, redemptions.c.day, func.count().label("redeemed"), literal(0).label("revenue"))
@@ -70,7 +71,7 @@ def payback_dates(campaign_ids=None, since: date | None = None, until: date | No
     first = _first_moment(live)
     if first is None:
         return {}
-    daily = _daily(live, found, zone, first)
+    daily = _daily(live, found, zone, first, campaign_ids, since, until)
     part = {"partition_by": daily.c.campaign_id}
     running = select(daily.c.campaign_id, daily.c.day,
                      func.sum(daily.c.redeemed).over(order_by=daily.c.day, **part).label("redeemed"),
@@ -101,7 +102,7 @@ def profit_by_day(campaign_id: int, since: date | None = None, until: date | Non
     first = _first_moment(live)
     if first is None:
         return {"days": [], "payback_date": None, "payback_days": None}
-    daily = _daily(live, found, zone, first)
+    daily = _daily(live, found, zone, first, [campaign_id], since, until)
     known = {as_date(day): (int(redeemed), int(revenue)) for day, redeemed, revenue
              in db.session.execute(select(daily.c.day, daily.c.redeemed, daily.c.revenue))}
     table = Campaign.__table__
