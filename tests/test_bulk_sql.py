@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from campaigns.core import collector
 from campaigns.core.bulk_sql import CHUNK, among, insert_ignoring_conflicts
@@ -31,7 +31,7 @@ def _row(n: int, moment: datetime, amount: int = 1250, **overrides) -> dict:
             "sale_ref": f"till:{n}" if n % 2 else None} | overrides
 
 
-def test_what_is_written_in_one_statement_reads_back_as_the_same_moments_amounts_and_texts(ctx):
+def test_what_is_written_in_one_statement_reads_back_as_the_same_moments_amounts_and_texts(ctx, backend):
     rows = [_row(n, moment, amount=n * 1_000_003 + 7) for n, moment in enumerate(MOMENTS)]
     inserted = insert_ignoring_conflicts(TABLE, rows, returning=RETURNING, checked=True)
     assert sorted(external_id for external_id, _, _ in inserted) == sorted(row["external_id"] for row in rows)
@@ -47,6 +47,10 @@ def test_what_is_written_in_one_statement_reads_back_as_the_same_moments_amounts
         assert (purchase.amount_cents, purchase.sale_ref, purchase.customer_ref) == \
             (row["amount_cents"], row["sale_ref"], None)
     assert stored["bulk-3"].occurred_at - stored["bulk-2"].occurred_at == timedelta(hours=1)
+    if backend == "sqlite":  # the text SQLAlchemy itself writes: naive UTC with six places
+        texts = dict(db.session.execute(text("SELECT external_id, occurred_at FROM purchase")).all())
+        assert texts == {row["external_id"]: row["occurred_at"].astimezone(UTC).replace(tzinfo=None)
+                         .isoformat(" ", "microseconds") for row in rows}
 
 
 def test_a_second_statement_returns_only_its_new_rows(ctx):

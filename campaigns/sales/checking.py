@@ -14,6 +14,7 @@ from campaigns.sales.rows import PurchaseRow
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 CLOCK_SKEW = timedelta(minutes=10)  # a till's clock this little ahead is not a sale from the future
+_OUTSIDE_TEXT = ("customer_ref", "location", "refund_of")
 
 
 @dataclass
@@ -119,8 +120,8 @@ def check(index: int, row: PurchaseRow, contacts: Contacts, maximum: int,
         wrong["customer_ref"] = "A customer reference is source:id, at most 160 characters."
     if row.sale_ref is not None and (not 3 <= len(row.sale_ref) <= 160 or not row.sale_ref.isprintable()):
         wrong["sale_ref"] = "The till's other id for a sale is source:id, at most 160 printable characters."
-    for name in ("customer_ref", "location", "refund_of"):  # the one rule for text from outside (core.inputs)
-        value = getattr(row, name)
+    for name in _OUTSIDE_TEXT if row.customer_ref or row.location or row.refund_of else ():
+        value = getattr(row, name)  # the one rule for text from outside (core.inputs)
         bad = bad_character(value) if isinstance(value, str) else None
         if bad is not None and name not in wrong:
             wrong[name] = f"This text holds {bad}; remove it."
