@@ -9,6 +9,7 @@ from campaigns.customers.merging import merge_customers
 from campaigns.desk import undo
 from campaigns.extensions import db
 from campaigns.giving.vouchers import attach_customer
+from campaigns.jobs.queue import task_named
 from campaigns.models import AttributedPurchase, AttributedRedemption, AttributionStale, Voucher
 from campaigns.reports import attribution_store
 from campaigns.reports.figures import figures
@@ -142,3 +143,20 @@ def test_a_window_change_marks_every_customer_of_that_campaign_only(history):
     change(history["latte"], {"attribution_window_days": 3})
     db.session.flush()
     assert marked() == {history["ana"].id}
+
+
+def test_the_command_and_the_queues_minute_task_refresh_what_writers_committed(app, history):
+    history["shop"].buy(R + 2 * DAY, 700)
+    db.session.commit()
+    assert marked()
+    result = app.test_cli_runner().invoke(args=["refresh-attribution"])
+    assert result.exit_code == 0 and "Attribution refreshed for 1 customer(s)." in result.output
+    db.session.rollback()
+    assert not marked() and stored_attribution() == attribution_from_scratch()
+    _undo(history)
+    db.session.commit()
+    assert task_named("refresh_attribution").call_local() == "1 customer(s) refreshed"
+    db.session.rollback()
+    assert not marked() and stored_attribution() == attribution_from_scratch()
+    rebuilt = app.test_cli_runner().invoke(args=["refresh-attribution", "--rebuild"])
+    assert rebuilt.exit_code == 0 and "Attribution refreshed for 1 customer(s)." in rebuilt.output  # Ana: the one who redeemed
