@@ -4,7 +4,7 @@ and written with one bare `executemany` (customers made beforehand) on a fresh d
 Usage:
   .venv/bin/python -m bench.import_purchases                         # SQLite
   scripts/with-postgres.sh .venv/bin/python -m bench.import_purchases --postgres
-Goal (issue 17): the importer within 3x of the bare insert.
+Goal (issues 17 and 33): the importer within 3x of the bare insert (moonshot 1.5x).
 
 The importer's time covers everything a person waits for: reading and checking the file (upload), the
 suggested mapping, then every chunk converted, its customers found or created, its purchases written set-based
@@ -135,7 +135,8 @@ def main() -> None:
           f"({progress['created']:,} added, {progress['duplicates']:,} duplicates, {progress['failed']:,} refused)")
     print(f"{'csv + executemany':>22}: {bare:.2f} s, {args.rows / bare:,.0f} rows/s")
     ratio = importer / bare
-    print(f"{'ratio importer/bare':>22}: {ratio:.2f}x (goal <= 3x) {'OK' if ratio <= 3 else 'OVER GOAL'}")
+    verdict = "OK" if ratio <= 3 else "OVER GOAL"
+    print(f"{'ratio importer/bare':>22}: {ratio:.2f}x (goal <= 3x, moonshot 1.5x) {verdict}")
 
 
 if __name__ == "__main__":

@@ -60,6 +60,17 @@ def test_a_second_statement_returns_only_its_new_rows(ctx):
     assert db.session.scalar(select(Purchase.occurred_at).where(Purchase.external_id == "bulk-1")) == MOMENTS[0]
 
 
+def test_a_checked_statement_also_returns_a_key_stored_meanwhile_with_its_stored_content(ctx, backend):
+    insert_ignoring_conflicts(TABLE, [_row(1, MOMENTS[0], content_hash="b" * 64)])  # "another writer's" row
+    returned = insert_ignoring_conflicts(TABLE, [_row(n, MOMENTS[1]) for n in range(3)], returning=RETURNING,
+                                         checked=True)
+    digests = {external_id: digest for external_id, _, digest in returned}
+    if backend == "sqlite":  # read back by key: the caller compares its content (ledger: a conflict)
+        assert digests == {"bulk-0": f"{0:064x}", "bulk-1": "b" * 64, "bulk-2": f"{2:064x}"}
+    else:  # RETURNING gives only the rows inserted; the caller reads the others
+        assert digests == {"bulk-0": f"{0:064x}", "bulk-2": f"{2:064x}"}
+
+
 def test_a_naive_time_is_refused_on_sqlite(ctx, backend):
     if backend != "sqlite":
         pytest.skip("PostgreSQL reads a naive time in the session's zone")

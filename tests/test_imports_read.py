@@ -485,8 +485,9 @@ def test_square_zone_names_follow_daylight_saving_time():
 
 @pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])
 def test_a_chunk_of_rows_read_at_once_is_the_rows_read_one_by_one(ending):
-    lines = ["Date;Amount;Note;ID", "2026-05-12;1,50;plain;a", "", " ; ;  ;", "2026-05-13;2;\"two\nlines; quoted\";b",
-             ";;;", "2026-05-14;3;Café „ü“;c", "   ", "2026-05-15;-4;\"\"\"quoted\"\" ok\";d", "2026-05-16;5;last;e"]
+    lines = ["Date;Amount;Note;ID", "2026-05-12;1,50;plain;a", "", " ; ;  ;",
+             "2026-05-13;2;\"two\nlines; quoted\";b", ";;;", "2026-05-14;3;Café „ü“;c", "   ",
+             "2026-05-15;-4;\"\"\"quoted\"\" ok\";d", "2026-05-16;5;last;e"]
     for head, tail in (("", ""), ("", ending), ("sep=;\n" if ending != "\r" else "", ending * 3)):
         sheet = read_sheet((head + ending.join(lines) + tail).encode("utf-8"))
         one_by_one = [sheet.rows[i] for i in range(len(sheet.rows))]

@@ -87,16 +87,21 @@ def _sqlite_many(table: Table, rows: list[dict], returning: tuple, checked: bool
     values = list(zip(*columns))  # tuples of plain values: the collector stops tracking them
     cursor = db.session.connection().connection.driver_connection.cursor()
     try:
+        last = cursor.execute(f"SELECT max(rowid) FROM {table.name}").fetchone()[0] if checked else None
         cursor.executemany(statement, values)
         if key is None:
             return []
-        # Read back on the same cursor, without SQLAlchemy: compiling an IN list per CHUNK keys cost more than
-        # the insert itself (returned as stored: the key columns are plain text and integers).
+        # Read back on the same cursor, without SQLAlchemy (compiling an IN list per CHUNK keys cost more than the
+        # insert itself); returned as stored: the key columns are plain text and integers. Checked rows are new
+        # rows, past the table's last rowid before the insert: one range read, then any key not in it by key.
+        found, columns = [], ", ".join(column.name for column in returning)
+        if checked:
+            found = cursor.execute(f"SELECT {columns} FROM {table.name} WHERE rowid > ?", (last or 0,)).fetchall()
+            before = {row[0] for row in found}
         wanted = [row[key.name] for row in rows if row[key.name] not in before]
-        found = []
         for part in chunked(wanted):
-            cursor.execute(f"SELECT {', '.join(column.name for column in returning)} FROM {table.name} "
-                           f"WHERE {key.name} IN ({', '.join('?' * len(part))})", part)
+            cursor.execute(f"SELECT {columns} FROM {table.name} WHERE {key.name} IN ({', '.join('?' * len(part))})",
+                           part)
             found.extend(cursor.fetchall())
         return found
     finally:
