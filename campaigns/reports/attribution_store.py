@@ -8,14 +8,25 @@ a time (a second one stands aside), and deletes the marks it read before computi
 stays for the next one.
 """
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Column, Integer, MetaData, Table, delete, exists, insert, select, text, union_all
+from sqlalchemy import Column, Integer, MetaData, Table, delete, exists, func, insert, select, text, union_all
 from sqlalchemy.exc import OperationalError
 
+from campaigns.accounts.business import DEFAULT_SETTINGS
 from campaigns.extensions import db
 from campaigns.jobs.queue import define
-from campaigns.models import AttributedPurchase, AttributedRedemption, AttributionStale
+from campaigns.models import (
+    AttributedPurchase,
+    AttributedRedemption,
+    AttributionStale,
+    BusinessSettings,
+    Redemption,
+    utcnow,
+)
 from campaigns.reports.attribution import ATTRIBUTED_COLUMNS, attributed, per_redemption
+from campaigns.reports.localtime import local_date
 
 _PURCHASE, _REDEMPTION, _STALE = AttributedPurchase.__table__, AttributedRedemption.__table__, AttributionStale.__table__
 SUMMARY_COLUMNS = ("redemption_id", "campaign_id", "customer_id", "redeemed_at", "first_sale", "net", "purchases",
@@ -26,10 +37,20 @@ _FEW = 500  # up to this many marked customers are named in the statement; more 
 
 @dataclass(frozen=True)
 class Found:
-    """What a report reads: attributed purchases (ATTRIBUTED_COLUMNS) and per-redemption sums (SUMMARY_COLUMNS)."""
+    """What a report reads: attributed purchases (ATTRIBUTED_COLUMNS) and per-redemption sums (SUMMARY_COLUMNS);
+    with `zone`, the purchases also carry `occurred_on`, their local date in that zone (the stored ones)."""
 
     purchases: object
     redemptions: object
+    zone: str | None = None
+
+
+def local_day(found: Found, zone: ZoneInfo, first: datetime, last: datetime):
+    """SQL for the local date of each attributed purchase: the stored one when it is in `zone`, else computed
+    (exact for moments between `first` and `last`)."""
+    if found.zone == zone.key:
+        return found.purchases.c.occurred_on
+    return local_date(found.purchases.c.occurred_at, zone, first, last)
 
 
 def as_found(found, campaign_ids=None) -> Found:
@@ -43,9 +64,11 @@ def as_found(found, campaign_ids=None) -> Found:
 
 def current() -> Found:
     """The attribution as of now: stored rows, except the marked customers', whose rows are computed afresh."""
+    # The zone first: a zone changed after this read has marked everyone by the time the marks are read.
+    zone = db.session.scalar(select(BusinessSettings.time_zone)) or DEFAULT_SETTINGS["time_zone"]
     marked = db.session.scalars(select(_STALE.c.customer_id).distinct().limit(_FEW + 1)).all()
     if not marked:
-        return Found(_PURCHASE, _REDEMPTION)
+        return Found(_PURCHASE, _REDEMPTION, zone)
     chosen = marked if len(marked) <= _FEW else select(_STALE.c.customer_id)
     kept = ~(_PURCHASE.c.customer_id.in_(chosen)) if len(marked) <= _FEW else \
         ~exists().where(_STALE.c.customer_id == _PURCHASE.c.customer_id)
@@ -103,8 +126,15 @@ def recompute(connection) -> int:
     connection.execute(delete(_PURCHASE).where(_PURCHASE.c.customer_id.in_(customers)))
     connection.execute(delete(_REDEMPTION).where(_REDEMPTION.c.customer_id.in_(customers)))
     fresh = attributed(customer_ids=customers)
-    connection.execute(insert(_PURCHASE).from_select(list(ATTRIBUTED_COLUMNS),
-                                                     select(*(fresh.c[key] for key in ATTRIBUTED_COLUMNS))))
+    # Each purchase's local date in the zone as it is now in the database (not a process's cached copy); exact
+    # from the marked customers' first redemption (every attributed sale comes after it) to tomorrow.
+    zone = ZoneInfo(connection.scalar(select(BusinessSettings.time_zone)) or DEFAULT_SETTINGS["time_zone"])
+    redemption = Redemption.__table__
+    first = connection.scalar(select(func.min(redemption.c.redeemed_at))
+                              .where(redemption.c.customer_id.in_(customers))) or utcnow()
+    day = local_date(fresh.c.occurred_at, zone, first, utcnow() + timedelta(days=1)).label("occurred_on")
+    connection.execute(insert(_PURCHASE).from_select([*ATTRIBUTED_COLUMNS, "occurred_on"],
+                                                     select(*(fresh.c[key] for key in ATTRIBUTED_COLUMNS), day)))
     sums = per_redemption(_PURCHASE, _PURCHASE.c.customer_id.in_(customers))
     connection.execute(insert(_REDEMPTION).from_select(list(SUMMARY_COLUMNS),
                                                        select(*(sums.c[key] for key in SUMMARY_COLUMNS))))

@@ -14,7 +14,7 @@ from sqlalchemy import and_, func, literal, select, union_all
 from campaigns.accounts.business import business_zone
 from campaigns.extensions import db
 from campaigns.models import Campaign, Purchase, utcnow
-from campaigns.reports.attribution_store import as_found
+from campaigns.reports.attribution_store import as_found, local_day
 from campaigns.reports.figures import counted_fixed, first_purchases, in_range, live_redemptions
 from campaigns.reports.localtime import MICROS_PER_DAY, as_date, days_apart, elapsed_micros, local_date, week_start
 
@@ -44,8 +44,7 @@ def _daily(live, found, zone: ZoneInfo, first: datetime, campaign_ids, since, un
                          ).subquery("redemptions_on")
     # Every attributed row names a live redemption and keeps its moment: the range selects the rows themselves.
     bought = found.purchases
-    amounts = (select(bought.c.campaign_id, local_date(bought.c.occurred_at, zone, first, now).label("day"),
-                      bought.c.amount_cents)
+    amounts = (select(bought.c.campaign_id, local_day(found, zone, first, now).label("day"), bought.c.amount_cents)
                .where(*in_range(bought.c.redeemed_at, since, until, zone),
                       *([bought.c.campaign_id.in_(list(campaign_ids))] if campaign_ids is not None else []))
                .subquery("amounts_on"))
@@ -179,7 +178,7 @@ def cohorts(campaign_id: int, since: date | None = None, until: date | None = No
     sizes = {as_date(week): size for week, size in db.session.execute(
         select(members.c.week, func.count()).group_by(members.c.week))}
     bought = found.purchases
-    week_index = (days_apart(local_date(bought.c.occurred_at, zone, first, now), members.c.week) // 7).label("k")
+    week_index = (days_apart(local_day(found, zone, first, now), members.c.week) // 7).label("k")
     purchases = (select(members.c.week, week_index, bought.c.customer_id)
                  .select_from(live)
                  .join(bought, and_(bought.c.redemption_id == live.c.redemption_id,

@@ -1,5 +1,5 @@
-"""attribution stored: each attributed purchase, each redemption's sums, and the customers a write made stale,
-marked by triggers on purchase, redemption and campaign
+"""attribution stored: each attributed purchase with its local date, each redemption's sums, and the customers a
+write made stale, marked by triggers on purchase, redemption, campaign and the business's time zone
 
 Revision ID: 0018
 Revises: 0016
@@ -71,6 +71,12 @@ SQLITE = [
       INSERT INTO attribution_stale (customer_id)
       SELECT DISTINCT customer_id FROM redemption WHERE campaign_id = NEW.id AND customer_id IS NOT NULL;
     END""",
+    # The stored local dates follow the business's time zone: a new zone (or the settings made) marks everyone.
+    """CREATE TRIGGER attribution_zone_insert AFTER INSERT ON business_settings
+    BEGIN INSERT INTO attribution_stale (customer_id) SELECT DISTINCT customer_id FROM attributed_purchase; END""",
+    """CREATE TRIGGER attribution_zone_update AFTER UPDATE OF time_zone ON business_settings
+    WHEN OLD.time_zone IS NOT NEW.time_zone
+    BEGIN INSERT INTO attribution_stale (customer_id) SELECT DISTINCT customer_id FROM attributed_purchase; END""",
 ]
 
 POSTGRESQL = [
@@ -133,11 +139,21 @@ POSTGRESQL = [
     """CREATE TRIGGER attribution_campaign_window AFTER UPDATE OF attribution_window_days ON campaign FOR EACH ROW
     WHEN (OLD.attribution_window_days IS DISTINCT FROM NEW.attribution_window_days)
     EXECUTE FUNCTION attribution_window_marks()""",
+    """CREATE FUNCTION attribution_zone_marks() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      INSERT INTO attribution_stale (customer_id) SELECT DISTINCT customer_id FROM attributed_purchase;
+      RETURN NULL;
+    END $$""",
+    """CREATE TRIGGER attribution_zone_insert AFTER INSERT ON business_settings FOR EACH ROW
+    EXECUTE FUNCTION attribution_zone_marks()""",
+    """CREATE TRIGGER attribution_zone_update AFTER UPDATE OF time_zone ON business_settings FOR EACH ROW
+    WHEN (OLD.time_zone IS DISTINCT FROM NEW.time_zone) EXECUTE FUNCTION attribution_zone_marks()""",
 ]
 TRIGGERS = ("attribution_purchase_insert ON purchase", "attribution_purchase_update ON purchase",
             "attribution_purchase_delete ON purchase", "attribution_redemption_insert ON redemption",
             "attribution_redemption_update ON redemption", "attribution_redemption_delete ON redemption",
-            "attribution_campaign_window ON campaign")
+            "attribution_campaign_window ON campaign", "attribution_zone_insert ON business_settings",
+            "attribution_zone_update ON business_settings")
 
 
 def upgrade():
@@ -150,6 +166,7 @@ def upgrade():
         sa.Column('customer_id', sa.Integer(), nullable=False),
         sa.Column('amount_cents', sa.Integer(), nullable=False),
         sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('occurred_on', sa.Date(), nullable=False),
         sa.Column('redeemed_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('refund_of_id', sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint('purchase_id'),
@@ -189,7 +206,8 @@ def downgrade():
     for trigger in TRIGGERS:
         op.execute(f"DROP TRIGGER IF EXISTS {trigger if postgresql else trigger.split(' ON ')[0]}")
     if postgresql:
-        for function in ("attribution_purchase_marks", "attribution_customer_marks", "attribution_window_marks"):
+        for function in ("attribution_purchase_marks", "attribution_customer_marks", "attribution_window_marks",
+                         "attribution_zone_marks"):
             op.execute(f"DROP FUNCTION IF EXISTS {function}()")
     op.drop_table('attribution_stale')
     op.drop_table('attributed_redemption')
