@@ -62,7 +62,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     config["SQLALCHEMY_DATABASE_URI"] = _explicit_driver(config["SQLALCHEMY_DATABASE_URI"])
     if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         # PostgreSQL's JIT compiles a report's aggregates for 0.1-0.2 s each and wins nothing back at these sizes.
-        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"options": "-c jit=off -c random_page_cost=1.1"},
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"options": "-c jit=off -c random_page_cost=1.1 -c work_mem=32MB"},
                                                **config["SQLALCHEMY_ENGINE_OPTIONS"]}
     _check_env_name(config["ENV_NAME"])
     config["TRUSTED_PROXIES"] = _whole_number(config, "TRUSTED_PROXIES", low=0, high=10)

@@ -21,7 +21,8 @@ class AttributedPurchase(db.Model):
 
     __tablename__ = "attributed_purchase"
     __table_args__ = (Index("ix_attributed_purchase_customer", "customer_id"),
-                      Index("ix_attributed_purchase_campaign", "campaign_id", "redemption_id"))
+                      # A campaign's rows, and its amounts per local day read from the index alone.
+                      Index("ix_attributed_purchase_campaign", "campaign_id", "occurred_on", "amount_cents"))
 
     purchase_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     campaign_id: Mapped[int] = mapped_column(Integer)

@@ -172,7 +172,8 @@ def upgrade():
         sa.PrimaryKeyConstraint('purchase_id'),
     )
     op.create_index('ix_attributed_purchase_customer', 'attributed_purchase', ['customer_id'])
-    op.create_index('ix_attributed_purchase_campaign', 'attributed_purchase', ['campaign_id', 'redemption_id'])
+    op.create_index('ix_attributed_purchase_campaign', 'attributed_purchase',
+                    ['campaign_id', 'occurred_on', 'amount_cents'])
     op.create_table(
         'attributed_redemption',
         sa.Column('redemption_id', sa.Integer(), autoincrement=False, nullable=False),
