@@ -97,7 +97,9 @@ def _operation_spec(operation: Operation) -> dict:
         spec["parameters"] = [_path_parameter(p) for p in params] + operation.parameters
     if operation.request_schema:
         schema = operation.request_schema() if callable(operation.request_schema) else operation.request_schema
-        spec["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
+        # A body that can only be {} (start a send, cancel one) may also be left out: the API takes either.
+        spec["requestBody"] = {"required": schema.get("properties") != {},
+                               "content": {"application/json": {"schema": schema}}}
     return spec
 
 

@@ -49,7 +49,9 @@ def closed(properties: dict, required: list[str] | None = None, **extra) -> dict
             **({"required": required} if required else {}), **extra}
 
 
-CONTACT = closed({"email": {"type": "string", "format": "email", "maxLength": 254},
-                  "phone": text(32, 1, description="A phone number; without +country it is read in the business's region."),
-                  "name": text(120)}, description="An e-mail and/or a phone (at least one).",
+# Each field may also be null, which the API reads as left out (payloads.parse_contact).
+CONTACT = closed({"email": {"type": "string", "format": "email", "maxLength": 254, "nullable": True},
+                  "phone": text(32, nullable=True, description="A phone number; without +country it is read in the "
+                                "business's region (blank: left out, as null)."),
+                  "name": text(120, nullable=True)}, description="An e-mail and/or a phone (at least one).",
                  anyOf=[{"required": ["email"]}, {"required": ["phone"]}])
