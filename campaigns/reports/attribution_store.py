@@ -7,12 +7,13 @@ asks for one first, the job queue's periodic task each minute, `flask attributio
 a time (a second one stands aside), and deletes the marks it read before computing, so a mark written meanwhile
 stays for the next one.
 """
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Column, Integer, MetaData, Table, delete, exists, func, insert, select, text, union_all
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from campaigns.accounts.business import DEFAULT_SETTINGS
 from campaigns.extensions import db
@@ -28,6 +29,7 @@ from campaigns.models import (
 from campaigns.reports.attribution import ATTRIBUTED_COLUMNS, attributed, per_redemption
 from campaigns.reports.localtime import local_date
 
+log = logging.getLogger(__name__)
 _PURCHASE, _REDEMPTION, _STALE = AttributedPurchase.__table__, AttributedRedemption.__table__, AttributionStale.__table__
 SUMMARY_COLUMNS = ("redemption_id", "campaign_id", "customer_id", "redeemed_at", "first_sale", "net", "purchases",
                    "refunds", "positive")
@@ -163,7 +165,10 @@ def fresh() -> Found:
     SQLite, a request that wrote holds the file), and return the attribution as of now."""
     connection = db.session.connection()
     if connection.dialect.name == "postgresql" or not connection.connection.dbapi_connection.in_transaction:
-        refresh()
+        try:
+            refresh()
+        except SQLAlchemyError:  # maintenance only: the marked customers are computed afresh below
+            log.warning("the stored attribution could not be refreshed before a report", exc_info=True)
     return current()
 
 
