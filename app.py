@@ -24,7 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
     from campaigns.jobs import queue as job_queue
     from campaigns.mail import delivery_tasks
     from campaigns.reports import attribution_store
-    from campaigns.web import access, register_blueprints, request_ids, transaction
+    from campaigns.web import access, guessing, register_blueprints, request_ids, transaction
     from campaigns.web import error_responses as errors
     from campaigns.web.api import bp as api_bp
     from campaigns.web.auth import redirect_to_setup
@@ -44,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     csrf.exempt(api_bp)
     limiter.init_app(app)
+    guessing.init_app(app)  # the failed-redemption limits, in the limiter's storage
     mail.init_app(app)
     job_queue.init_app(app)  # Huey: SQLite in the instance folder, or QUEUE_URL's Redis
     after_commit.init_app()  # work is enqueued only when the transaction that asked for it commits

@@ -1,15 +1,15 @@
 """API: redeeming vouchers and looking them up (API.md: redemptions, vouchers)."""
 import re
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
+from flask_limiter.util import get_remote_address
 
 from campaigns.accounts.business import business_zone
 from campaigns.core import inputs
 from campaigns.core.errors import DomainError, FieldErrors, ValidationError
 from campaigns.desk import redemption
-from campaigns.extensions import limiter
 from campaigns.giving.vouchers import find_voucher, voucher_state
-from campaigns.web import schemas
+from campaigns.web import guessing, schemas
 from campaigns.web.access import current_identity
 from campaigns.web.api import operation
 from campaigns.web.error_responses import json_error
@@ -33,9 +33,14 @@ GUESSING = frozenset({"unknown_code", "invalid_code"})  # the only refusals that
 _GUESSED = "reciprocate.guessed"
 
 
-def _guessed(response) -> bool:
+def _guessed() -> bool:
     """Count an attempt against the failure limit only when it looked like guessing (not a used voucher)."""
     return bool(request.environ.get(_GUESSED))
+
+
+def _keys() -> tuple[str, str]:
+    """The failure limits' keys: the address, and the user or token."""
+    return get_remote_address(), _identity_key()
 
 
 def _identity_key() -> str:
@@ -43,10 +48,6 @@ def _identity_key() -> str:
     if identity is None:
         return "anonymous:" + (request.remote_addr or "")
     return f"user:{identity.user_id}" if identity.user_id else f"token:{identity.token_id}"
-
-
-def _failure_limit() -> str:
-    return current_app.config["REDEEM_FAILURE_LIMIT"]
 
 
 def redemption_attempt(body: dict) -> redemption.Attempt:
@@ -89,11 +90,11 @@ def _audit_refused(outcome: str, details: dict) -> None:
                                                 ip_address=request.remote_addr), None, code, outcome, details)
 
 
-def _audit_rate_limited(breached) -> None:
+def _audit_rate_limited(limit) -> None:
     """Keep a rate-limited attempt in the audit log too (once, however many limits it broke)."""
     if not request.environ.get("reciprocate.refusal_audited"):  # per request, like the identity (see access.py)
         request.environ["reciprocate.refusal_audited"] = True
-        _audit_refused("rate_limited", {"limit": str(breached.limit)})
+        _audit_refused("rate_limited", {"limit": str(limit)})
         keep_refusal()
 
 
@@ -102,10 +103,8 @@ def limit_guessing(view):
 
     The API and the desk's plain form share the counts; only guesses (unknown or mistyped codes) count.
     """
-    view = limiter.shared_limit(_failure_limit, "redeem-failures-address", deduct_when=_guessed,
-                                on_breach=_audit_rate_limited)(view)
-    return limiter.shared_limit(_failure_limit, "redeem-failures-identity", key_func=_identity_key,
-                                deduct_when=_guessed, on_breach=_audit_rate_limited)(view)
+    return guessing.guarded("REDEEM_FAILURE_LIMIT", ("redeem-failures-address", "redeem-failures-identity"), _keys,
+                            _guessed, _audit_rate_limited)(view)
 
 
 def note_refusal(error: DomainError) -> None:
