@@ -131,7 +131,8 @@ def _write(code: str, redeemed_at: datetime, attempt: Attempt, now: datetime) ->
 
 def _write_in_one_statement(params: dict, attempt: Attempt) -> Redeemed | None:
     """Redeem in the one PostgreSQL statement; None when it redeemed nothing."""
-    row = db.session.execute(rule.ONE_STATEMENT[bool(attempt.location)], params).first()
+    connection = db.session.connection()  # a plain Core statement: the session would only pass it on
+    row = connection.execute(rule.compiled_statement(bool(attempt.location), connection.dialect), params).first()
     if row is None:
         return None
     return Redeemed(row.id, row.voucher_id, params["b_code"], params["b_redeemed_at"], params["b_now"],
