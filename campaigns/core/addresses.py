@@ -51,12 +51,25 @@ def email_limit_key(email: str) -> str:
         return unicodedata.normalize("NFKC", email or "").casefold().strip()
 
 
+def _valid(number: phonenumbers.PhoneNumber) -> bool:
+    """phonenumbers.is_valid_number, without reading a number of its code's first region twice (a US number
+    of +1: finding its region validates it, then the region's check validated it again)."""
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(number.country_code, ())
+    if len(regions) > 1:
+        first = phonenumbers.PhoneMetadata.metadata_for_region(regions[0], None)
+        # With no leading digits the first region is the one found for any number valid for it (as is_valid_number).
+        if first is not None and first.leading_digits is None and \
+                phonenumbers.is_valid_number_for_region(number, regions[0]):
+            return True
+    return phonenumbers.is_valid_number(number)
+
+
 def normalise_phone(raw: str, region: str) -> str:
     """Return a phone number in E.164, reading it in `region` when it has no +country, or raise ValidationError."""
     try:
         number = phonenumbers.parse(unicodedata.normalize("NFKC", raw or ""), region)
     except phonenumbers.NumberParseException:
         raise ValidationError({"phone": f"{raw!r} is not a phone number."}) from None
-    if not phonenumbers.is_valid_number(number):
+    if not _valid(number):
         raise ValidationError({"phone": f"{raw!r} is not a valid phone number for {region} (add +country)."})
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -38,6 +38,7 @@ class Cells:
 
     def __init__(self, headers: list[str], index: dict[str, int | None], options: Options, where: tzinfo):
         self.headers, self.index, self.options, self.where = headers, index, options, where
+        self.wanted: dict[tuple[str, ...], list[int | None]] = {}
 
     def mapped(self, field: str) -> bool:
         """Return whether the field has a column."""
@@ -58,9 +59,20 @@ class Cells:
         except IndexError:  # a short row (a spreadsheet dropped its empty trailing cells)
             return ""
 
+    def read(self, row: list[str], fields: tuple[str, ...]) -> list[str]:
+        """Return the fields' cells, each as `get` reads it, looking the columns up once per tuple of fields."""
+        indexes = self.wanted.get(fields)
+        if indexes is None:
+            indexes = self.wanted[fields] = [self.index.get(field) for field in fields]
+        width = len(row)
+        return [row[index].strip() if index is not None and index < width else "" for index in indexes]
+
     def money(self, row: list[str], field: str, line: int | None = None) -> int:
         """Return the field's amount in cents, or raise RowProblem naming the column and value."""
-        text = self.get(row, field)
+        return self.amount(self.get(row, field), field, line)
+
+    def amount(self, text: str, field: str, line: int | None = None) -> int:
+        """Return a cell's amount in cents, or raise RowProblem naming the field's column and the value."""
         try:
             return cents(text, decimal_mark=self.options.decimal_mark, currency=self.options.currency)
         except MoneyTextError as error:
@@ -69,14 +81,18 @@ class Cells:
 
     def check_currency(self, row: list[str], line: int | None = None) -> None:
         """Refuse a row whose currency column names another currency than the installation's."""
-        written = self.get(row, "currency")
+        self.currency(self.get(row, "currency"), line)
+
+    def currency(self, written: str, line: int | None = None) -> None:
+        """Refuse a currency cell that names another currency than the installation's."""
         if written and written.upper() != self.options.currency.upper():
             raise RowProblem(f"{self.name('currency')} “{written}”: amounts here are in {self.options.currency}.",
                              line)
 
-    def when(self, row: list[str]) -> tuple[datetime, str]:
-        """Return the row's moment (aware) and its local date and time as written, in ISO form."""
-        text = self.get(row, "date")
+    def when(self, row: list[str], text: str | None = None, local: bool = True) -> tuple[datetime, str | None]:
+        """Return the row's moment (aware) and, with `local`, its local date and time as written, in ISO form;
+        `text` is the date cell when the caller has read it."""
+        text = self.get(row, "date") if text is None else text
         if not text:
             raise RowProblem(f"{self.name('date')} is empty.")
         try:
@@ -95,8 +111,10 @@ class Cells:
                 where = zone(written)
             except ZoneError as error:
                 raise RowProblem(f"{self.name('time_zone')} “{written}”: {error}.") from None
-        local = day.isoformat() + (f"T{clock.isoformat('seconds')}" if clock else "")
-        return aware(day, clock, where or self.where), local
+        if not local:
+            return aware(day, clock, where or self.where), None
+        written = day.isoformat() + (f"T{clock.isoformat('seconds')}" if clock else "")
+        return aware(day, clock, where or self.where), written
 
     def first(self, rows: list[list[str]], field: str) -> str | None:
         """Return the first non-blank value of the field over a group's rows, else None."""
@@ -169,28 +187,31 @@ def shopify_order(cells: Cells, rows: list[list[str]], lines: list[int]) -> list
     return [sale]
 
 
+PLAIN_CELLS = ("external_id", "amount", "refund_of", "currency", "date", "email", "phone", "name", "voucher_code",
+               "location")
+
+
 def plain_sale(cells: Cells, rows: list[list[str]], lines: list[int]) -> list[PurchaseRow]:
-    """Return the sale or refund of one row of a plain file."""
+    """Return the sale or refund of one row of a plain file (its cells read at once)."""
     row = rows[0]
-    external_id = cells.get(row, "external_id")
+    external_id, text, refund_of, currency, date, email, phone, name, code, location = cells.read(row, PLAIN_CELLS)
     if not external_id:
         raise RowProblem(f"{cells.name('external_id')} is empty: each sale needs the till's own id.")
-    cells.check_currency(row)
-    amount = cells.money(row, "amount")
-    refund_of = cells.get(row, "refund_of") or None
+    cells.currency(currency)
+    amount = cells.amount(text, "amount")
+    refund_of = refund_of or None
     if refund_of and amount == 0:
         raise RowProblem(f"{cells.name('amount')} is 0 on a refund of {refund_of}.")
     if refund_of:
         amount = -abs(amount)
     elif amount < 0:
         where = f"in {cells.name('refund_of')}" if cells.mapped("refund_of") else "in a “refund of” column"
-        raise RowProblem(f"{cells.name('amount')} “{cells.get(row, 'amount')}” is negative: a refund names the "
-                         f"sale it refunds {where}.")
-    when, _ = cells.when(row)
-    return [PurchaseRow(external_id=external_id, amount_cents=amount, occurred_at=when,
-                        email=cells.get(row, "email") or None, phone=cells.get(row, "phone") or None,
-                        name=cells.get(row, "name") or None, voucher_code=cells.get(row, "voucher_code") or None,
-                        refund_of=refund_of, location=cells.get(row, "location") or None, line=lines[0])]
+        raise RowProblem(f"{cells.name('amount')} “{text}” is negative: a refund names the sale it refunds "
+                         f"{where}.")
+    when, _ = cells.when(row, date, local=False)
+    return [PurchaseRow(external_id=external_id, amount_cents=amount, occurred_at=when, email=email or None,
+                        phone=phone or None, name=name or None, voucher_code=code or None, refund_of=refund_of,
+                        location=location or None, line=lines[0])]
 
 
 def square_customer(cells: Cells, rows: list[list[str]], lines: list[int]) -> list[CustomerRow]:
