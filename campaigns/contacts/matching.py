@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from sqlalchemy import bindparam, select, update
 
 from campaigns.contacts.contact import Contact
-from campaigns.core.bulk_sql import among, chunked, insert_ignoring_conflicts
+from campaigns.core.bulk_sql import among, insert_ignoring_conflicts
 from campaigns.core.errors import DomainError
 from campaigns.extensions import db
 from campaigns.models import AuditEntry, Customer, utcnow
@@ -46,6 +46,8 @@ def resolve_customers(contacts: Sequence[Contact], fill_in: bool = True) -> dict
     unique indexes. Every way a customer comes in (claim page, desk, API, imports, audiences) goes through here."""
     ordered = list(dict.fromkeys(contact for contact in contacts if contact is not None))  # first row wins a fill-in
     wanted = set(ordered)
+    # Only a contact with a name, or with both e-mail and phone, can add anything to the customer it matched.
+    adding = [contact for contact in ordered if contact.name or (contact.email and contact.phone)] if fill_in else []
     found: dict[Contact, int] = {}
     for _ in range(3):
         by_email, by_phone = _lookup(wanted - found.keys())
@@ -54,8 +56,8 @@ def resolve_customers(contacts: Sequence[Contact], fill_in: bool = True) -> dict
             cid = cid or (by_phone.get(contact.phone) if contact.phone else None)
             if cid:
                 found[contact] = cid
-        if fill_in:
-            _fill_in({c: found[c] for c in ordered if c in found}, by_email, by_phone)
+        if adding:
+            _fill_in({c: found[c] for c in adding if c in found}, by_email, by_phone)
         todo = [c for c in wanted if c not in found]
         if not todo:
             return found
@@ -104,15 +106,13 @@ def _create(todo: list[Contact], phones_taken: dict) -> None:
 
 def _fill_in(matched: dict[Contact, int], by_email: dict, by_phone: dict) -> None:
     """Give matched customers a name, e-mail or phone they lacked (API.md: matching fills in what was missing)."""
-    # Only a contact with a name, or with both e-mail and phone, can add anything to the customer it matched.
-    matched = {c: cid for c, cid in matched.items() if c.name or (c.email and c.phone)}
     if not matched:
         return
     ids = sorted(set(matched.values()))
     stored = {}
-    for part in chunked(ids):
+    for clause in among(Customer.id, ids):
         stored.update({row.id: row for row in db.session.execute(
-            select(Customer.id, Customer.email, Customer.phone, Customer.name).where(Customer.id.in_(part)))})
+            select(Customer.id, Customer.email, Customer.phone, Customer.name).where(clause))})
     changes: dict[int, dict] = {}
     for contact, cid in matched.items():
         have, change = stored[cid], changes.setdefault(cid, {})

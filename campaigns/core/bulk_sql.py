@@ -77,7 +77,8 @@ def _sqlite_many(table: Table, rows: list[dict], returning: tuple, checked: bool
     """SQLite: one DBAPI executemany (SQLAlchemy's per-value processing would cost more than the insert).
     SQLite cannot return rows from an executemany, so the rows a key names are read before and after: those
     there only after are ours (writers to one SQLite file take turns, so none can slip in between)."""
-    names = _worth_sending(table, rows)
+    sent = _worth_sending(table, rows)
+    names = list(sent)
     key = returning[0] if returning else None
     before = _keys(table, key, [row[key.name] for row in rows]) if key is not None and not checked else set()
     statement = (f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
@@ -88,7 +89,7 @@ def _sqlite_many(table: Table, rows: list[dict], returning: tuple, checked: bool
     texts: dict = {}
     columns = []
     for name in names:  # column by column: one loop of C calls per column instead of Python per cell
-        column = [row[name] for row in rows]
+        column = sent[name]
         if name in moments:
             for moment, fold in {(moment, moment.fold) for moment in column if moment is not None}:
                 texts[moment, fold] = _sqlite_text(moment)
@@ -141,7 +142,8 @@ def _unnest(table: Table, rows: list[dict], returning: tuple) -> list[tuple]:
     (an executemany or a VALUES list pays per row; the arrays are sent once). The arrays go in binary (%b) on
     the session's own connection: psycopg writes an array as text in Python, element by element, and the server
     parses it back, which cost several times the insert."""
-    names = _worth_sending(table, rows)
+    sent = _worth_sending(table, rows)
+    names = list(sent)
     arrays = ", ".join(f"CAST(%b AS {_array_type(table.c[name])})" for name in names)
     statement = (f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays}) "
                  "ON CONFLICT DO NOTHING")
@@ -149,7 +151,7 @@ def _unnest(table: Table, rows: list[dict], returning: tuple) -> list[tuple]:
         statement += " RETURNING " + ", ".join(column.name for column in returning)
     cursor = db.session.connection().connection.driver_connection.cursor()
     try:
-        cursor.execute(statement, [[row[name] for row in rows] for name in names])
+        cursor.execute(statement, list(sent.values()))
         found = [tuple(row) for row in cursor.fetchall()] if returning else []
         if len(rows) >= ANALYZE_AFTER:
             # A table that has just grown by thousands of rows (a first import into a new installation) still has
@@ -160,7 +162,12 @@ def _unnest(table: Table, rows: list[dict], returning: tuple) -> list[tuple]:
     return found
 
 
-def _worth_sending(table: Table, rows: list[dict]) -> list[str]:
-    """The columns to write: a column that is NULL in every row (and has no server default) is left out."""
-    return [name for name in rows[0] if table.c[name].server_default is not None
-            or list(map(itemgetter(name), rows)).count(None) < len(rows)]  # in C: most columns are all None
+def _worth_sending(table: Table, rows: list[dict]) -> dict[str, list]:
+    """The columns to write, each as its list of values, in the rows' order: a column that is NULL in every row
+    (and has no server default) is left out."""
+    sent = {}
+    for name in rows[0]:
+        column = list(map(itemgetter(name), rows))  # in C: most columns are all None
+        if table.c[name].server_default is not None or column.count(None) < len(column):
+            sent[name] = column
+    return sent
