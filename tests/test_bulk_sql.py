@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 
 from campaigns.core import collector
 from campaigns.core.bulk_sql import CHUNK, among, insert_ignoring_conflicts
@@ -130,3 +131,13 @@ def test_the_collector_comes_back_only_when_every_thread_has_left():
         assert seen == [False, True]
     finally:
         (gc.enable if enabled else gc.disable)()
+
+
+def test_a_driver_error_comes_out_as_sqlalchemys_so_the_request_edge_can_tell_a_conflict_from_a_bug(ctx, backend):
+    """These statements run on the driver's own cursor; its error must still be SQLAlchemy's, carrying the driver's
+    (a deadlock's SQLSTATE 40P01 is how the request edge knows to run a request again instead of answering 500)."""
+    with pytest.raises(IntegrityError) as raised:
+        insert_ignoring_conflicts(TABLE, [_row(1, MOMENTS[0], amount=None)], returning=RETURNING)
+    assert raised.value.orig is not None and "amount_cents" in str(raised.value.orig)
+    if backend == "postgresql":
+        assert raised.value.orig.sqlstate == "23502"  # not null

@@ -1,11 +1,13 @@
 """Set-based writing that both databases understand: one INSERT for many rows that skips what is already there."""
 import json
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from operator import itemgetter
 
 from sqlalchemy import Boolean, Integer, Table, any_, bindparam, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator
 
 from campaigns.extensions import db
@@ -96,8 +98,7 @@ def _sqlite_many(table: Table, rows: list[dict], returning: tuple, checked: bool
             column = [None if moment is None else texts[moment, moment.fold] for moment in column]
         columns.append(column)
     values = list(zip(*columns))  # tuples of plain values: the collector stops tracking them
-    cursor = db.session.connection().connection.driver_connection.cursor()
-    try:
+    with _driver_cursor() as cursor:
         last = cursor.execute(f"SELECT max(rowid) FROM {table.name}").fetchone()[0] if checked else None
         cursor.executemany(statement, values)
         if key is None:
@@ -115,8 +116,6 @@ def _sqlite_many(table: Table, rows: list[dict], returning: tuple, checked: bool
                            part)
             found.extend(cursor.fetchall())
         return found
-    finally:
-        cursor.close()
 
 
 def _keys(table: Table, key, values: list) -> set:
@@ -149,17 +148,30 @@ def _unnest(table: Table, rows: list[dict], returning: tuple) -> list[tuple]:
                  "ON CONFLICT DO NOTHING")
     if returning:
         statement += " RETURNING " + ", ".join(column.name for column in returning)
-    cursor = db.session.connection().connection.driver_connection.cursor()
-    try:
+    with _driver_cursor() as cursor:
         cursor.execute(statement, list(sent.values()))
         found = [tuple(row) for row in cursor.fetchall()] if returning else []
         if len(rows) >= ANALYZE_AFTER:
             # A table that has just grown by thousands of rows (a first import into a new installation) still has
             # the planner's picture of it empty, and each look-up by key becomes a scan of the whole table.
             cursor.execute(f"ANALYZE {table.name}")
+    return found
+
+
+@contextmanager
+def _driver_cursor():
+    """A cursor of the session's own driver connection (these statements skip SQLAlchemy for speed); a driver
+    error comes out as SQLAlchemy's, like every other query's, so a deadlock is run again and a lost or locked
+    database is answered 503, not 500."""
+    connection = db.session.connection()
+    dbapi = connection.dialect.loaded_dbapi
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        yield cursor
+    except dbapi.Error as error:
+        raise DBAPIError.instance(None, None, error, dbapi.Error, dialect=connection.dialect) from error
     finally:
         cursor.close()
-    return found
 
 
 def _worth_sending(table: Table, rows: list[dict]) -> dict[str, list]:
