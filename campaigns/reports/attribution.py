@@ -2,9 +2,10 @@
 
 A live purchase P of customer X (not a refund) is attributed to campaign C when X has a live redemption of a
 voucher of C at R with R < P.occurred_at <= R + window(C) days; the latest R wins across campaigns, ties go to
-the lower voucher id. A live refund goes wherever its original went, whatever its own date. Nothing is stored,
-so arrival order, an undone redemption, a voided purchase, a changed window or a merge count at once. The reports
-read it stored (attribution_store.py), kept equal to this by triggers and a refresh; this stays the definition.
+the lower voucher id. A live refund goes wherever its original went, whatever its own date. It is worked out from
+the rows as they are, so arrival order, an undone redemption, a voided purchase, a changed window or a merge count
+at once. This is the definition: the reports read a stored copy (attribution_store.py) that triggers and a refresh
+keep equal to it, and compute here whatever the copy has marked as out of date.
 """
 from sqlalchemy import Integer, and_, cast, func, null, select, union_all
 from sqlalchemy.ext.compiler import compiles

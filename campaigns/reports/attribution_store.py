@@ -1,9 +1,9 @@
-"""Attribution stored (models/attribution.py): the refresh that recomputes the customers a write marked stale,
+"""Attribution stored (models/stored_attribution.py): the refresh that recomputes the customers a write marked stale,
 and what a report reads: the stored rows of every customer not marked, with the marked ones computed afresh.
 
 The triggers that mark customers run in the writing transaction, so a reader sees a mark exactly when it sees the
 write. A refresh is maintenance, never a correctness step: it runs in a transaction of its own (the report's read
-asks for one first, the job queue's periodic task each minute, `flask attribution refresh` on demand), only one at
+asks for one first, the job queue's periodic task each minute, `flask refresh-attribution` on demand), only one at
 a time (a second one stands aside), and deletes the marks it read before computing, so a mark written meanwhile
 stays for the next one.
 """
@@ -34,7 +34,7 @@ _PURCHASE, _REDEMPTION, _STALE = AttributedPurchase.__table__, AttributedRedempt
 SUMMARY_COLUMNS = ("redemption_id", "campaign_id", "customer_id", "redeemed_at", "first_sale", "net", "purchases",
                    "refunds", "positive")
 _LOCK_KEY = 33_0001  # PostgreSQL advisory lock: one refresh at a time
-_FEW = 500  # up to this many marked customers are named in the statement; more go through a temporary table
+_FEW = 500  # up to this many marked customers are named in the statement; more are read from the marks there
 
 
 @dataclass(frozen=True)
@@ -64,24 +64,35 @@ def as_found(found, campaign_ids=None) -> Found:
     return Found(found, per_redemption(found))
 
 
+def _picked(source, keys) -> list:
+    """The columns named by `keys` of a table or subquery, in that order."""
+    return [source.c[key] for key in keys]
+
+
+def _zone_now(connection) -> str:
+    """The business's time zone as the database holds it now (not a process's cached copy)."""
+    return connection.scalar(select(BusinessSettings.time_zone)) or DEFAULT_SETTINGS["time_zone"]
+
+
 def current() -> Found:
     """The attribution as of now: stored rows, except the marked customers', whose rows are computed afresh."""
     # The zone first: a zone changed after this read has marked everyone by the time the marks are read.
-    zone = db.session.scalar(select(BusinessSettings.time_zone)) or DEFAULT_SETTINGS["time_zone"]
+    zone = _zone_now(db.session)
     marked = db.session.scalars(select(_STALE.c.customer_id).distinct().limit(_FEW + 1)).all()
     if not marked:
         return Found(_PURCHASE, _REDEMPTION, zone)
-    chosen = marked if len(marked) <= _FEW else select(_STALE.c.customer_id)
-    kept = ~(_PURCHASE.c.customer_id.in_(chosen)) if len(marked) <= _FEW else \
-        ~exists().where(_STALE.c.customer_id == _PURCHASE.c.customer_id)
-    kept_sums = ~(_REDEMPTION.c.customer_id.in_(chosen)) if len(marked) <= _FEW else \
-        ~exists().where(_STALE.c.customer_id == _REDEMPTION.c.customer_id)
+    few = len(marked) <= _FEW
+    chosen = marked if few else select(_STALE.c.customer_id)
+
+    def unmarked(customer_id):
+        return ~customer_id.in_(chosen) if few else ~exists().where(_STALE.c.customer_id == customer_id)
+
     fresh = attributed(customer_ids=chosen)
-    purchases = union_all(select(*(_PURCHASE.c[key] for key in ATTRIBUTED_COLUMNS)).where(kept),
-                          select(*(fresh.c[key] for key in ATTRIBUTED_COLUMNS))).subquery("found")
+    purchases = union_all(select(*_picked(_PURCHASE, ATTRIBUTED_COLUMNS)).where(unmarked(_PURCHASE.c.customer_id)),
+                          select(*_picked(fresh, ATTRIBUTED_COLUMNS))).subquery("found")
     sums = per_redemption(fresh)
-    redemptions = union_all(select(*(_REDEMPTION.c[key] for key in SUMMARY_COLUMNS)).where(kept_sums),
-                            select(*(sums.c[key] for key in SUMMARY_COLUMNS))).subquery("found_redemptions")
+    redemptions = union_all(select(*_picked(_REDEMPTION, SUMMARY_COLUMNS)).where(unmarked(_REDEMPTION.c.customer_id)),
+                            select(*_picked(sums, SUMMARY_COLUMNS))).subquery("found_redemptions")
     return Found(purchases, redemptions)
 
 
@@ -130,23 +141,22 @@ def recompute(connection) -> int:
     fresh = attributed(customer_ids=customers)
     # Each purchase's local date in the zone as it is now in the database (not a process's cached copy); exact
     # from the marked customers' first redemption (every attributed sale comes after it) to tomorrow.
-    zone = ZoneInfo(connection.scalar(select(BusinessSettings.time_zone)) or DEFAULT_SETTINGS["time_zone"])
+    zone = ZoneInfo(_zone_now(connection))
     redemption = Redemption.__table__
     first = connection.scalar(select(func.min(redemption.c.redeemed_at))
                               .where(redemption.c.customer_id.in_(customers))) or utcnow()
     day = local_date(fresh.c.occurred_at, zone, first, utcnow() + timedelta(days=1)).label("occurred_on")
     connection.execute(insert(_PURCHASE).from_select([*ATTRIBUTED_COLUMNS, "occurred_on"],
-                                                     select(*(fresh.c[key] for key in ATTRIBUTED_COLUMNS), day)))
+                                                     select(*_picked(fresh, ATTRIBUTED_COLUMNS), day)))
     sums = per_redemption(_PURCHASE, _PURCHASE.c.customer_id.in_(customers))
-    connection.execute(insert(_REDEMPTION).from_select(list(SUMMARY_COLUMNS),
-                                                       select(*(sums.c[key] for key in SUMMARY_COLUMNS))))
+    connection.execute(insert(_REDEMPTION).from_select(list(SUMMARY_COLUMNS), select(*_picked(sums, SUMMARY_COLUMNS))))
     chosen.drop(connection)
     return len(marked)
 
 
 def mark_everyone(connection) -> None:
     """Mark every customer who ever redeemed, and every customer with stored rows, for the next refresh."""
-    redemption = db.metadata.tables["redemption"]
+    redemption = Redemption.__table__
     for customers in (select(redemption.c.customer_id).where(redemption.c.customer_id.is_not(None)).distinct(),
                       select(_PURCHASE.c.customer_id).distinct()):
         connection.execute(insert(_STALE).from_select(["customer_id"], customers))

@@ -177,14 +177,14 @@ def cohorts(campaign_id: int, since: date | None = None, until: date | None = No
     members = select(earliest.c.customer_id, cohort_week.label("week")).subquery("members")
     sizes = {as_date(week): size for week, size in db.session.execute(
         select(members.c.week, func.count()).group_by(members.c.week))}
-    bought = found.purchases
+    sold = found.purchases
     week_index = (days_apart(local_day(found, zone, first, now), members.c.week) // 7).label("k")
-    purchases = (select(members.c.week, week_index, bought.c.customer_id)
+    purchases = (select(members.c.week, week_index, sold.c.customer_id)
                  .select_from(live)
-                 .join(bought, and_(bought.c.redemption_id == live.c.redemption_id,
-                                    bought.c.campaign_id == live.c.campaign_id))
-                 .join(members, members.c.customer_id == bought.c.customer_id)
-                 .where(bought.c.refund_of_id.is_(None), bought.c.amount_cents > 0)).subquery("weekly")
+                 .join(sold, and_(sold.c.redemption_id == live.c.redemption_id,
+                                  sold.c.campaign_id == live.c.campaign_id))
+                 .join(members, members.c.customer_id == sold.c.customer_id)
+                 .where(sold.c.refund_of_id.is_(None), sold.c.amount_cents > 0)).subquery("weekly")
     bought = (select(purchases.c.week, purchases.c.k, func.count(purchases.c.customer_id.distinct()))
               .group_by(purchases.c.week, purchases.c.k))
     cells = {(as_date(week), int(k)): n for week, k, n in db.session.execute(bought)}

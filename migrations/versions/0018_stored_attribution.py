@@ -28,16 +28,30 @@ def _row(prefix, columns) -> str:
     return "(" + ", ".join(f"{prefix}.{c}" for c in columns) + ")"
 
 
-SQLITE = [
-    # A sale marks its customer; a refund also marks its original's customer, under whom it is stored.
-    """CREATE TRIGGER attribution_purchase_insert AFTER INSERT ON purchase
-    WHEN NEW.customer_id IS NOT NULL OR NEW.refund_of_id IS NOT NULL
+def _sqlite_sale_marks(event: str, row: str) -> str:
+    """SQLite: a purchase inserted or deleted marks its customer, and a refund its original's customer too."""
+    return f"""CREATE TRIGGER attribution_purchase_{event.lower()} AFTER {event} ON purchase
+    WHEN {row}.customer_id IS NOT NULL OR {row}.refund_of_id IS NOT NULL
     BEGIN
       INSERT INTO attribution_stale (customer_id)
-      SELECT customer_id FROM (SELECT NEW.customer_id AS customer_id
-                               UNION ALL SELECT customer_id FROM purchase WHERE id = NEW.refund_of_id)
+      SELECT customer_id FROM (SELECT {row}.customer_id AS customer_id
+                               UNION ALL SELECT customer_id FROM purchase WHERE id = {row}.refund_of_id)
       WHERE customer_id IS NOT NULL;
-    END""",
+    END"""
+
+
+def _pg_sale_marks(rows: str) -> str:
+    """PostgreSQL: the customers of a statement's inserted or deleted purchases, and of their originals."""
+    return f"""INSERT INTO attribution_stale (customer_id)
+        SELECT DISTINCT m.customer_id FROM (SELECT r.customer_id FROM {rows} r
+                                            UNION ALL SELECT p.customer_id FROM {rows} r
+                                            JOIN purchase p ON p.id = r.refund_of_id) m
+        WHERE m.customer_id IS NOT NULL;"""
+
+
+SQLITE = [
+    # A sale marks its customer; a refund also marks its original's customer, under whom it is stored.
+    _sqlite_sale_marks("INSERT", "NEW"),
     f"""CREATE TRIGGER attribution_purchase_update AFTER UPDATE OF {", ".join(PURCHASE_COLUMNS)} ON purchase
     WHEN {_changed(PURCHASE_COLUMNS)}
     BEGIN
@@ -46,14 +60,7 @@ SQLITE = [
                                UNION ALL SELECT customer_id FROM purchase WHERE id IN (OLD.refund_of_id, NEW.refund_of_id))
       WHERE customer_id IS NOT NULL;
     END""",
-    """CREATE TRIGGER attribution_purchase_delete AFTER DELETE ON purchase
-    WHEN OLD.customer_id IS NOT NULL OR OLD.refund_of_id IS NOT NULL
-    BEGIN
-      INSERT INTO attribution_stale (customer_id)
-      SELECT customer_id FROM (SELECT OLD.customer_id AS customer_id
-                               UNION ALL SELECT customer_id FROM purchase WHERE id = OLD.refund_of_id)
-      WHERE customer_id IS NOT NULL;
-    END""",
+    _sqlite_sale_marks("DELETE", "OLD"),
     """CREATE TRIGGER attribution_redemption_insert AFTER INSERT ON redemption WHEN NEW.customer_id IS NOT NULL
     BEGIN INSERT INTO attribution_stale (customer_id) VALUES (NEW.customer_id); END""",
     f"""CREATE TRIGGER attribution_redemption_update AFTER UPDATE OF {", ".join(REDEMPTION_COLUMNS)} ON redemption
@@ -94,17 +101,9 @@ POSTGRESQL = [
                             UNION ALL SELECT p.customer_id FROM purchase p WHERE p.id = changed.original) m
         WHERE m.customer_id IS NOT NULL;
       ELSIF TG_OP = 'INSERT' THEN
-        INSERT INTO attribution_stale (customer_id)
-        SELECT DISTINCT m.customer_id FROM (SELECT n.customer_id FROM new_rows n
-                                            UNION ALL SELECT p.customer_id FROM new_rows n
-                                            JOIN purchase p ON p.id = n.refund_of_id) m
-        WHERE m.customer_id IS NOT NULL;
+        {_pg_sale_marks("new_rows")}
       ELSE
-        INSERT INTO attribution_stale (customer_id)
-        SELECT DISTINCT m.customer_id FROM (SELECT o.customer_id FROM old_rows o
-                                            UNION ALL SELECT p.customer_id FROM old_rows o
-                                            JOIN purchase p ON p.id = o.refund_of_id) m
-        WHERE m.customer_id IS NOT NULL;
+        {_pg_sale_marks("old_rows")}
       END IF;
       RETURN NULL;
     END $$""",
