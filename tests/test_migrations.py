@@ -83,3 +83,28 @@ def test_the_migration_reads_old_star_ratings_on_the_0_to_10_scale(tmp_path):
         downgrade(revision="0007")
         assert db.session.scalars(text("SELECT rating FROM feedback ORDER BY id")).all() == [1, 3, 5, 3]
         db.engine.dispose()
+
+
+def test_the_migration_moves_an_import_file_into_its_own_table_and_back(tmp_path):
+    """Revision 0019 keeps an uploaded file in purchase_import_file (the import's row no longer holds it);
+    going back puts it in the import's row again."""
+    from flask_migrate import downgrade, upgrade
+
+    from app import create_app
+    from campaigns.models import PurchaseImport
+    from tests.conftest import app_config
+
+    app = create_app(app_config(f"sqlite:///{tmp_path / 'files.db'}"))
+    with app.app_context():
+        upgrade(revision="0018")
+        db.session.execute(text(
+            "INSERT INTO purchase_import (filename, source, content, size, columns, options, status, total_rows, "
+            "done_rows, created, duplicates, failed, deferred, errors, created_at) VALUES ('sales.csv', 'plain', "
+            ":content, 9, '{}', '{}', 'running', 1, 0, 0, 0, 0, 0, '[]', '2026-01-01')"), {"content": b"a,b\n1,2\n"})
+        db.session.commit()
+        upgrade()
+        assert db.session.get(PurchaseImport, 1).content == b"a,b\n1,2\n"
+        db.session.rollback()
+        downgrade(revision="0018")
+        assert db.session.scalar(text("SELECT content FROM purchase_import WHERE id = 1")) == b"a,b\n1,2\n"
+        db.engine.dispose()

@@ -2,7 +2,8 @@
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaigns.extensions import db
 from campaigns.models.types import UTCDateTime, utcnow
@@ -38,6 +39,19 @@ class ImportMapping(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+class PurchaseImportFile(db.Model):
+    """An import's uploaded file, in a row of its own: SQLite writes a whole row again whenever one of its columns
+    changes, and every chunk of an import updates the import's progress and counts."""
+
+    __tablename__ = "purchase_import_file"
+
+    import_id: Mapped[int] = mapped_column(ForeignKey("purchase_import.id"), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+    def __repr__(self) -> str:
+        return f"<PurchaseImportFile {self.import_id} {len(self.content or b'')} bytes>"
+
+
 class PurchaseImport(db.Model):
     """One uploaded file and how far its import has gone; rows are written in chunks, each its own transaction."""
 
@@ -50,7 +64,6 @@ class PurchaseImport(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     filename: Mapped[str] = mapped_column(String(255))
     source: Mapped[str] = mapped_column(String(32))
-    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     size: Mapped[int] = mapped_column(Integer)
     columns: Mapped[str] = mapped_column(Text, default="{}")
     options: Mapped[str] = mapped_column(Text, default="{}")
@@ -67,6 +80,9 @@ class PurchaseImport(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    file: Mapped[PurchaseImportFile] = relationship(cascade="all, delete-orphan")  # read only when asked for
+    content: AssociationProxy[bytes] = association_proxy("file", "content",
+                                                         creator=lambda content: PurchaseImportFile(content=content))
 
     def __repr__(self) -> str:
         return f"<PurchaseImport {self.id} {self.filename!r} {self.status} {self.done_rows}/{self.total_rows}>"
