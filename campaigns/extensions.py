@@ -45,12 +45,19 @@ def sqlite_transactions(engine) -> None:
         event.listen(engine, "savepoint", _begin_before_savepoint)
         event.listen(engine, "connect", _unicode_lower)
         event.listen(engine, "connect", _statement_journal_in_memory)
+        event.listen(engine, "connect", _memory_mapped_reads)
 
 
 def _statement_journal_in_memory(dbapi_connection, _record) -> None:
     """Keep SQLite's temporary files in memory: a row insert that fires a trigger (the stored attribution's marks)
     opens a statement journal, which on disk made each imported row cost 13 µs more (3 µs in memory)."""
     dbapi_connection.execute("PRAGMA temp_store = MEMORY")
+
+
+def _memory_mapped_reads(dbapi_connection, _record) -> None:
+    """Read SQLite's file through memory mapping rather than a read call per page: the report's look-ups of rows
+    by index (a customer's purchases, a redemption's row) took a third less time over 1,000,000 purchases."""
+    dbapi_connection.execute("PRAGMA mmap_size = 1073741824")
 
 
 def _unicode_lower(dbapi_connection, _record) -> None:

@@ -18,6 +18,7 @@ from campaigns.extensions import db
 from campaigns.giving import designs as campaigns
 from campaigns.giving.vouchers import attach_customer, issue_batch
 from campaigns.models import Purchase, Voucher
+from campaigns.reports import assemble
 from campaigns.reports.attribution import (
     attributed,
     campaign_of,
@@ -347,3 +348,22 @@ def test_the_purchases_list_names_the_campaign_each_sale_counts_towards(shop):
     counted, stray = shop.buy(R + DAY), shop.buy(R - DAY)
     rows, _, _ = recent_purchases()
     assert {row["purchase"].id: row["campaign"] for row in rows} == {counted.id: "Free latte", stray.id: None}
+
+
+# The delay to the first purchase counts from the redemption that purchase is attributed to, whichever of the
+# customer's redemptions of the campaign that is (the report reads it from per-redemption sums, grouped).
+
+@pytest.mark.parametrize("purchases, days", [
+    ([(5, 1250)], 2),               # nothing after the first redemption: counted from the second
+    ([(1, 0), (4, 1250)], 1),       # a free item after the first is no purchase of positive amount
+    ([(1, 1250), (4, 900)], 1),     # bought after the first: counted from the first
+])
+def test_days_to_first_purchase_count_from_the_redemption_it_is_attributed_to(shop, purchases, days):
+    latte = shop.campaign(per_customer_limit=2)
+    shop.redeem(latte, R)
+    shop.redeem(latte, R + 3 * DAY)
+    for day, cents in purchases:
+        shop.buy(R + day * DAY, cents)
+    computed = assemble.figures([latte.id])[latte.id]["median_days_to_first_purchase"]
+    stored = assemble.campaign_report(latte.id)["median_days_to_first_purchase"]
+    assert computed == stored == days

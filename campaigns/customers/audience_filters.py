@@ -12,6 +12,7 @@ from campaigns.giving.audience_exclusions import Preview, preview
 from campaigns.giving.audience_runs import assign_recorded
 from campaigns.giving.audiences import MAX_MEMBERS, check_holdout
 from campaigns.models import AudienceAssignment, Campaign, Customer, Location, Purchase, Redemption, utcnow
+from campaigns.models.purchase import positive_live
 from campaigns.reports.figures import never_bought
 
 DAYS_MAX = 3650
@@ -52,8 +53,7 @@ def _exists(model, key) -> bool:
 
 def _bought(customer_id, *where):
     purchase = Purchase.__table__
-    return exists().where(purchase.c.customer_id == customer_id, purchase.c.amount_cents > 0,
-                          purchase.c.voided_at.is_(None), *where)
+    return exists().where(purchase.c.customer_id == customer_id, positive_live(purchase), *where)
 
 
 def _gift(customer_id, *where):

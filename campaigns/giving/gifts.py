@@ -12,6 +12,7 @@ from sqlalchemy.sql import FromClause, Selectable
 from campaigns.core.errors import DomainError
 from campaigns.extensions import db
 from campaigns.models import Campaign, Purchase, Redemption
+from campaigns.models.purchase import positive_live
 
 
 class GiftLimitError(DomainError):
@@ -31,8 +32,8 @@ def unreturned(customer_ids, except_voucher_id: int | None = None):
     """The live redemptions of these customers (ids or a subquery) not followed by a live purchase of positive
     amount, leaving out the redemption of `except_voucher_id`: a subquery (customer_id, redemption_id)."""
     redemption, purchase = Redemption.__table__, Purchase.__table__
-    returned = exists().where(purchase.c.customer_id == redemption.c.customer_id, purchase.c.amount_cents > 0,
-                              purchase.c.voided_at.is_(None), purchase.c.occurred_at > redemption.c.redeemed_at)
+    returned = exists().where(purchase.c.customer_id == redemption.c.customer_id, positive_live(purchase),
+                              purchase.c.occurred_at > redemption.c.redeemed_at)
     query = (select(redemption.c.customer_id, redemption.c.id.label("redemption_id"))
              .where(redemption.c.customer_id.in_(customer_ids), redemption.c.undone_at.is_(None), ~returned))
     if except_voucher_id is not None:

@@ -1,7 +1,7 @@
 """What the till records: purchases, and refunds as negative purchases naming their original."""
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, and_, literal, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaigns.extensions import db
@@ -49,3 +49,10 @@ class Purchase(db.Model):
 
     def __repr__(self) -> str:
         return f"<Purchase {self.id} {self.external_id} {self.amount_cents}>"
+
+
+def positive_live(purchase):
+    """SQL: a purchase (the table or an alias) of positive amount that is not voided, written as the partial index
+    ix_purchase_customer_positive's own condition: with a literal 0 rather than a bound parameter, SQLite can
+    tell that the index answers it and reads no purchase's row (the report's freebie check took half the time)."""
+    return and_(purchase.c.amount_cents > literal(0, literal_execute=True), purchase.c.voided_at.is_(None))

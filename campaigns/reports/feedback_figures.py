@@ -24,7 +24,7 @@ from campaigns.extensions import db
 from campaigns.feedback.answers import BANDS
 from campaigns.models import Customer, Feedback, Redemption, Voucher
 from campaigns.reports.attribution_store import as_found
-from campaigns.reports.figures import customers_of, live_redemptions
+from campaigns.reports.figures import customers_of, live_redemptions, redemption_sums
 from campaigns.reports.stats import half_away
 
 BAND_NAMES = tuple(name for name, _, _ in BANDS)
@@ -50,7 +50,7 @@ def feedback_figures(campaign_ids=None, since: date | None = None, until: date |
     zone = zone or business_zone()
     found = as_found(found, campaign_ids)
     live = live_redemptions(campaign_ids, since, until, None, zone)
-    each = customers_of(live, found)
+    each = customers_of(redemption_sums(found, None, campaign_ids, since, until, zone))
     converted = select(each.c.campaign_id, each.c.customer_id).where(each.c.net > 0).subquery("converted")
     band = band_case().label("band")
     rows = db.session.execute(

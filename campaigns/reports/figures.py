@@ -17,6 +17,7 @@ from campaigns.accounts.business import business_zone
 from campaigns.extensions import db
 from campaigns.giving.designs import day_start
 from campaigns.models import Campaign, Location, Purchase, Redemption, Voucher, utcnow
+from campaigns.models.purchase import positive_live
 from campaigns.models.types import UTCDateTime
 from campaigns.reports.attribution import plus_days
 from campaigns.reports.attribution_store import as_found
@@ -93,44 +94,55 @@ def _redemptions(live, group) -> dict:
     return _keyed(db.session.execute(query), group)
 
 
-def customers_of(live, found):
+def redemption_sums(found, live=None, campaign_ids=None, since=None, until=None, zone=None):
+    """Each live redemption's attributed sums (a Found's `redemptions`) with its segment as k1, k2 (a subquery).
+    Given `live` (a segment's redemptions) they are joined to it; without, they are the sums of these campaigns'
+    redemptions made in the range, read alone: only live redemptions have sums, so no join to every redemption."""
+    sums = found.redemptions
+    columns = (sums.c.customer_id, sums.c.redeemed_at, sums.c.first_sale, sums.c.net, sums.c.purchases,
+               sums.c.refunds, sums.c.positive)
+    if live is not None:
+        return (select(live.c.campaign_id, live.c.k1, live.c.k2, *columns)
+                .join(sums, and_(sums.c.redemption_id == live.c.redemption_id,
+                                 sums.c.campaign_id == live.c.campaign_id))
+                .subquery("per_redemption"))
+    query = (select(sums.c.campaign_id, null().label("k1"), null().label("k2"), *columns)
+             .where(*in_range(sums.c.redeemed_at, since, until, zone)))
+    if campaign_ids is not None:
+        query = query.where(sums.c.campaign_id.in_(list(campaign_ids)))
+    return query.subquery("per_redemption")
+
+
+def customers_of(per_redemption):
     """One row per (segment, customer) with their attributed `net` amount, `purchases`, `refunds`, `positive`
     purchases, and `delay`: microseconds from the redemption their first positive purchase is attributed to, to
-    that purchase (None without one). Read from the per-redemption sums (a Found's `redemptions`), so the ranking
-    that finds the first purchase runs over one row per customer and redemption, not per sale (a subquery)."""
-    sums = found.redemptions
-    keys = (live.c.campaign_id, live.c.k1, live.c.k2, sums.c.customer_id)
-    per_redemption = (select(*keys, sums.c.redeemed_at, sums.c.first_sale, sums.c.net, sums.c.purchases,
-                             sums.c.refunds, sums.c.positive)
-                      .join(sums, and_(sums.c.redemption_id == live.c.redemption_id,
-                                       sums.c.campaign_id == live.c.campaign_id))
-                      .subquery("per_redemption"))
+    that purchase (None without one), from redemption_sums(): one row per redemption, not per sale (a subquery).
+
+    A segment holds one campaign, so its redemptions share one window, and last touch gives each of a customer's
+    redemptions the purchases between it and their next one: the earliest redemption with a positive purchase is
+    the one the first such purchase is attributed to. So a grouping finds it; no ranking (a sort) is needed."""
     each = per_redemption.c
     part = (each.campaign_id, each.k1, each.k2, each.customer_id)
-    ranked = (select(*part, each.first_sale, each.redeemed_at,
-                     *(func.sum(getattr(each, name)).over(partition_by=part).label(name)
-                       for name in ("net", "purchases", "refunds", "positive")),
-                     func.row_number().over(partition_by=part, order_by=(case((each.first_sale.is_(None), 1), else_=0),
-                                                                         each.first_sale)).label("rank"))
-              .subquery("ranked_customers"))
-    return (select(ranked.c.campaign_id, ranked.c.k1, ranked.c.k2, ranked.c.customer_id, ranked.c.net,
-                   ranked.c.purchases, ranked.c.refunds, ranked.c.positive,
-                   elapsed_micros(ranked.c.first_sale, ranked.c.redeemed_at).label("delay"))
-            .where(ranked.c.rank == 1).subquery("customers"))
+    first_sale = func.min(each.first_sale)
+    its_redemption = func.min(each.redeemed_at).filter(each.first_sale.is_not(None))
+    return (select(*part, *(func.sum(getattr(each, name)).label(name)
+                            for name in ("net", "purchases", "refunds", "positive")),
+                   elapsed_micros(first_sale, its_redemption).label("delay"))
+            .group_by(*part).subquery("customers"))
 
 
-def first_purchases(live, found):
+def first_purchases(per_redemption):
     """Each converted customer's first attributed purchase of positive amount, as `delay` microseconds after the
-    redemption it is attributed to (a subquery: campaign_id, k1, k2, customer_id, delay)."""
-    each = customers_of(live, found)
+    redemption it is attributed to (a subquery: campaign_id, k1, k2, customer_id, delay), from redemption_sums()."""
+    each = customers_of(per_redemption)
     return (select(each.c.campaign_id, each.c.k1, each.c.k2, each.c.customer_id, each.c.delay)
             .where(each.c.net > 0, each.c.delay.is_not(None)).subquery("first_purchases"))
 
 
-def _sales(live, found, group) -> dict:
+def _sales(per_redemption, group) -> dict:
     """Per segment, in one statement: converted and repeat customers, purchases, refunds, revenue, and the median
     delay to the first purchase (the middle value, or the two middle ones summed with their count: portable SQL)."""
-    each = customers_of(live, found)
+    each = customers_of(per_redemption)
     part = (each.c.campaign_id, each.c.k1, each.c.k2)
     timed = and_(each.c.net > 0, each.c.delay.is_not(None))
     ordered = select(each, func.row_number().over(partition_by=part, order_by=(case((timed, 0), else_=1),
@@ -147,21 +159,23 @@ def _sales(live, found, group) -> dict:
     return _keyed(db.session.execute(query), group)
 
 
-def maturity(live, found, group, now: datetime) -> dict:
+def maturity(live, per_redemption, group, now: datetime) -> dict:
     """Per campaign (or segment): (matured redemptions, their attributed revenue in cents, the first redemption's
-    moment), from the live redemptions subquery and the attributed purchases' per-redemption sums."""
+    moment), from the live redemptions subquery and their per-redemption sums (redemption_sums())."""
     campaign = Campaign.__table__
-    ripe = plus_days(live.c.redeemed_at, campaign.c.attribution_window_days) <= literal(now, UTCDateTime())
+
+    def ripe(redeemed_at):
+        return plus_days(redeemed_at, campaign.c.attribution_window_days) <= literal(now, UTCDateTime())
+
     keys = (live.c.campaign_id, live.c.k1, live.c.k2)
     counted = _keyed(db.session.execute(
-        select(*keys, func.count().filter(ripe), func.min(live.c.redeemed_at))
+        select(*keys, func.count().filter(ripe(live.c.redeemed_at)), func.min(live.c.redeemed_at))
         .join(campaign, campaign.c.id == live.c.campaign_id).group_by(*keys)), group)
-    sums = found.redemptions
+    each = per_redemption.c
     revenue = _keyed(db.session.execute(
-        select(*keys, func.sum(sums.c.net))
-        .join(campaign, campaign.c.id == live.c.campaign_id)
-        .join(sums, and_(sums.c.redemption_id == live.c.redemption_id, sums.c.campaign_id == live.c.campaign_id))
-        .where(ripe).group_by(*keys)), group)
+        select(each.campaign_id, each.k1, each.k2, func.sum(each.net))
+        .join(campaign, campaign.c.id == each.campaign_id)
+        .where(ripe(each.redeemed_at)).group_by(each.campaign_id, each.k1, each.k2)), group)
     return {key: (int(count), int((revenue.get(key) or (0,))[0] or 0), first) for key, (count, first) in counted.items()}
 
 
@@ -169,7 +183,7 @@ def never_bought(customer_id):
     """The condition that a known customer has no live purchase of positive amount at all (freebie-only)."""
     purchase = Purchase.__table__
     return and_(customer_id.is_not(None), ~exists().where(purchase.c.customer_id == customer_id,
-                                                          purchase.c.amount_cents > 0, purchase.c.voided_at.is_(None)))
+                                                          positive_live(purchase)))
 
 
 def _freebie_only(live, group) -> dict:
@@ -190,8 +204,10 @@ def figures(campaign_ids=None, since: date | None = None, until: date | None = N
     found = as_found(found, campaign_ids)
     live = live_redemptions(campaign_ids, since, until, group, zone)
     issued = _issued(campaign_ids, since, until, group, zone) if group != "location" else {}
-    redeemed, sales, freebies = _redemptions(live, group), _sales(live, found, group), _freebie_only(live, group)
-    matured = maturity(live, found, group, now)
+    per_redemption = (redemption_sums(found, live) if group is not None
+                      else redemption_sums(found, None, campaign_ids, since, until, zone))
+    redeemed, sales, freebies = _redemptions(live, group), _sales(per_redemption, group), _freebie_only(live, group)
+    matured = maturity(live, per_redemption, group, now)
     campaign = Campaign.__table__
     went_live = and_(campaign.c.went_live_at.is_not(None), *in_range(campaign.c.went_live_at, since, until, zone))
     costs = {cid: rest for cid, *rest in db.session.execute(

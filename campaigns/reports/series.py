@@ -14,8 +14,9 @@ from sqlalchemy import and_, func, literal, select, union_all
 from campaigns.accounts.business import business_zone
 from campaigns.extensions import db
 from campaigns.models import Campaign, Purchase, utcnow
+from campaigns.models.purchase import positive_live
 from campaigns.reports.attribution_store import as_found, local_day
-from campaigns.reports.figures import counted_fixed, first_purchases, in_range, live_redemptions
+from campaigns.reports.figures import counted_fixed, first_purchases, in_range, live_redemptions, redemption_sums
 from campaigns.reports.localtime import MICROS_PER_DAY, as_date, days_apart, elapsed_micros, local_date, week_start
 
 MAX_COHORT_WEEKS = 26
@@ -146,13 +147,12 @@ def conversion_by_day(campaign_id: int, since: date | None = None, until: date |
     if first is None:
         return {"window": window, "redeeming_customers": 0, "days": []}
     horizon = min(horizon, (utcnow() - first) // timedelta(days=1) + 1)
-    converted = _buckets(first_purchases(live, found), horizon)
+    converted = _buckets(first_purchases(redemption_sums(found, None, [campaign_id], since, until, zone)), horizon)
     earliest = _earliest(live)
     purchase = Purchase.__table__
     bought = (select(elapsed_micros(func.min(purchase.c.occurred_at), earliest.c.redeemed_at).label("delay"))
               .join(purchase, and_(purchase.c.customer_id == earliest.c.customer_id,
-                                   purchase.c.occurred_at > earliest.c.redeemed_at, purchase.c.amount_cents > 0,
-                                   purchase.c.voided_at.is_(None)))
+                                   purchase.c.occurred_at > earliest.c.redeemed_at, positive_live(purchase)))
               .group_by(earliest.c.customer_id, earliest.c.redeemed_at).subquery("bought"))
     any_purchase = _buckets(bought, horizon)
     return {"window": window, "redeeming_customers": identified + anonymous,
