@@ -79,6 +79,16 @@ def test_a_naive_time_is_refused_on_sqlite(ctx, backend):
         insert_ignoring_conflicts(TABLE, [_row(1, datetime(2026, 1, 1, 12, 0))], returning=RETURNING)
 
 
+def test_a_column_of_times_is_written_as_each_time_alone_is():
+    """SQLite's column-at-once conversion gives each time's own text, with or without missing ones."""
+    from campaigns.core.bulk_sql import _sqlite_text, _sqlite_texts
+
+    for column in (MOMENTS, MOMENTS + [None], ["2026-01-01 12:00:00", None]):
+        assert _sqlite_texts(column) == [_sqlite_text(moment) for moment in column]
+    with pytest.raises(ValueError, match="naive datetime"):
+        _sqlite_texts(MOMENTS + [datetime(2026, 1, 1, 12, 0)])
+
+
 def test_among_finds_exactly_the_stored_keys_of_many(ctx):
     rows = [_row(n, MOMENTS[n % len(MOMENTS)]) for n in range(0, 2 * CHUNK + 10, 2)]
     insert_ignoring_conflicts(TABLE, rows)

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from campaigns.core.addresses import _valid
+from campaigns.core.addresses import _valid, normalise_phone
+from campaigns.core.errors import ValidationError
 from campaigns.sales.pos import convert, read_sheet
 from campaigns.sales.pos.formats import PLAIN_CELLS, Cells
 from campaigns.sales.pos.options import Options
@@ -77,3 +78,51 @@ def test_any_digits_are_valid_exactly_when_phonenumbers_says_so(digits, region):
     except phonenumbers.NumberParseException:
         return
     assert _valid(number) == phonenumbers.is_valid_number(number)
+
+
+def _as_phonenumbers_reads(raw: str, region: str) -> str | None:
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet="0123456789", min_size=10, max_size=10), st.sampled_from(["US", "CA", "GB", "DE", "JM"]))
+def test_a_north_american_number_in_e164_reads_as_phonenumbers_reads_it(digits, region):
+    raw = "+1" + digits
+    try:
+        ours = normalise_phone(raw, region)
+    except ValidationError:
+        ours = None
+    assert ours == _as_phonenumbers_reads(raw, region)
+
+
+ISO_PARTS = st.tuples(st.integers(1990, 2110), st.integers(0, 13), st.integers(0, 32),
+                      st.sampled_from(["T", " ", "  ", "t"]), st.integers(0, 25), st.integers(0, 61), st.sampled_from(["", ":07", ":07.5", ":07.123456"]),
+                      st.sampled_from(["", "Z", "+02:00", "-0530", "+14:00", " UTC"]))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(ISO_PARTS, st.sampled_from(["UTC", "Europe/Berlin", "America/New_York"]))
+def test_an_iso_moment_reads_as_the_general_reading_reads_it(parts, zone_name):
+    from zoneinfo import ZoneInfo
+
+    year, month, day, between, hour, minute, rest, offset = parts
+    text = f"{year:04d}-{month:02d}-{day:02d}{between}{hour:02d}:{minute:02d}{rest}{offset}"
+    quick = Cells(["Date"], {"date": 0}, Options(), ZoneInfo(zone_name))
+    general = Cells(["Date"], {"date": 0}, Options(), ZoneInfo(zone_name))
+    general.plain_iso = False
+
+    def read(cells):
+        try:
+            when, local = cells.when([text], text, local=False)
+            return when.isoformat(), when.tzinfo, when.fold, local  # the same moment, written the same way
+        except Exception as error:  # noqa: BLE001 - the same refusal either way
+            return type(error), str(error)
+
+    assert quick.plain_iso
+    assert read(quick) == read(general)

@@ -64,12 +64,21 @@ def _valid(number: phonenumbers.PhoneNumber) -> bool:
     return phonenumbers.is_valid_number(number)
 
 
+# A North American number already written in E.164 ("+12125550123"): parsing it finds country code 1 and the
+# ten digits as they are (none starts with the national prefix 1), whatever the region, so it is not parsed.
+_NANP_E164 = re.compile(r"\+1[2-9][0-9]{9}")
+
+
 def normalise_phone(raw: str, region: str) -> str:
     """Return a phone number in E.164, reading it in `region` when it has no +country, or raise ValidationError."""
-    try:
-        number = phonenumbers.parse(unicodedata.normalize("NFKC", raw or ""), region)
-    except phonenumbers.NumberParseException:
-        raise ValidationError({"phone": f"{raw!r} is not a phone number."}) from None
+    written = raw and _NANP_E164.fullmatch(raw) is not None  # and so already as E.164 writes it
+    if written:
+        number = phonenumbers.PhoneNumber(country_code=1, national_number=int(raw[2:]))
+    else:
+        try:
+            number = phonenumbers.parse(unicodedata.normalize("NFKC", raw or ""), region)
+        except phonenumbers.NumberParseException:
+            raise ValidationError({"phone": f"{raw!r} is not a phone number."}) from None
     if not _valid(number):
         raise ValidationError({"phone": f"{raw!r} is not a valid phone number for {region} (add +country)."})
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return raw if written else phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -3,7 +3,7 @@ import json
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from operator import itemgetter
+from operator import attrgetter, itemgetter, methodcaller
 
 from sqlalchemy import Boolean, Integer, Table, any_, bindparam, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -75,6 +75,29 @@ def _sqlite_text(value):
     return value
 
 
+_TZINFO, _FOLD = attrgetter("tzinfo"), attrgetter("fold")
+_IN_UTC, _ISO_TEXT, _NO_OFFSET = methodcaller("astimezone", UTC), methodcaller("isoformat", " ", "microseconds"), \
+    itemgetter(slice(None, -6))
+
+
+def _sqlite_texts(moments: list) -> list:
+    """The column's values as _sqlite_text writes each, in C loops when all are aware datetimes (a Python call per
+    cell cost more than the text itself); a value the column repeats (a batch's recorded_at) is written once."""
+    try:
+        if None in moments or None in map(_TZINFO, moments):
+            return list(map(_sqlite_text, moments))  # a naive datetime is refused there
+    except AttributeError:  # not datetimes
+        return list(map(_sqlite_text, moments))
+    # Keyed with its fold: in one zone Python calls the two 02:30 of a night the clocks go back equal, though they
+    # are an hour apart.
+    keys = list(zip(moments, map(_FOLD, moments)))
+    distinct = set(keys)
+    if 2 * len(distinct) > len(moments):
+        return list(map(_NO_OFFSET, map(_ISO_TEXT, map(_IN_UTC, moments))))
+    texts = dict(zip(distinct, map(_NO_OFFSET, map(_ISO_TEXT, map(_IN_UTC, map(itemgetter(0), distinct))))))
+    return list(map(texts.__getitem__, keys))
+
+
 def _sqlite_many(table: Table, rows: list[dict], returning: tuple, checked: bool) -> list[tuple]:
     """SQLite: one DBAPI executemany (SQLAlchemy's per-value processing would cost more than the insert).
     SQLite cannot return rows from an executemany, so the rows a key names are read before and after: those
@@ -86,17 +109,7 @@ def _sqlite_many(table: Table, rows: list[dict], returning: tuple, checked: bool
     statement = (f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
                  "ON CONFLICT DO NOTHING")
     moments = {name for name in names if _array_type(table.c[name]) == "timestamptz[]"}
-    # A batch shares its recorded_at, and often its times: each is written once. Keyed with its fold: in one zone
-    # Python calls the two 02:30 of a night the clocks go back equal, though they are an hour apart.
-    texts: dict = {}
-    columns = []
-    for name in names:  # column by column: one loop of C calls per column instead of Python per cell
-        column = sent[name]
-        if name in moments:
-            for moment, fold in {(moment, moment.fold) for moment in column if moment is not None}:
-                texts[moment, fold] = _sqlite_text(moment)
-            column = [None if moment is None else texts[moment, moment.fold] for moment in column]
-        columns.append(column)
+    columns = [_sqlite_texts(sent[name]) if name in moments else sent[name] for name in names]
     values = list(zip(*columns))  # tuples of plain values: the collector stops tracking them
     with _driver_cursor() as cursor:
         last = cursor.execute(f"SELECT max(rowid) FROM {table.name}").fetchone()[0] if checked else None
@@ -109,8 +122,8 @@ def _sqlite_many(table: Table, rows: list[dict], returning: tuple, checked: bool
         found, columns = [], ", ".join(column.name for column in returning)
         if checked:
             found = cursor.execute(f"SELECT {columns} FROM {table.name} WHERE rowid > ?", (last or 0,)).fetchall()
-            before = {row[0] for row in found}
-        wanted = [row[key.name] for row in rows if row[key.name] not in before]
+            before = set(map(itemgetter(0), found))
+        wanted = [value for value in map(itemgetter(key.name), rows) if value not in before]
         for part in chunked(wanted):
             cursor.execute(f"SELECT {columns} FROM {table.name} WHERE {key.name} IN ({', '.join('?' * len(part))})",
                            part)
@@ -177,9 +190,11 @@ def _driver_cursor():
 def _worth_sending(table: Table, rows: list[dict]) -> dict[str, list]:
     """The columns to write, each as its list of values, in the rows' order: a column that is NULL in every row
     (and has no server default) is left out."""
+    names = list(rows[0])
+    # Each row's values at once, turned into columns by zip: C loops, not one pass over the rows per column.
+    columns = zip(*map(itemgetter(*names), rows)) if len(names) > 1 else [tuple(map(itemgetter(names[0]), rows))]
     sent = {}
-    for name in rows[0]:
-        column = list(map(itemgetter(name), rows))  # in C: most columns are all None
+    for name, column in zip(names, columns):
         if table.c[name].server_default is not None or column.count(None) < len(column):
-            sent[name] = column
+            sent[name] = list(column)
     return sent

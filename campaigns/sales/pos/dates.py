@@ -115,19 +115,27 @@ def _zone_part(text: str) -> tzinfo | None:
 _ISO_MOMENT = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d{1,6})?)?(?:Z|[+-]\d\d:?\d\d)?")
 
 
+def iso_moment(text: str) -> datetime | None:
+    """Return the date and time of the everyday ISO form ("2026-05-12 12:54:01", "2026-05-12T12:54:01+02:00"),
+    as moment() reads it in a year-first file, or None when the text is not of that form or out of the years."""
+    if not _ISO_MOMENT.fullmatch(text):
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if YEAR_MIN <= parsed.year <= YEAR_MAX else None
+
+
 @lru_cache(maxsize=4096)
 def moment(text: str, order: str) -> tuple[date, time | None, tzinfo | None]:
     """Return (date, time or None, zone or None) read from a date, optionally with a time and an offset or zone."""
     value = " ".join(text.split())
     if not value:
         raise DateTextError("it is empty")
-    if order == "ymd" and _ISO_MOMENT.fullmatch(value):  # the everyday ISO form: Python reads it, much faster
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            parsed = None
-        if parsed is not None and YEAR_MIN <= parsed.year <= YEAR_MAX:
-            return parsed.date(), parsed.time(), parsed.tzinfo
+    parsed = iso_moment(value) if order == "ymd" else None  # the everyday ISO form: Python reads it, much faster
+    if parsed is not None:
+        return parsed.date(), parsed.time(), parsed.tzinfo
     day, rest = _date_part(value, order)
     rest = rest.lstrip(" ,")
     if rest[:1] in ("T", "t"):

@@ -14,7 +14,7 @@ Shopify's order name when the order is known by its Id ("shopify:#1001").
 """
 from datetime import datetime, tzinfo
 
-from campaigns.sales.pos.dates import DateTextError, aware, moment, time_of_day
+from campaigns.sales.pos.dates import DateTextError, aware, iso_moment, moment, time_of_day
 from campaigns.sales.pos.money_text import MoneyTextError, cents
 from campaigns.sales.pos.options import Options
 from campaigns.sales.pos.timezones import ZoneError, zone
@@ -39,6 +39,9 @@ class Cells:
     def __init__(self, headers: list[str], index: dict[str, int | None], options: Options, where: tzinfo):
         self.headers, self.index, self.options, self.where = headers, index, options, where
         self.wanted: dict[tuple[str, ...], list[int | None]] = {}
+        self.amounts: dict[str, int] = {}  # amount text -> cents, for this chunk: files repeat their prices
+        # An ISO date and time is the whole moment when no time-zone column could give it another zone.
+        self.plain_iso = options.date_order == "ymd" and index.get("time_zone") is None
 
     def mapped(self, field: str) -> bool:
         """Return whether the field has a column."""
@@ -73,11 +76,16 @@ class Cells:
 
     def amount(self, text: str, field: str, line: int | None = None) -> int:
         """Return a cell's amount in cents, or raise RowProblem naming the field's column and the value."""
+        found = self.amounts.get(text)
+        if found is not None:
+            return found
         try:
-            return cents(text, decimal_mark=self.options.decimal_mark, currency=self.options.currency)
+            found = self.amounts[text] = cents(text, decimal_mark=self.options.decimal_mark,
+                                               currency=self.options.currency)
         except MoneyTextError as error:
             shown = f" “{text}”" if text else ""
             raise RowProblem(f"{self.name(field)}{shown}: {error}.", line) from None
+        return found
 
     def check_currency(self, row: list[str], line: int | None = None) -> None:
         """Refuse a row whose currency column names another currency than the installation's."""
@@ -95,6 +103,10 @@ class Cells:
         text = self.get(row, "date") if text is None else text
         if not text:
             raise RowProblem(f"{self.name('date')} is empty.")
+        if not local and self.plain_iso:  # the everyday ISO moment, read as below without its parts taken apart
+            parsed = iso_moment(text)
+            if parsed is not None:
+                return (parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=self.where)), None
         try:
             day, clock, where = moment(text, self.options.date_order)
         except DateTextError as error:
