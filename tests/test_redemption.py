@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from campaigns.accounts import business
 from campaigns.accounts.users import create_user
@@ -30,7 +31,7 @@ def desk(ctx):
 
 
 def _attempt(desk, **extra):
-    return redemption.Attempt(user_id=desk["staff"].id, location="Main St", ip_address="127.0.0.1", **extra)
+    return redemption.Attempt(**{"user_id": desk["staff"].id, "location": "Main St", "ip_address": "127.0.0.1", **extra})
 
 
 def _audit():
@@ -173,3 +174,13 @@ def test_marketer_undoes_at_any_time(desk):
         undo.undo(made.id, marco, "twice")
     assert error.value.code == "already_undone"
     assert db.session.scalar(select(Redemption.undo_reason)) == "customer changed their mind"
+
+
+def test_a_driver_error_of_the_one_statement_comes_out_as_sqlalchemys(desk, backend):
+    """PostgreSQL's one statement runs on the driver's own cursor; its error must still be SQLAlchemy's, carrying the
+    driver's (its SQLSTATE is how the request edge tells a deadlock to run again from a lost database's 503)."""
+    if backend != "postgresql":
+        pytest.skip("the one statement is PostgreSQL's")
+    with pytest.raises(DBAPIError) as raised:
+        redemption.redeem(desk["codes"][0], _attempt(desk, ip_address="1" * 65))  # longer than the audit's column
+    assert raised.value.orig is not None and raised.value.orig.sqlstate == "22001"  # string data right truncation

@@ -27,6 +27,8 @@ _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")  
 
 def bad_character(text: str, multiline: bool = False) -> str | None:
     """Return a description of the first character that text may not hold, or None when it is clean."""
+    if text.isascii() and text.isprintable():  # the common case at C speed: no control character, nothing else to find
+        return None
     for char in text:
         if 0xD800 <= ord(char) <= 0xDFFF:
             return "a lone surrogate (not valid Unicode)"
@@ -144,7 +146,7 @@ def tree_problem(value) -> str | None:
                 stack.append((inner, depth + 1))
         elif isinstance(item, list):
             stack.extend((inner, depth + 1) for inner in item)
-        elif isinstance(item, str) and any(0xD800 <= ord(char) <= 0xDFFF for char in item):
+        elif isinstance(item, str) and not item.isascii() and any(0xD800 <= ord(char) <= 0xDFFF for char in item):
             return "The JSON holds text that is not valid Unicode (a lone surrogate escape such as \\ud800)."
     return None
 

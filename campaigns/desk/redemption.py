@@ -107,8 +107,9 @@ def _params(code: str, redeemed_at: datetime, attempt: Attempt, now: datetime) -
 def _write(code: str, redeemed_at: datetime, attempt: Attempt, now: datetime) -> Redeemed | None:
     """Write the redemption and its audit entry; None when the rule or the location refused it."""
     params = _params(code, redeemed_at, attempt, now)
-    if db.session.get_bind().dialect.name == "postgresql":
-        return _write_in_one_statement(params, attempt)
+    connection = db.session.connection()  # the session's bind, without working it out again (flask-sqlalchemy's)
+    if connection.dialect.name == "postgresql":
+        return _write_in_one_statement(connection, params, attempt)
     place = None
     if attempt.location:
         place = _open_location(attempt.location)
@@ -129,10 +130,9 @@ def _write(code: str, redeemed_at: datetime, attempt: Attempt, now: datetime) ->
                     won.customer_id, place.name if place else None, hooked=campaign.hooked)
 
 
-def _write_in_one_statement(params: dict, attempt: Attempt) -> Redeemed | None:
-    """Redeem in the one PostgreSQL statement; None when it redeemed nothing."""
-    connection = db.session.connection()  # a plain Core statement: the session would only pass it on
-    row = connection.execute(rule.compiled_statement(bool(attempt.location), connection.dialect), params).first()
+def _write_in_one_statement(connection, params: dict, attempt: Attempt) -> Redeemed | None:
+    """Redeem in the one PostgreSQL statement, on the session's connection; None when it redeemed nothing."""
+    row = rule.redeem_in_one_statement(connection, bool(attempt.location), params)
     if row is None:
         return None
     return Redeemed(row.id, row.voucher_id, params["b_code"], params["b_redeemed_at"], params["b_now"],
