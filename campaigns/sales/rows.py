@@ -10,7 +10,7 @@ class PurchaseError(DomainError):
     """A purchase that cannot be stored as sent (conflict, purchase_void, already_void)."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ cost an import 1.4 µs a row; none is ever changed
 class PurchaseRow:
     """One purchase as sent: raw contact text (normalised here), amounts in cents, an aware time."""
 
