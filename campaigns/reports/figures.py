@@ -87,9 +87,21 @@ def _issued(campaign_ids, since, until, group, zone) -> dict:
     return _keyed(db.session.execute(query), group)
 
 
-def _redemptions(live, group) -> dict:
-    query = (select(live.c.campaign_id, live.c.k1, live.c.k2, func.count(), func.count(live.c.customer_id),
-                    func.count(live.c.customer_id.distinct()), func.count().filter(live.c.customer_id.is_(None)))
+def _ripe(redeemed_at, now: datetime):
+    """SQL: a redemption's attribution window has closed by `now` (needs the campaign table joined)."""
+    campaign = Campaign.__table__
+    return plus_days(redeemed_at, campaign.c.attribution_window_days) <= literal(now, UTCDateTime())
+
+
+def _redemptions(live, group, now: datetime) -> dict:
+    """Per campaign (or segment), in one pass over the live redemptions: redeemed, identified, identified customers,
+    anonymous, freebie-only customers, matured redemptions and the first redemption's moment."""
+    campaign, customer = Campaign.__table__, live.c.customer_id
+    query = (select(live.c.campaign_id, live.c.k1, live.c.k2, func.count(), func.count(customer),
+                    func.count(customer.distinct()), func.count().filter(customer.is_(None)),
+                    func.count(customer.distinct()).filter(never_bought(customer)),
+                    func.count().filter(_ripe(live.c.redeemed_at, now)), func.min(live.c.redeemed_at))
+             .join(campaign, campaign.c.id == live.c.campaign_id)
              .group_by(live.c.campaign_id, live.c.k1, live.c.k2))
     return _keyed(db.session.execute(query), group)
 
@@ -159,24 +171,13 @@ def _sales(per_redemption, group) -> dict:
     return _keyed(db.session.execute(query), group)
 
 
-def maturity(live, per_redemption, group, now: datetime) -> dict:
-    """Per campaign (or segment): (matured redemptions, their attributed revenue in cents, the first redemption's
-    moment), from the live redemptions subquery and their per-redemption sums (redemption_sums())."""
-    campaign = Campaign.__table__
-
-    def ripe(redeemed_at):
-        return plus_days(redeemed_at, campaign.c.attribution_window_days) <= literal(now, UTCDateTime())
-
-    keys = (live.c.campaign_id, live.c.k1, live.c.k2)
-    counted = _keyed(db.session.execute(
-        select(*keys, func.count().filter(ripe(live.c.redeemed_at)), func.min(live.c.redeemed_at))
-        .join(campaign, campaign.c.id == live.c.campaign_id).group_by(*keys)), group)
-    each = per_redemption.c
-    revenue = _keyed(db.session.execute(
+def _matured_revenue(per_redemption, group, now: datetime) -> dict:
+    """Per campaign (or segment): the attributed revenue in cents of the matured redemptions (redemption_sums())."""
+    campaign, each = Campaign.__table__, per_redemption.c
+    return _keyed(db.session.execute(
         select(each.campaign_id, each.k1, each.k2, func.sum(each.net))
         .join(campaign, campaign.c.id == each.campaign_id)
-        .where(ripe(each.redeemed_at)).group_by(each.campaign_id, each.k1, each.k2)), group)
-    return {key: (int(count), int((revenue.get(key) or (0,))[0] or 0), first) for key, (count, first) in counted.items()}
+        .where(_ripe(each.redeemed_at, now)).group_by(each.campaign_id, each.k1, each.k2)), group)
 
 
 def never_bought(customer_id):
@@ -184,13 +185,6 @@ def never_bought(customer_id):
     purchase = Purchase.__table__
     return and_(customer_id.is_not(None), ~exists().where(purchase.c.customer_id == customer_id,
                                                           positive_live(purchase)))
-
-
-def _freebie_only(live, group) -> dict:
-    query = (select(live.c.campaign_id, live.c.k1, live.c.k2, func.count(live.c.customer_id.distinct()))
-             .where(never_bought(live.c.customer_id))
-             .group_by(live.c.campaign_id, live.c.k1, live.c.k2))
-    return _keyed(db.session.execute(query), group)
 
 
 def figures(campaign_ids=None, since: date | None = None, until: date | None = None, group: str | None = None,
@@ -206,8 +200,8 @@ def figures(campaign_ids=None, since: date | None = None, until: date | None = N
     issued = _issued(campaign_ids, since, until, group, zone) if group != "location" else {}
     per_redemption = (redemption_sums(found, live) if group is not None
                       else redemption_sums(found, None, campaign_ids, since, until, zone))
-    redeemed, sales, freebies = _redemptions(live, group), _sales(per_redemption, group), _freebie_only(live, group)
-    matured = maturity(live, per_redemption, group, now)
+    redeemed, sales = _redemptions(live, group, now), _sales(per_redemption, group)
+    matured = _matured_revenue(per_redemption, group, now)
     campaign = Campaign.__table__
     went_live = and_(campaign.c.went_live_at.is_not(None), *in_range(campaign.c.went_live_at, since, until, zone))
     costs = {cid: rest for cid, *rest in db.session.execute(
@@ -220,7 +214,8 @@ def figures(campaign_ids=None, since: date | None = None, until: date | None = N
         cid = key if group is None else next(iter(costs))
         fixed, unit, bp, window, live_in_range = costs[cid]
         fixed = fixed if group is None else 0
-        count, identified, identified_customers, anonymous = redeemed.get(key, (0, 0, 0, 0))
+        count, identified, identified_customers, anonymous, freebies, ripe, first = redeemed.get(
+            key, (0, 0, 0, 0, 0, 0, None))
         converted, repeat, purchases, refunds, revenue, middle, middles = sales.get(key, (0, 0, 0, 0, 0, None, 0))
         values = {
             "issued": issued.get(key, (0,))[0] if group != "location" else None,
@@ -229,7 +224,7 @@ def figures(campaign_ids=None, since: date | None = None, until: date | None = N
             "converted_customers": converted, "repeat_customers": repeat,
             "purchases": int(purchases or 0), "refunds": int(refunds or 0), "revenue_cents": int(revenue or 0),
             "median_days_to_first_purchase": Fraction(int(middle), middles * MICROS_PER_DAY) if middles else None,
-            "freebie_only": freebies.get(key, (0,))[0],
+            "freebie_only": freebies,
         }
         values["conversion_rate"] = Fraction(converted, values["redeeming_customers"]) if converted else Fraction(0)
         values["freebie_only_share"] = (Fraction(values["freebie_only"], identified_customers)
@@ -238,7 +233,7 @@ def figures(campaign_ids=None, since: date | None = None, until: date | None = N
         values["fixed_cost_cents"] = fixed
         values["cost_cents"] = cost = fixed + unit * count
         values["roi"] = (values["gross_profit"] - cost) / cost if cost else None
-        ripe, ripe_revenue, first = matured.get(key, (0, 0, None))
+        ripe_revenue = int((matured.get(key) or (0,))[0] or 0)
         values.update(judge(ripe, Fraction(ripe_revenue * bp, 10000), fixed + unit * ripe, first, window, now))
         values["in_range"] = bool(count or values["issued"] or live_in_range)
         out[key] = values

@@ -72,11 +72,11 @@ def payback_dates(campaign_ids=None, since: date | None = None, until: date | No
     if first is None:
         return {}
     daily = _daily(live, found, zone, first, campaign_ids, since, until)
-    part = {"partition_by": daily.c.campaign_id}
+    part = {"partition_by": daily.c.campaign_id, "order_by": daily.c.day}  # one window, so one sort
     running = select(daily.c.campaign_id, daily.c.day,
-                     func.sum(daily.c.redeemed).over(order_by=daily.c.day, **part).label("redeemed"),
-                     func.sum(daily.c.revenue).over(order_by=daily.c.day, **part).label("revenue"),
-                     func.min(daily.c.day).over(**part).label("first_day")).subquery("running")
+                     func.sum(daily.c.redeemed).over(**part).label("redeemed"),
+                     func.sum(daily.c.revenue).over(**part).label("revenue"),
+                     func.min(daily.c.day).over(**part).label("first_day")).subquery("running")  # running min: 1st day
     campaign = Campaign.__table__
     cost = counted_fixed(campaign, since, until, zone) + campaign.c.unit_cost_cents * running.c.redeemed
     query = (select(running.c.campaign_id, func.min(running.c.day), running.c.first_day)
