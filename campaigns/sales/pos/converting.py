@@ -84,24 +84,27 @@ def convert(sheet: Sheet, source: str, columns: dict, options: Options, start: i
     grouped = source in GROUPED
     keys, members = _groups(sheet, source, cells) if grouped else (None, None)
     first = max(start, 0)
-    window = None if grouped else sheet.rows[first:end]  # one row a sale: the chunk's rows read at once
     rows, problems = [], []
+    if not grouped:  # one row a sale: the chunk's rows read at once, each converted on its own
+        for row, line in zip(sheet.rows[first:end], sheet.lines[first:end]):
+            try:
+                rows.extend(make(cells, [row], [line]))
+            except RowProblem as problem:
+                problems.append((problem.line or line, problem.message))
+        return Converted(rows=rows, problems=sorted(problems), next_start=end if end < total else None)
     for position in range(first, end):
-        group = [position]
-        if grouped:
-            key = keys[position]
-            if key is None:
-                field = "order" if source == "shopify_orders" else \
-                    "transaction_id" if cells.mapped("transaction_id") else "payment_id"
-                problems.append((sheet.lines[position], f"{cells.name(field)} is empty: this row belongs to no sale."))
-                continue
-            group = members[key]
-            if group[0] != position:
-                continue  # the chunk holding the group's first row took it
+        key = keys[position]
+        if key is None:
+            field = "order" if source == "shopify_orders" else \
+                "transaction_id" if cells.mapped("transaction_id") else "payment_id"
+            problems.append((sheet.lines[position], f"{cells.name(field)} is empty: this row belongs to no sale."))
+            continue
+        group = members[key]
+        if group[0] != position:
+            continue  # the chunk holding the group's first row took it
         lines = [sheet.lines[k] for k in group]
         try:
-            rows.extend(make(cells, [window[position - first]] if window is not None else
-                             [sheet.rows[k] for k in group], lines))
+            rows.extend(make(cells, [sheet.rows[k] for k in group], lines))
         except RowProblem as problem:
             problems.append((problem.line or lines[0], problem.message))
     return Converted(rows=rows, problems=sorted(problems), next_start=end if end < total else None)

@@ -106,7 +106,9 @@ class Cells:
         if not local and self.plain_iso:  # the everyday ISO moment, read as below without its parts taken apart
             parsed = iso_moment(text)
             if parsed is not None:
-                return (parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=self.where)), None
+                if parsed.tzinfo is not None:
+                    return parsed, None
+                return datetime.combine(parsed.date(), parsed.time(), self.where), None  # aware(), as below
         try:
             day, clock, where = moment(text, self.options.date_order)
         except DateTextError as error:
