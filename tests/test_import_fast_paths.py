@@ -126,3 +126,28 @@ def test_an_iso_moment_reads_as_the_general_reading_reads_it(parts, zone_name):
 
     assert quick.plain_iso
     assert read(quick) == read(general)
+
+
+def _sheet_or_refusal(data: bytes):
+    try:
+        sheet = read_sheet(data)
+    except ValidationError as error:
+        return error.details
+    return sheet.headers, list(sheet.rows), list(sheet.lines), sheet.encoding, sheet.delimiter
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.text(alphabet="ab1 ,;\t|é\u00a0\x0b", max_size=12), min_size=1, max_size=8),
+       st.lists(st.sampled_from(["\n", "\r\n", "\r"]), min_size=8, max_size=8), st.booleans(), st.booleans())
+def test_a_file_without_quotes_reads_as_the_reader_reads_it(records, endings, declared, ends_with_break):
+    """The unquoted shortcut finds the same header, rows, lines and refusals as the CSV reader, line by line."""
+    from campaigns.sales.pos import reading
+
+    text = ("sep=;\n" if declared else "") + "".join(record + ending for record, ending in zip(records, endings))
+    data = (text if ends_with_break else text.rstrip("\r\n")).encode()
+    quick = _sheet_or_refusal(data)
+    shortcut, reading._unquoted_layout = reading._unquoted_layout, lambda *args: None
+    try:
+        assert quick == _sheet_or_refusal(data)
+    finally:
+        reading._unquoted_layout = shortcut
