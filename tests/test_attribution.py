@@ -367,3 +367,13 @@ def test_days_to_first_purchase_count_from_the_redemption_it_is_attributed_to(sh
     computed = assemble.figures([latte.id])[latte.id]["median_days_to_first_purchase"]
     stored = assemble.campaign_report(latte.id)["median_days_to_first_purchase"]
     assert computed == stored == days
+
+
+def test_a_redemption_matures_exactly_when_its_window_ends(shop):
+    latte = shop.campaign()
+    shop.redeem(latte, R)
+    end = R + WINDOW * DAY
+
+    def matured(now):
+        return assemble.figures([latte.id], now=now)[latte.id]["matured_redemptions"]
+    assert (matured(end - timedelta(microseconds=1)), matured(end), matured(end + timedelta(seconds=1))) == (0, 1, 1)

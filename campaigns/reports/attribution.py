@@ -39,6 +39,27 @@ def _plus_days_sqlite(element, compiler, **kw):
     return f"(datetime(substr({moment}, 1, 19), '+' || ({days}) || ' days') || substr({moment}, 20))"
 
 
+class minus_days(FunctionElement):
+    """`moment - days` exactly, as plus_days() adds them: `r + d <= now` is `r <= now - d`, with the subtraction
+    once per campaign rather than an addition per redemption."""
+
+    type = UTCDateTime()
+    inherit_cache = True
+    name = "minus_days"
+
+
+@compiles(minus_days)
+def _minus_days_default(element, compiler, **kw):
+    moment, days = list(element.clauses)
+    return f"({compiler.process(moment, **kw)} - make_interval(hours => 24 * ({compiler.process(days, **kw)})))"
+
+
+@compiles(minus_days, "sqlite")
+def _minus_days_sqlite(element, compiler, **kw):
+    moment, days = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(datetime(substr({moment}, 1, 19), '-' || ({days}) || ' days') || substr({moment}, 20))"
+
+
 def _originals(purchase_ids=None, customer_id: int | None = None, campaign_ids=None, customer_ids=None):
     """Each live, non-refund purchase of a known customer with the redemption it is attributed to."""
     redemption, campaign = Redemption.__table__, Campaign.__table__

@@ -19,7 +19,7 @@ from campaigns.giving.designs import day_start
 from campaigns.models import Campaign, Location, Purchase, Redemption, Voucher, utcnow
 from campaigns.models.purchase import positive_live
 from campaigns.models.types import UTCDateTime
-from campaigns.reports.attribution import plus_days
+from campaigns.reports.attribution import minus_days
 from campaigns.reports.attribution_store import as_found
 from campaigns.reports.localtime import MICROS_PER_DAY, elapsed_micros
 from campaigns.reports.verdict import judge
@@ -90,7 +90,7 @@ def _issued(campaign_ids, since, until, group, zone) -> dict:
 def _ripe(redeemed_at, now: datetime):
     """SQL: a redemption's attribution window has closed by `now` (needs the campaign table joined)."""
     campaign = Campaign.__table__
-    return plus_days(redeemed_at, campaign.c.attribution_window_days) <= literal(now, UTCDateTime())
+    return redeemed_at <= minus_days(literal(now, UTCDateTime()), campaign.c.attribution_window_days)
 
 
 def _redemptions(live, group, now: datetime) -> dict:
