@@ -133,6 +133,10 @@ def customers_of(per_redemption):
     A segment holds one campaign, so its redemptions share one window, and last touch gives each of a customer's
     redemptions the purchases between it and their next one: the earliest redemption with a positive purchase is
     the one the first such purchase is attributed to. So a grouping finds it; no ranking (a sort) is needed."""
+    return _per_customer(per_redemption).subquery("customers")
+
+
+def _per_customer(per_redemption):
     each = per_redemption.c
     part = (each.campaign_id, each.k1, each.k2, each.customer_id)
     first_sale = func.min(each.first_sale)
@@ -140,7 +144,7 @@ def customers_of(per_redemption):
     return (select(*part, *(func.sum(getattr(each, name)).label(name)
                             for name in ("net", "purchases", "refunds", "positive")),
                    elapsed_micros(first_sale, its_redemption).label("delay"))
-            .group_by(*part).subquery("customers"))
+            .group_by(*part))
 
 
 def first_purchases(per_redemption):
@@ -153,21 +157,29 @@ def first_purchases(per_redemption):
 
 def _sales(per_redemption, group) -> dict:
     """Per segment, in one statement: converted and repeat customers, purchases, refunds, revenue, and the median
-    delay to the first purchase (the middle value, or the two middle ones summed with their count: portable SQL)."""
-    each = customers_of(per_redemption)
+    delay to the first purchase (the middle value, or the two middle ones summed with their count: portable SQL).
+    The customers are computed once (a CTE read twice); only the timed ones, narrow rows, are sorted for the median."""
+    each = _per_customer(per_redemption).cte("customers")
     part = (each.c.campaign_id, each.c.k1, each.c.k2)
-    timed = and_(each.c.net > 0, each.c.delay.is_not(None))
-    ordered = select(each, func.row_number().over(partition_by=part, order_by=(case((timed, 0), else_=1),
-                                                                               each.c.delay)).label("position"),
-                     func.sum(case((timed, 1), else_=0)).over(partition_by=part).label("size")).subquery("ordered")
-    row = ordered.c
-    converted = row.net > 0
-    middle = and_(converted, row.delay.is_not(None), row.position.in_([(row.size + 1) // 2, (row.size + 2) // 2]))
-    query = (select(row.campaign_id, row.k1, row.k2, func.count().filter(converted),
-                    func.count().filter(and_(converted, row.positive >= 2)), func.sum(row.purchases),
-                    func.sum(row.refunds), func.sum(row.net), func.sum(row.delay).filter(middle),
-                    func.count().filter(middle))
-             .group_by(row.campaign_id, row.k1, row.k2))
+    converted = each.c.net > 0
+    totals = (select(*part, func.count().filter(converted).label("converted"),
+                     func.count().filter(and_(converted, each.c.positive >= 2)).label("repeating"),
+                     func.sum(each.c.purchases).label("purchases"), func.sum(each.c.refunds).label("refunds"),
+                     func.sum(each.c.net).label("net"))
+              .group_by(*part).subquery("totals"))
+    timed = (select(*part, each.c.delay, func.row_number().over(partition_by=part, order_by=each.c.delay)
+                    .label("position"), func.count().over(partition_by=part).label("size"))
+             .where(converted, each.c.delay.is_not(None)).subquery("timed"))
+    middle = (select(timed.c.campaign_id, timed.c.k1, timed.c.k2, func.sum(timed.c.delay).label("delays"),
+                     func.count().label("middles"))
+              .where(timed.c.position.in_([(timed.c.size + 1) // 2, (timed.c.size + 2) // 2]))
+              .group_by(timed.c.campaign_id, timed.c.k1, timed.c.k2).subquery("middle"))
+    query = (select(totals.c.campaign_id, totals.c.k1, totals.c.k2, totals.c.converted, totals.c.repeating,
+                    totals.c.purchases, totals.c.refunds, totals.c.net, middle.c.delays,
+                    func.coalesce(middle.c.middles, 0))
+             .outerjoin(middle, and_(middle.c.campaign_id == totals.c.campaign_id,
+                                     middle.c.k1.is_not_distinct_from(totals.c.k1),
+                                     middle.c.k2.is_not_distinct_from(totals.c.k2))))
     return _keyed(db.session.execute(query), group)
 
 
