@@ -16,7 +16,8 @@ class Purchase(db.Model):
         CheckConstraint("refund_of_id IS NULL OR refund_of_id <> id", name="refund_not_self"),
         CheckConstraint("voided_at IS NULL OR void_reason IS NOT NULL", name="void_reason"),
         # A customer's purchases by time, with what the holdout test and attribution read of each (no row look-up).
-        Index("ix_purchase_customer_time", "customer_id", "occurred_at", "amount_cents", "voided_at", "refund_of_id"),
+        Index("ix_purchase_customer_time", "customer_id", "occurred_at", "amount_cents", "voided_at", "refund_of_id",
+              postgresql_include=["id"]),  # SQLite's index entries hold the rowid (the id) anyway
         # A customer's purchases of positive amount: freebie-only customers and unreturned gifts.
         Index("ix_purchase_customer_positive", "customer_id", "occurred_at",
               sqlite_where=text("amount_cents > 0 AND voided_at IS NULL"),

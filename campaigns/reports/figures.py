@@ -95,11 +95,10 @@ def _ripe(redeemed_at, now: datetime):
 
 def _redemptions(live, group, now: datetime) -> dict:
     """Per campaign (or segment), in one pass over the live redemptions: redeemed, identified, identified customers,
-    anonymous, freebie-only customers, matured redemptions and the first redemption's moment."""
+    anonymous, matured redemptions and the first redemption's moment."""
     campaign, customer = Campaign.__table__, live.c.customer_id
     query = (select(live.c.campaign_id, live.c.k1, live.c.k2, func.count(), func.count(customer),
                     func.count(customer.distinct()), func.count().filter(customer.is_(None)),
-                    func.count(customer.distinct()).filter(never_bought(customer)),
                     func.count().filter(_ripe(live.c.redeemed_at, now)), func.min(live.c.redeemed_at))
              .join(campaign, campaign.c.id == live.c.campaign_id)
              .group_by(live.c.campaign_id, live.c.k1, live.c.k2))
@@ -199,6 +198,15 @@ def never_bought(customer_id):
                                                           positive_live(purchase)))
 
 
+def _freebie_only(live, group) -> dict:
+    """Per campaign (or segment): the freebie-only customers. A statement of its own: as a WHERE, PostgreSQL turns
+    the NOT EXISTS into one anti-join; inside an aggregate's FILTER it ran it once per redemption (3x the time)."""
+    query = (select(live.c.campaign_id, live.c.k1, live.c.k2, func.count(live.c.customer_id.distinct()))
+             .where(never_bought(live.c.customer_id))
+             .group_by(live.c.campaign_id, live.c.k1, live.c.k2))
+    return _keyed(db.session.execute(query), group)
+
+
 def figures(campaign_ids=None, since: date | None = None, until: date | None = None, group: str | None = None,
             found=None, zone: ZoneInfo | None = None, now: datetime | None = None) -> dict:
     """Return every METRICS.md figure keyed by campaign id (group None: every campaign asked for, zeros included),
@@ -212,7 +220,8 @@ def figures(campaign_ids=None, since: date | None = None, until: date | None = N
     issued = _issued(campaign_ids, since, until, group, zone) if group != "location" else {}
     per_redemption = (redemption_sums(found, live) if group is not None
                       else redemption_sums(found, None, campaign_ids, since, until, zone))
-    redeemed, sales = _redemptions(live, group, now), _sales(per_redemption, group)
+    redeemed, freebies = _redemptions(live, group, now), _freebie_only(live, group)
+    sales = _sales(per_redemption, group)
     matured = _matured_revenue(per_redemption, group, now)
     campaign = Campaign.__table__
     went_live = and_(campaign.c.went_live_at.is_not(None), *in_range(campaign.c.went_live_at, since, until, zone))
@@ -226,8 +235,7 @@ def figures(campaign_ids=None, since: date | None = None, until: date | None = N
         cid = key if group is None else next(iter(costs))
         fixed, unit, bp, window, live_in_range = costs[cid]
         fixed = fixed if group is None else 0
-        count, identified, identified_customers, anonymous, freebies, ripe, first = redeemed.get(
-            key, (0, 0, 0, 0, 0, 0, None))
+        count, identified, identified_customers, anonymous, ripe, first = redeemed.get(key, (0, 0, 0, 0, 0, None))
         converted, repeat, purchases, refunds, revenue, middle, middles = sales.get(key, (0, 0, 0, 0, 0, None, 0))
         values = {
             "issued": issued.get(key, (0,))[0] if group != "location" else None,
@@ -236,7 +244,7 @@ def figures(campaign_ids=None, since: date | None = None, until: date | None = N
             "converted_customers": converted, "repeat_customers": repeat,
             "purchases": int(purchases or 0), "refunds": int(refunds or 0), "revenue_cents": int(revenue or 0),
             "median_days_to_first_purchase": Fraction(int(middle), middles * MICROS_PER_DAY) if middles else None,
-            "freebie_only": freebies,
+            "freebie_only": freebies.get(key, (0,))[0],
         }
         values["conversion_rate"] = Fraction(converted, values["redeeming_customers"]) if converted else Fraction(0)
         values["freebie_only_share"] = (Fraction(values["freebie_only"], identified_customers)

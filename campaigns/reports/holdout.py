@@ -26,17 +26,21 @@ def _per_member(campaign_id: int):
     """Each member with their group, whether they converted, and their revenue in cents (a subquery)."""
     member, campaign = AudienceAssignment.__table__, Campaign.__table__
     sale, refund = Purchase.__table__, Purchase.__table__.alias("refund")
-    returned = (select(func.coalesce(func.sum(refund.c.amount_cents), 0))
-                .where(refund.c.refund_of_id == sale.c.id, refund.c.voided_at.is_(None)).scalar_subquery())
+    # Every live refund summed per original once (a hash join on PostgreSQL), rather than a look-up per purchase.
+    refunded = (select(refund.c.refund_of_id, func.sum(refund.c.amount_cents).label("cents"))
+                .where(refund.c.refund_of_id.is_not(None), refund.c.voided_at.is_(None))
+                .group_by(refund.c.refund_of_id).subquery("refunded"))
     inside = and_(sale.c.customer_id == member.c.customer_id, sale.c.refund_of_id.is_(None),
                   sale.c.voided_at.is_(None), sale.c.occurred_at > member.c.assigned_at,
                   sale.c.occurred_at <= plus_days(member.c.assigned_at, campaign.c.attribution_window_days))
     return (select(member.c.id, member.c.group_name,
                    func.count(sale.c.id).filter(sale.c.amount_cents > 0).label("positive"),
-                   func.coalesce(func.sum(sale.c.amount_cents + returned), 0).label("revenue"))
+                   func.coalesce(func.sum(sale.c.amount_cents + func.coalesce(refunded.c.cents, 0)), 0)
+                   .label("revenue"))
             .select_from(member)
             .join(campaign, campaign.c.id == member.c.campaign_id)
             .outerjoin(sale, inside)
+            .outerjoin(refunded, refunded.c.refund_of_id == sale.c.id)
             .where(member.c.campaign_id == campaign_id)
             .group_by(member.c.id, member.c.group_name).subquery("per_member"))
 

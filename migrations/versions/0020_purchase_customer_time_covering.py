@@ -18,7 +18,7 @@ COVERED = ['customer_id', 'occurred_at', 'amount_cents', 'voided_at', 'refund_of
 
 def upgrade():
     op.drop_index('ix_purchase_customer_time', table_name='purchase')
-    op.create_index('ix_purchase_customer_time', 'purchase', COVERED)
+    op.create_index('ix_purchase_customer_time', 'purchase', COVERED, postgresql_include=['id'])
 
 
 def downgrade():
