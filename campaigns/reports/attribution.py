@@ -16,48 +16,43 @@ from campaigns.extensions import db
 from campaigns.models import Campaign, Purchase, Redemption, UTCDateTime
 
 
-class plus_days(FunctionElement):
-    """`moment + days` exactly, to the microsecond, on SQLite (naive UTC text) and PostgreSQL (timestamptz)."""
+class _shifted_days(FunctionElement):
+    """`moment ± days` exactly, to the microsecond, on SQLite (naive UTC text) and PostgreSQL (timestamptz)."""
 
     type = UTCDateTime()
+    inherit_cache = True
+    sign = "+"
+
+
+class plus_days(_shifted_days):
+    """`moment + days` (a window's end)."""
+
     inherit_cache = True
     name = "plus_days"
 
 
-@compiles(plus_days)
-def _plus_days_default(element, compiler, **kw):
+class minus_days(_shifted_days):
+    """`moment - days`: `r + d <= now` is `r <= now - d`, where the stored moment is compared as it is."""
+
+    inherit_cache = True
+    name = "minus_days"
+    sign = "-"
+
+
+@compiles(_shifted_days)
+def _shifted_days_default(element, compiler, **kw):
     """PostgreSQL (and the default): a day here is 24 hours, whatever the session's time zone and its DST."""
     moment, days = list(element.clauses)
-    return f"({compiler.process(moment, **kw)} + make_interval(hours => 24 * ({compiler.process(days, **kw)})))"
+    return (f"({compiler.process(moment, **kw)} {element.sign} "
+            f"make_interval(hours => 24 * ({compiler.process(days, **kw)})))")
 
 
-@compiles(plus_days, "sqlite")
-def _plus_days_sqlite(element, compiler, **kw):
+@compiles(_shifted_days, "sqlite")
+def _shifted_days_sqlite(element, compiler, **kw):
     """SQLite: only the whole seconds go through datetime(), which would round a fraction to milliseconds
     (06:59:59.999999 becomes 07:00:00); the stored fraction (".ffffff", or nothing) is then put back as it was."""
     moment, days = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"(datetime(substr({moment}, 1, 19), '+' || ({days}) || ' days') || substr({moment}, 20))"
-
-
-class minus_days(FunctionElement):
-    """`moment - days` exactly, as plus_days() adds them: `r + d <= now` is `r <= now - d`, with the subtraction
-    once per campaign rather than an addition per redemption."""
-
-    type = UTCDateTime()
-    inherit_cache = True
-    name = "minus_days"
-
-
-@compiles(minus_days)
-def _minus_days_default(element, compiler, **kw):
-    moment, days = list(element.clauses)
-    return f"({compiler.process(moment, **kw)} - make_interval(hours => 24 * ({compiler.process(days, **kw)})))"
-
-
-@compiles(minus_days, "sqlite")
-def _minus_days_sqlite(element, compiler, **kw):
-    moment, days = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"(datetime(substr({moment}, 1, 19), '-' || ({days}) || ' days') || substr({moment}, 20))"
+    return f"(datetime(substr({moment}, 1, 19), '{element.sign}' || ({days}) || ' days') || substr({moment}, 20))"
 
 
 def _originals(purchase_ids=None, customer_id: int | None = None, campaign_ids=None, customer_ids=None):
