@@ -109,7 +109,7 @@ def _sqlite_many(table: Table, rows: list[dict], returning: tuple, checked: bool
     moments = {name for name in names if _array_type(table.c[name]) == "timestamptz[]"}
     columns = [_sqlite_texts(sent[name]) if name in moments else sent[name] for name in names]
     values = list(zip(*columns))  # tuples of plain values: the collector stops tracking them
-    with _driver_cursor() as cursor:
+    with driver_cursor() as cursor:
         last = cursor.execute(f"SELECT max(rowid) FROM {table.name}").fetchone()[0] if checked else None
         cursor.executemany(statement, values)
         if key is None:
@@ -159,7 +159,7 @@ def _unnest(table: Table, rows: list[dict], returning: tuple) -> list[tuple]:
                  "ON CONFLICT DO NOTHING")
     if returning:
         statement += " RETURNING " + ", ".join(column.name for column in returning)
-    with _driver_cursor() as cursor:
+    with driver_cursor() as cursor:
         cursor.execute(statement, list(sent.values()))
         found = [tuple(row) for row in cursor.fetchall()] if returning else []
         if len(rows) >= ANALYZE_AFTER:
@@ -170,17 +170,17 @@ def _unnest(table: Table, rows: list[dict], returning: tuple) -> list[tuple]:
 
 
 @contextmanager
-def _driver_cursor():
-    """A cursor of the session's own driver connection (these statements skip SQLAlchemy for speed); a driver
-    error comes out as SQLAlchemy's, like every other query's, so a deadlock is run again and a lost or locked
-    database is answered 503, not 500."""
-    connection = db.session.connection()
+def driver_cursor(connection=None, statement: str | None = None):
+    """A cursor of the driver connection under `connection` (the session's by default), for statements that skip
+    SQLAlchemy for speed; a driver error comes out as SQLAlchemy's (naming `statement`), like every other query's,
+    so a deadlock is run again and a lost or locked database is answered 503, not 500."""
+    connection = connection if connection is not None else db.session.connection()
     dbapi = connection.dialect.loaded_dbapi
     cursor = connection.connection.driver_connection.cursor()
     try:
         yield cursor
     except dbapi.Error as error:
-        raise DBAPIError.instance(None, None, error, dbapi.Error, dialect=connection.dialect) from error
+        raise DBAPIError.instance(statement, None, error, dbapi.Error, dialect=connection.dialect) from error
     finally:
         cursor.close()
 

@@ -26,9 +26,9 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.exc import DBAPIError
 
 from campaigns.accounts.business import location_named
+from campaigns.core.bulk_sql import driver_cursor
 from campaigns.jobs import webhooks
 from campaigns.models import AuditEntry, Campaign, Location, Redemption, UTCDateTime, Voucher
 
@@ -137,13 +137,7 @@ def redeem_in_one_statement(connection, with_location: bool, params: dict):
     answers a lost database with 503.
     """
     sql, constants = _driver_forms(connection.dialect)[with_location]
-    driver = connection.dialect.loaded_dbapi
-    cursor = connection.connection.driver_connection.cursor()
-    try:
+    with driver_cursor(connection, sql) as cursor:
         cursor.execute(sql, {**constants, **params})
         row = cursor.fetchone()
-    except driver.Error as error:
-        raise DBAPIError.instance(sql, params, error, driver.Error, dialect=connection.dialect) from error
-    finally:
-        cursor.close()
     return None if row is None else OneStatementRow._make(row)

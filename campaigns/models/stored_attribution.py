@@ -2,10 +2,11 @@
 redemption, and the customers whose stored rows a write has made stale.
 
 Derived data only (reports/attribution_store.py keeps it): database triggers on purchase, redemption and campaign
-(and on the business's time zone, which the stored local dates follow) mark a customer stale in the transaction that changes what their purchases are attributed to, and a refresh
-recomputes the marked customers. A reader takes the stored rows of every customer not marked, and computes the
-marked ones afresh, so a figure is never stale, whenever the refresh runs. No foreign keys: deleting a campaign or
-a customer marks the rows stale rather than being blocked by them.
+(and on the business's time zone, which the stored local dates follow) mark a customer stale in the transaction that
+changes what their purchases are attributed to, and a refresh recomputes the marked customers. A reader takes the
+stored rows of every customer not marked, and computes the marked ones afresh, so a figure is never stale, whenever
+the refresh runs. No foreign keys: deleting a campaign or a customer marks the rows stale rather than being blocked
+by them.
 """
 from datetime import date, datetime
 

@@ -55,7 +55,7 @@ def _shifted_days_sqlite(element, compiler, **kw):
     return f"(datetime(substr({moment}, 1, 19), '{element.sign}' || ({days}) || ' days') || substr({moment}, 20))"
 
 
-def _originals(purchase_ids=None, customer_id: int | None = None, campaign_ids=None, customer_ids=None):
+def _originals(purchase_ids=None, campaign_ids=None, customer_ids=None):
     """Each live, non-refund purchase of a known customer with the redemption it is attributed to."""
     redemption, campaign = Redemption.__table__, Campaign.__table__
     purchase = Purchase.__table__
@@ -77,8 +77,6 @@ def _originals(purchase_ids=None, customer_id: int | None = None, campaign_ids=N
         named = aliased(Purchase)
         candidates = candidates.where(purchase.c.id.in_(
             select(func.coalesce(named.refund_of_id, named.id)).where(named.id.in_(purchase_ids))))
-    if customer_id is not None:
-        candidates = candidates.where(purchase.c.customer_id == customer_id)
     if customer_ids is not None:
         candidates = candidates.where(purchase.c.customer_id.in_(customer_ids))
     if campaign_ids is not None:
@@ -92,7 +90,7 @@ def _originals(purchase_ids=None, customer_id: int | None = None, campaign_ids=N
     return select(*columns, cast(null(), Integer).label("refund_of_id")).where(ranked.c.rank == 1)
 
 
-def attributed(purchase_ids=None, customer_id: int | None = None, campaign_ids=None, customer_ids=None):
+def attributed(purchase_ids=None, campaign_ids=None, customer_ids=None):
     """Return every live attributed purchase and its live refunds as a subquery (purchase_id, campaign_id,
     redemption_id, voucher_id, customer_id, amount_cents, occurred_at, redeemed_at, refund_of_id).
 
@@ -100,7 +98,7 @@ def attributed(purchase_ids=None, customer_id: int | None = None, campaign_ids=N
     the rows attributed to those campaigns are all there (rows of other campaigns may be too; filter them).
     With `customer_ids` (a list or a select of ids), only the purchases of those customers and their refunds."""
     # A nested CTE: the ranking runs once for both halves, and two uses of attributed() in one statement never clash.
-    originals = _originals(purchase_ids, customer_id, campaign_ids, customer_ids).cte("originals", nesting=True)
+    originals = _originals(purchase_ids, campaign_ids, customer_ids).cte("originals", nesting=True)
     refund = Purchase.__table__
     refunds = (select(refund.c.id.label("purchase_id"), originals.c.campaign_id, originals.c.redemption_id,
                       originals.c.voucher_id, originals.c.customer_id, refund.c.amount_cents, refund.c.occurred_at,
@@ -143,7 +141,7 @@ def campaign_of(purchase_ids: list[int]) -> dict[int, int]:
 
 def customer_revenue(customer_id: int) -> dict[int, int]:
     """Return campaign id -> the revenue in cents of one customer's purchases attributed to it, refunds included."""
-    found = attributed(customer_id=customer_id)
+    found = attributed(customer_ids=[customer_id])
     rows = db.session.execute(select(found.c.campaign_id, func.sum(found.c.amount_cents))
                               .group_by(found.c.campaign_id))
     return {campaign_id: int(total) for campaign_id, total in rows}

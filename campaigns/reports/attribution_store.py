@@ -30,7 +30,8 @@ from campaigns.reports.attribution import ATTRIBUTED_COLUMNS, attributed, per_re
 from campaigns.reports.localtime import local_date
 
 log = logging.getLogger(__name__)
-_PURCHASE, _REDEMPTION, _STALE = AttributedPurchase.__table__, AttributedRedemption.__table__, AttributionStale.__table__
+_PURCHASE, _REDEMPTION = AttributedPurchase.__table__, AttributedRedemption.__table__
+_STALE = AttributionStale.__table__
 SUMMARY_COLUMNS = ("redemption_id", "campaign_id", "customer_id", "redeemed_at", "first_sale", "net", "purchases",
                    "refunds", "positive")
 _LOCK_KEY = 33_0001  # PostgreSQL advisory lock: one refresh at a time

@@ -42,6 +42,13 @@ def in_range(column, since: date | None, until: date | None, zone: ZoneInfo | No
     return ([column >= low] if low else []) + ([column < high] if high else [])
 
 
+def redeemed_in(rows, campaign_ids, since: date | None, until: date | None, zone: ZoneInfo | None = None) -> list:
+    """The conditions that pick rows (redemptions, or attributed rows, which keep their redemption's campaign and
+    moment) of these campaigns (None: all) redeemed within the inclusive local date range."""
+    chosen = [rows.c.campaign_id.in_(list(campaign_ids))] if campaign_ids is not None else []
+    return chosen + in_range(rows.c.redeemed_at, since, until, zone)
+
+
 def counted_fixed(campaign, since: date | None, until: date | None, zone: ZoneInfo | None = None):
     """SQL: the fixed cost a range counts (spent on the go-live day); nothing for a campaign that never went live."""
     return case((and_(campaign.c.went_live_at.is_not(None), *in_range(campaign.c.went_live_at, since, until, zone)),
@@ -60,14 +67,11 @@ def live_redemptions(campaign_ids, since=None, until=None, group=None, zone=None
     query = (select(redemption.c.id.label("redemption_id"), redemption.c.campaign_id, redemption.c.customer_id,
                     redemption.c.redeemed_at, redemption.c.voucher_id, *keys)
              .select_from(redemption)
-             .where(redemption.c.undone_at.is_(None),
-                    *in_range(redemption.c.redeemed_at, since, until, zone)))
+             .where(redemption.c.undone_at.is_(None), *redeemed_in(redemption, campaign_ids, since, until, zone)))
     if group == "batch":  # only a segment needs another table (every redemption has its voucher)
         query = query.join(voucher, voucher.c.id == redemption.c.voucher_id)
     elif group == "location":
         query = query.outerjoin(location, location.c.id == redemption.c.location_id)
-    if campaign_ids is not None:
-        query = query.where(redemption.c.campaign_id.in_(list(campaign_ids)))
     return query.subquery("live")
 
 
@@ -117,11 +121,8 @@ def redemption_sums(found, live=None, campaign_ids=None, since=None, until=None,
                 .join(sums, and_(sums.c.redemption_id == live.c.redemption_id,
                                  sums.c.campaign_id == live.c.campaign_id))
                 .subquery("per_redemption"))
-    query = (select(sums.c.campaign_id, null().label("k1"), null().label("k2"), *columns)
-             .where(*in_range(sums.c.redeemed_at, since, until, zone)))
-    if campaign_ids is not None:
-        query = query.where(sums.c.campaign_id.in_(list(campaign_ids)))
-    return query.subquery("per_redemption")
+    return (select(sums.c.campaign_id, null().label("k1"), null().label("k2"), *columns)
+            .where(*redeemed_in(sums, campaign_ids, since, until, zone)).subquery("per_redemption"))
 
 
 def customers_of(per_redemption):

@@ -16,7 +16,7 @@ from campaigns.extensions import db
 from campaigns.models import Campaign, Purchase, utcnow
 from campaigns.models.purchase import positive_live
 from campaigns.reports.attribution_store import as_found, local_day
-from campaigns.reports.figures import counted_fixed, first_purchases, in_range, live_redemptions, redemption_sums
+from campaigns.reports.figures import counted_fixed, first_purchases, live_redemptions, redeemed_in, redemption_sums
 from campaigns.reports.localtime import MICROS_PER_DAY, as_date, days_apart, elapsed_micros, local_date, week_start
 
 MAX_COHORT_WEEKS = 26
@@ -46,9 +46,7 @@ def _daily(live, found, zone: ZoneInfo, first: datetime, campaign_ids, since, un
     # Every attributed row names a live redemption and keeps its moment: the range selects the rows themselves.
     bought = found.purchases
     amounts = (select(bought.c.campaign_id, local_day(found, zone, first, now).label("day"), bought.c.amount_cents)
-               .where(*in_range(bought.c.redeemed_at, since, until, zone),
-                      *([bought.c.campaign_id.in_(list(campaign_ids))] if campaign_ids is not None else []))
-               .subquery("amounts_on"))
+               .where(*redeemed_in(bought, campaign_ids, since, until, zone)).subquery("amounts_on"))
     events = union_all(
         select(redemptions.c.campaign_id, redemptions.c.day, func.count().label("redeemed"), literal(0).label("revenue"))
         .group_by(redemptions.c.campaign_id, redemptions.c.day),
